@@ -1,0 +1,103 @@
+// The sparsim command line: only wiring (DESIGN.md "CLI"). Exit codes: 0 ok, 1 run failed or
+// out of tolerance, 2 bad input.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/error.hpp"
+#include "config/loader.hpp"
+#include "output.hpp"
+#include "sim/analytic.hpp"
+#include "sim/result.hpp"
+
+namespace po = boost::program_options;
+using namespace sparsim;
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kBadInput = 2;
+
+const char* kUsage =
+    "usage: sparsim <verb> [options]\n"
+    "\n"
+    "verbs:\n"
+    "  simulate FILE   predict one training step of a scenario\n"
+    "\n"
+    "Run 'sparsim <verb> --help' for the options of a verb.\n"
+    "Exit codes: 0 ok, 1 run failed or out of tolerance, 2 bad input.\n";
+
+int simulate(const std::vector<std::string>& args) {
+  po::options_description opts("sparsim simulate FILE [options]");
+  std::string file, backend, json, csv, trace, resolved, format;
+  std::vector<std::string> sets;
+  opts.add_options()("help,h", "show this help")
+      ("backend", po::value(&backend)->default_value("analytic"), "analytic")
+      ("set", po::value(&sets)->composing(), "override a key: --set plan.tp=8 (repeatable)")
+      ("json", po::value(&json), "write the result JSON (sparsim.result/1) to this file")
+      ("csv", po::value(&csv), "write one CSV row (with header) to this file")
+      ("resolved", po::value(&resolved), "write the resolved configuration (includes, overrides, defaults) to this file")
+      ("format", po::value(&format)->default_value("table"), "stdout format: table | json | csv")
+      ("force", "replace existing output files");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&file));
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\nPredicts step time, tokens/s, MFU, a breakdown and memory per device and host.\n";
+    return kOk;
+  }
+  const Origin cli{"command line", 0, 0};
+  if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
+  if (backend != "analytic") throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic");
+  if (format != "table" && format != "json" && format != "csv") {
+    throw InputError(cli, "--format", "unknown format '" + format + "'; known: table, json, csv");
+  }
+  const bool force = vm.count("force") > 0;
+  for (const auto& out : {json, csv, resolved}) {
+    if (!out.empty()) app::check_output_path(out, force, {file});
+  }
+  config::Loaded loaded = config::load_scenario(file, sets);
+  const sim::StepResult r = sim::analytic_step(loaded.scenario);
+  if (!resolved.empty()) app::write_file(resolved, loaded.tree.emit());
+  if (!json.empty()) app::write_file(json, sim::to_json(r).dump(2) + "\n");
+  if (!csv.empty()) app::write_file(csv, sim::csv_header() + sim::to_csv_row(r));
+  if (format == "json") std::cout << sim::to_json(r).dump(2) << "\n";
+  else if (format == "csv") std::cout << sim::csv_header() << sim::to_csv_row(r);
+  else std::cout << sim::to_table(r);
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return kBadInput;
+  }
+  const std::string verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    std::cout << kUsage;
+    return kOk;
+  }
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (verb == "simulate") return simulate(args);
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate\n" << kUsage;
+    return kBadInput;
+  } catch (const InputError& e) {
+    std::cerr << "sparsim: error: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const po::error& e) {
+    std::cerr << "sparsim: error: " << e.what() << "\n";
+    return kBadInput;
+  }
+}

@@ -1,0 +1,267 @@
+#include "config/loader.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "config/reader.hpp"
+
+namespace sparsim::config {
+
+using units::Dim;
+
+namespace {
+
+const Choices<Precision> kPrecisions{{"fp16", Precision::fp16}, {"bf16", Precision::bf16}, {"fp32", Precision::fp32}};
+
+Device read_device(Reader r) {
+  Device d;
+  d.name = r.text("name");
+  Reader peaks = r.child("peak_flops");
+  for (const auto& [name, p] : kPrecisions) {
+    if (peaks.has(name)) d.peak_flops[p] = peaks.quantity(name, Dim::flop_rate);
+  }
+  if (peaks.has("tf32")) peaks.quantity("tf32", Dim::flop_rate);  // listed for completeness
+  peaks.finish();
+  if (d.peak_flops.empty()) r.fail("peak_flops", "expected at least one of fp16, bf16, fp32");
+  d.memory = r.quantity("memory", Dim::bytes);
+  d.memory_bandwidth = r.quantity("memory_bandwidth", Dim::bandwidth);
+  for (const auto& [node, path] : r.sequence("gemm_efficiency")) {
+    Reader p(r.tree(), node, path);
+    EfficiencyPoint e{p.quantity("flops", Dim::flops), p.number("efficiency", 1e-6, 1.0)};
+    p.finish();
+    if (!d.gemm_efficiency.empty() && e.flops <= d.gemm_efficiency.back().flops) {
+      p.fail("flops", "gemm_efficiency points must be sorted by increasing flops");
+    }
+    d.gemm_efficiency.push_back(e);
+  }
+  if (d.gemm_efficiency.empty()) r.fail("gemm_efficiency", "expected at least one point");
+  r.finish();
+  return d;
+}
+
+std::vector<int> read_sparse_layers(Reader& moe, int layers) {
+  // Either a list of indices or one of {first: N}, {last: N}, {every: N, offset: K}.
+  std::vector<int> out;
+  if (moe.is_list("layers")) {
+    for (const auto& [node, p] : moe.sequence("layers")) {
+      const auto v = static_cast<int>(moe.as_integer(node, p, 0));
+      if (v >= layers) {
+        moe.fail_at(node, p, "layer index " + std::to_string(v) + " >= layers (" + std::to_string(layers) + ")");
+      }
+      out.push_back(v);
+    }
+  } else {
+    Reader spec = moe.child("layers");
+    if (spec.has("first")) {
+      const auto k = spec.integer("first", 1);
+      if (k > layers) spec.fail("first", "more sparse layers than layers");
+      for (int i = 0; i < k; ++i) out.push_back(i);
+    } else if (spec.has("last")) {
+      const auto k = spec.integer("last", 1);
+      if (k > layers) spec.fail("last", "more sparse layers than layers");
+      for (int i = layers - static_cast<int>(k); i < layers; ++i) out.push_back(i);
+    } else if (spec.has("every")) {
+      const auto every = spec.integer("every", 1);
+      const auto offset = spec.integer_or("offset", 0, 0);
+      for (long long i = offset; i < layers; i += every) out.push_back(static_cast<int>(i));
+    } else {
+      spec.fail("first", "expected one of first, last, every (or a list of layer indices)");
+    }
+    spec.finish();
+  }
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end()) moe.fail("layers", "a layer is listed twice");
+  if (out.empty()) moe.fail("layers", "no sparse layer selected");
+  return out;
+}
+
+Moe read_moe(Reader r, const Model& m) {
+  Moe e;
+  e.router = r.choice<Router>("router", {{"rre", Router::rre}, {"topk", Router::topk}, {"hash", Router::hash}, {"switch", Router::switch_}});
+  e.layers = read_sparse_layers(r, m.layers);
+  e.experts = static_cast<int>(r.integer("experts", 1));
+  const int default_k = e.router == Router::topk ? 2 : 1;
+  e.top_k = static_cast<int>(r.integer_or("top_k", default_k, 1));
+  if (e.top_k > e.experts) r.fail("top_k", "top_k exceeds the number of experts");
+  if ((e.router == Router::rre || e.router == Router::hash || e.router == Router::switch_) && e.top_k != 1) {
+    r.fail("top_k", "router '" + std::string(to_string(e.router)) + "' sends each token to one expert: top_k must be 1");
+  }
+  e.domains = static_cast<int>(r.integer_or("domains", 1, 1));
+  if (e.experts % e.domains != 0) r.fail("domains", "experts (" + std::to_string(e.experts) + ") must be divisible by domains");
+  e.capacity_factor = r.number_or("capacity_factor", 1.0, 0.01, 1e6);
+  e.expert_ffn_hidden = static_cast<int>(r.integer_or("expert_ffn_hidden", m.ffn_hidden, 1));
+  if (r.has("load")) {
+    Reader l = r.child("load");
+    e.load.distribution = l.choice<LoadDistribution>(
+        "distribution", {{"uniform", LoadDistribution::uniform}, {"zipf", LoadDistribution::zipf}, {"histogram", LoadDistribution::histogram}});
+    if (e.load.distribution == LoadDistribution::zipf) e.load.zipf_s = l.number("zipf_s", 0.0, 10.0);
+    if (e.load.distribution == LoadDistribution::histogram) {
+      for (const auto& [node, p] : l.sequence("histogram")) e.load.histogram.push_back(l.as_number(node, p, 0.0, 1e300));
+      if (static_cast<int>(e.load.histogram.size()) != e.experts) l.fail("histogram", "expected one entry per expert (" + std::to_string(e.experts) + ")");
+    }
+    l.finish();
+  }
+  r.finish();
+  return e;
+}
+
+}  // namespace
+
+Model read_model(Reader r) {
+  Model m;
+  m.name = r.text("name");
+  m.layers = static_cast<int>(r.integer("layers"));
+  m.hidden = static_cast<int>(r.integer("hidden"));
+  m.heads = static_cast<int>(r.integer("heads"));
+  m.ffn_hidden = static_cast<int>(r.integer("ffn_hidden"));
+  m.vocab = static_cast<int>(r.integer("vocab"));
+  m.seq_len = static_cast<int>(r.integer("seq_len"));
+  if (m.hidden % m.heads != 0) r.fail("heads", "hidden (" + std::to_string(m.hidden) + ") must be divisible by heads");
+  m.ffn = r.choice_or<FfnKind>("ffn", {{"mlp", FfnKind::mlp}, {"glu", FfnKind::glu}}, FfnKind::mlp);
+  m.learned_positions = r.choice_or<bool>("position_embedding", {{"learned", true}, {"none", false}}, true);
+  m.tied_embeddings = r.flag_or("tied_embeddings", true);
+  if (r.has("published")) {
+    Reader p = r.child("published");
+    m.published_params = p.number("params", 1, 1e18);
+    m.published_tolerance = p.number_or("tolerance", 0.0, 0.0, 1.0);
+    m.published_active_params = p.number_or("active_params", 0.0, 0.0, 1e18);
+    p.finish();
+  }
+  if (r.has("moe")) m.moe = read_moe(r.child("moe"), m);
+  r.finish();
+  return m;
+}
+
+Node read_node(Reader r) {
+  Node n;
+  n.name = r.text("name");
+  n.devices = static_cast<int>(r.integer("devices"));
+  n.device = read_device(r.child("device"));
+  {
+    Reader i = r.child("intra_node");
+    n.intra.group_size = static_cast<int>(i.integer("group_size"));
+    if (n.devices % n.intra.group_size != 0) i.fail("group_size", "devices per node must be divisible by group_size");
+    n.intra.bandwidth = i.quantity("bandwidth", Dim::bandwidth);
+    n.intra.latency = i.quantity("latency", Dim::time);
+    if (n.intra.group_size < n.devices) {
+      n.intra.inter_group_bandwidth = i.quantity("inter_group_bandwidth", Dim::bandwidth);
+      n.intra.inter_group_latency = i.quantity("inter_group_latency", Dim::time);
+    }
+    i.finish();
+  }
+  {
+    Reader h = r.child("host");
+    n.host.name = h.text("name");
+    n.host.sockets = static_cast<int>(h.integer("sockets"));
+    n.host.cores = static_cast<int>(h.integer("cores"));
+    n.host.flops = h.quantity("flops", Dim::flop_rate);
+    n.host.memory = h.quantity("memory", Dim::bytes);
+    n.host.memory_bandwidth = h.quantity("memory_bandwidth", Dim::bandwidth);
+    h.finish();
+  }
+  {
+    Reader l = r.child("host_link");
+    n.host_link.bandwidth = l.quantity("bandwidth", Dim::bandwidth);
+    n.host_link.latency = l.quantity("latency", Dim::time);
+    n.host_link.devices_per_switch = static_cast<int>(l.integer("devices_per_switch"));
+    if (n.devices % n.host_link.devices_per_switch != 0) l.fail("devices_per_switch", "devices per node must be divisible by devices_per_switch");
+    n.host_link.switch_bandwidth = l.quantity("switch_bandwidth", Dim::bandwidth);
+    l.finish();
+  }
+  {
+    Reader c = r.child("nic");
+    n.nic.count = static_cast<int>(c.integer("count"));
+    n.nic.bandwidth = c.quantity("bandwidth", Dim::bandwidth);
+    n.nic.latency = c.quantity("latency", Dim::time);
+    c.finish();
+  }
+  r.finish();
+  return n;
+}
+
+Network read_network(Reader r) {
+  Network net;
+  net.topology = r.choice<Topology>("topology", {{"fat_tree", Topology::fat_tree}, {"rail_optimized", Topology::rail_optimized}, {"flat", Topology::flat}});
+  net.nodes_per_leaf = static_cast<int>(r.integer_or("nodes_per_leaf", 1, 1));
+  net.oversubscription = r.number_or("oversubscription", 1.0, 1.0, 1000.0);
+  net.latency = r.quantity("latency", Dim::time);
+  r.finish();
+  return net;
+}
+
+namespace {
+
+Training read_training(Reader r) {
+  Training t;
+  t.global_batch = static_cast<int>(r.integer("global_batch"));
+  t.micro_batch = static_cast<int>(r.integer("micro_batch"));
+  t.precision = r.choice<Precision>("precision", kPrecisions);
+  t.optimizer = r.choice_or<Optimizer>("optimizer", {{"adam", Optimizer::adam}, {"adamw", Optimizer::adamw}}, Optimizer::adam);
+  r.finish();
+  return t;
+}
+
+const Choices<CollectiveAlgo> kAllReduceAlgos{{"ring", CollectiveAlgo::ring}, {"hierarchical_ring", CollectiveAlgo::hierarchical_ring}, {"tree", CollectiveAlgo::tree}};
+const Choices<CollectiveAlgo> kAllToAllAlgos{{"pairwise", CollectiveAlgo::pairwise}, {"hierarchical", CollectiveAlgo::hierarchical_a2a}};
+
+Plan read_plan(Reader r) {
+  Plan p;
+  p.tp = static_cast<int>(r.integer("tp"));
+  p.pp = static_cast<int>(r.integer("pp"));
+  p.dp = static_cast<int>(r.integer("dp"));
+  p.ep = static_cast<int>(r.integer_or("ep", 1));
+  p.schedule = r.choice_or<Schedule>("schedule", {{"gpipe", Schedule::gpipe}, {"1f1b", Schedule::one_f_one_b}, {"interleaved", Schedule::interleaved}}, Schedule::one_f_one_b);
+  p.virtual_stages = static_cast<int>(r.integer_or("virtual_stages", 1));
+  if (p.schedule != Schedule::interleaved && p.virtual_stages != 1) r.fail("virtual_stages", "virtual_stages > 1 needs schedule: interleaved");
+  p.recompute = r.choice_or<Recompute>("recompute", {{"none", Recompute::none}, {"selective", Recompute::selective}, {"full", Recompute::full}}, Recompute::none);
+  p.sequence_parallel = r.flag_or("sequence_parallel", false);
+  p.zero = static_cast<int>(r.integer_or("zero", 0, 0));
+  if (p.zero > 3) r.fail("zero", "expected a ZeRO stage 0, 1, 2 or 3");
+  p.placement = r.choice_or<Placement>("placement", {{"device", Placement::device}, {"offload", Placement::offload}, {"ecss", Placement::ecss}}, Placement::device);
+  p.overlap_dp = r.flag_or("overlap_dp", true);
+  p.bucket = r.quantity_or("bucket", Dim::bytes, 25e6);
+  if (r.has("collectives")) {
+    Reader c = r.child("collectives");
+    p.tp_algo = c.choice_or("tp", kAllReduceAlgos, CollectiveAlgo::ring);
+    p.dp_algo = c.choice_or("dp", kAllReduceAlgos, CollectiveAlgo::hierarchical_ring);
+    p.ep_algo = c.choice_or("ep", kAllToAllAlgos, CollectiveAlgo::pairwise);
+    c.finish();
+  }
+  r.finish();
+  return p;
+}
+
+}  // namespace
+
+Loaded load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  Loaded out{Scenario{}, Tree::load(path)};
+  for (const auto& o : overrides) out.tree.set(o);
+  Reader top(out.tree, out.tree.root(), "");
+  Scenario& s = out.scenario;
+  s.file = path;
+  s.name = top.text("name");
+  {
+    Reader c = top.child("cluster");
+    s.cluster.node = read_node(c.child("node"));
+    s.cluster.nodes = static_cast<int>(c.integer("nodes"));
+    s.cluster.network = read_network(c.child("network"));
+    c.finish();
+  }
+  s.model = read_model(top.child("model"));
+  s.training = read_training(top.child("training"));
+  s.plan = read_plan(top.child("plan"));
+  top.finish();
+  return out;
+}
+
+Model load_model(const std::string& path) {
+  Tree t = Tree::load(path);
+  return read_model(Reader(t, t.root(), ""));
+}
+
+Node load_node(const std::string& path) {
+  Tree t = Tree::load(path);
+  return read_node(Reader(t, t.root(), ""));
+}
+
+}  // namespace sparsim::config

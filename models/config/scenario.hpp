@@ -1,0 +1,171 @@
+// The typed, immutable configuration of one simulation. Built once by the loader
+// (config/loader.hpp); domain code takes `const Scenario&`. All quantities are SI doubles:
+// seconds, bytes, FLOP, bytes/s, FLOP/s.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sparsim {
+
+enum class Precision { fp16, bf16, fp32 };
+
+/// Achieved fraction of peak FLOP/s as a function of the FLOP count of one GEMM.
+struct EfficiencyPoint {
+  double flops = 0;       ///< FLOP of one GEMM
+  double efficiency = 0;  ///< fraction of peak in (0, 1]
+};
+
+struct Device {
+  std::string name;
+  std::map<Precision, double> peak_flops;  ///< FLOP/s per precision
+  double memory = 0;                       ///< bytes
+  double memory_bandwidth = 0;             ///< bytes/s
+  std::vector<EfficiencyPoint> gemm_efficiency;  ///< sorted by flops, non-empty
+};
+
+struct IntraNode {
+  int group_size = 0;              ///< devices fully connected by the fast fabric
+  double bandwidth = 0;            ///< bytes/s per device per direction inside a group
+  double latency = 0;              ///< s
+  double inter_group_bandwidth = 0;  ///< bytes/s per device between groups (0 if one group)
+  double inter_group_latency = 0;    ///< s
+};
+
+struct Host {
+  std::string name;
+  int sockets = 0;
+  int cores = 0;                 ///< physical cores in the node
+  double flops = 0;              ///< FLOP/s, all cores together (fp32 peak)
+  double memory = 0;             ///< bytes of DRAM
+  double memory_bandwidth = 0;   ///< bytes/s
+};
+
+struct HostLink {
+  double bandwidth = 0;          ///< bytes/s per device per direction
+  double latency = 0;            ///< s
+  int devices_per_switch = 0;    ///< devices sharing one PCIe switch uplink
+  double switch_bandwidth = 0;   ///< bytes/s per direction of one switch uplink
+};
+
+struct Nic {
+  int count = 0;          ///< NICs per node
+  double bandwidth = 0;   ///< bytes/s per NIC per direction
+  double latency = 0;     ///< s
+};
+
+struct Node {
+  std::string name;
+  int devices = 0;  ///< accelerators per node
+  Device device;
+  IntraNode intra;
+  Host host;
+  HostLink host_link;
+  Nic nic;
+};
+
+enum class Topology { fat_tree, rail_optimized, flat };
+
+struct Network {
+  Topology topology = Topology::fat_tree;
+  int nodes_per_leaf = 0;
+  double oversubscription = 1.0;  ///< leaf downlink:uplink ratio, >= 1
+  double latency = 0;             ///< s per switch hop
+};
+
+struct Cluster {
+  Node node;
+  int nodes = 0;
+  Network network;
+  int devices() const { return node.devices * nodes; }
+};
+
+enum class Router { rre, topk, hash, switch_ };
+enum class FfnKind { mlp, glu };
+enum class LoadDistribution { uniform, zipf, histogram };
+
+struct ExpertLoad {
+  LoadDistribution distribution = LoadDistribution::uniform;
+  double zipf_s = 0;                ///< Zipf exponent (zipf)
+  std::vector<double> histogram;    ///< relative tokens per expert (histogram)
+};
+
+struct Moe {
+  Router router = Router::topk;
+  std::vector<int> layers;     ///< indices of sparse layers, sorted, in [0, L)
+  int experts = 0;             ///< E per sparse layer
+  int top_k = 1;               ///< k
+  int domains = 1;             ///< RRE level-1 groups
+  double capacity_factor = 1.0;
+  int expert_ffn_hidden = 0;
+  ExpertLoad load;
+};
+
+struct Model {
+  std::string name;
+  int layers = 0;       ///< L
+  int hidden = 0;       ///< h
+  int heads = 0;        ///< a
+  int ffn_hidden = 0;   ///< f
+  int vocab = 0;        ///< V
+  int seq_len = 0;      ///< s
+  FfnKind ffn = FfnKind::mlp;
+  bool learned_positions = true;
+  bool tied_embeddings = true;
+  std::optional<Moe> moe;
+  double published_params = 0;        ///< 0 = not given
+  double published_tolerance = 0;     ///< relative
+  double published_active_params = 0; ///< 0 = not given
+  bool is_sparse_layer(int layer) const;
+};
+
+enum class Optimizer { adam, adamw };
+
+struct Training {
+  int global_batch = 0;  ///< sequences per optimizer step
+  int micro_batch = 0;   ///< sequences per micro-batch (b)
+  Precision precision = Precision::bf16;
+  Optimizer optimizer = Optimizer::adam;
+};
+
+enum class Schedule { gpipe, one_f_one_b, interleaved };
+enum class Recompute { none, selective, full };
+enum class Placement { device, offload, ecss };
+enum class CollectiveAlgo { ring, hierarchical_ring, tree, pairwise, hierarchical_a2a, p2p };
+
+struct Plan {
+  int tp = 1, pp = 1, dp = 1, ep = 1;
+  Schedule schedule = Schedule::one_f_one_b;
+  int virtual_stages = 1;
+  Recompute recompute = Recompute::none;
+  bool sequence_parallel = false;
+  int zero = 0;
+  Placement placement = Placement::device;
+  bool overlap_dp = true;
+  double bucket = 25e6;  ///< bytes per gradient bucket
+  CollectiveAlgo tp_algo = CollectiveAlgo::ring;
+  CollectiveAlgo dp_algo = CollectiveAlgo::hierarchical_ring;
+  CollectiveAlgo ep_algo = CollectiveAlgo::pairwise;
+};
+
+struct Scenario {
+  std::string name;
+  std::string file;  ///< path the scenario was loaded from
+  Cluster cluster;
+  Model model;
+  Training training;
+  Plan plan;
+};
+
+// Names, for output and for error messages listing what exists (STYLE.md #8).
+const char* to_string(Precision);
+const char* to_string(Topology);
+const char* to_string(Router);
+const char* to_string(Schedule);
+const char* to_string(Recompute);
+const char* to_string(Placement);
+const char* to_string(CollectiveAlgo);
+
+}  // namespace sparsim

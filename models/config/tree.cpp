@@ -1,0 +1,187 @@
+#include "config/tree.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sparsim::config {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool names_a_file(const YAML::Node& n) {
+  if (!n.IsScalar()) return false;
+  const std::string& s = n.Scalar();
+  auto ends = [&](std::string_view suf) {
+    return s.size() > suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  return ends(".yaml") || ends(".yml");
+}
+
+Origin mark_origin(const std::string& file, const YAML::Mark& m) {
+  if (m.is_null()) return Origin{file, 0, 0};
+  return Origin{file, m.line + 1, m.column + 1};
+}
+
+std::string join(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+bool is_index(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+YAML::Node load_yaml_file(const std::string& path, const Origin& named_at, const std::string& key) {
+  std::ifstream in(path);
+  if (!in) throw InputError(named_at, key, "cannot open file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    YAML::Node n = YAML::Load(ss.str());
+    if (!n.IsMap()) {
+      throw InputError(Origin{path, 1, 1}, key, "expected a YAML mapping at the top of the file");
+    }
+    return n;
+  } catch (const YAML::Exception& e) {
+    throw InputError(mark_origin(path, e.mark), key, "YAML syntax error: " + e.msg);
+  }
+}
+
+Tree Tree::load(const std::string& path) {
+  Tree t;
+  t.file_ = path;
+  t.root_ = load_yaml_file(path, Origin{path, 0, 0}, "");
+  t.file_of_prefix_[""] = path;
+  std::vector<std::string> stack{fs::weakly_canonical(path).string()};
+  t.resolve_includes(t.root_, "", path, stack);
+  return t;
+}
+
+void Tree::resolve_includes(YAML::Node node, const std::string& key_path, const std::string& file,
+                            std::vector<std::string>& stack) {
+  if (!node.IsMap()) return;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.as<std::string>();
+    const std::string path = join(key_path, key);
+    YAML::Node value = it->second;
+    if (key == "source" || key == "note") continue;
+    if (names_a_file(value)) {
+      const fs::path base = fs::path(file).parent_path();
+      const std::string target = (base / value.Scalar()).lexically_normal().string();
+      const Origin at = mark_origin(file, value.Mark());
+      const std::string canon = fs::weakly_canonical(target).string();
+      if (std::find(stack.begin(), stack.end(), canon) != stack.end()) {
+        throw InputError(at, path, "include cycle: '" + target + "' includes itself");
+      }
+      YAML::Node included = load_yaml_file(target, at, path);
+      file_of_prefix_[path] = target;
+      stack.push_back(canon);
+      resolve_includes(included, path, target, stack);
+      stack.pop_back();
+      it->second = included;
+    } else if (value.IsMap()) {
+      resolve_includes(value, path, file, stack);
+    }
+  }
+}
+
+void Tree::set(const std::string& assignment) {
+  const Origin cli{"--set " + assignment, 0, 0};
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError(cli, "", "expected key.path=value");
+  }
+  const std::string key_path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  YAML::Node value;
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(cli, key_path, "value is not valid YAML: " + e.msg);
+  }
+  if (!value.IsDefined() || value.IsNull()) {
+    throw InputError(cli, key_path, "empty value");
+  }
+  if (names_a_file(value)) {
+    value = load_yaml_file(value.Scalar(), cli, key_path);
+    file_of_prefix_[key_path] = text;
+    std::vector<std::string> stack{fs::weakly_canonical(text).string()};
+    resolve_includes(value, key_path, text, stack);
+  } else if (value.IsMap()) {
+    std::vector<std::string> stack;
+    resolve_includes(value, key_path, ".", stack);
+  }
+  // Walk down, creating mappings for missing keys.
+  std::vector<std::string> parts;
+  std::stringstream ss(key_path);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (p.empty()) throw InputError(cli, key_path, "empty segment in key path");
+    parts.push_back(p);
+  }
+  YAML::Node cur = root_;
+  std::string walked;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    walked = join(walked, parts[i]);
+    if (cur.IsSequence() && is_index(parts[i])) {
+      const size_t idx = std::stoul(parts[i]);
+      if (idx >= cur.size()) throw InputError(cli, walked, "index out of range");
+      cur.reset(cur[idx]);
+      continue;
+    }
+    if (!cur.IsMap()) throw InputError(cli, walked, "cannot set a key inside a non-mapping value");
+    if (!cur[parts[i]]) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    cur.reset(cur[parts[i]]);
+  }
+  const std::string& last = parts.back();
+  if (cur.IsSequence() && is_index(last)) {
+    const size_t idx = std::stoul(last);
+    if (idx >= cur.size()) throw InputError(cli, key_path, "index out of range");
+    cur[idx] = value;
+  } else if (cur.IsMap()) {
+    cur[last] = value;
+  } else {
+    throw InputError(cli, key_path, "cannot set a key inside a non-mapping value");
+  }
+  overrides_[key_path] = cli.file;
+}
+
+Origin Tree::origin(const std::string& key_path, const YAML::Node& node) const {
+  // The most specific --set or include that covers key_path.
+  auto covers = [&](const std::string& prefix) {
+    return prefix.empty() || key_path == prefix ||
+           (key_path.size() > prefix.size() && key_path.compare(0, prefix.size(), prefix) == 0 &&
+            key_path[prefix.size()] == '.');
+  };
+  std::string best_override;
+  bool have_override = false;
+  for (const auto& [k, v] : overrides_) {
+    if (covers(k) && (!have_override || k.size() > best_override.size())) {
+      best_override = k;
+      have_override = true;
+    }
+  }
+  std::string best_file_prefix;
+  std::string file = file_;
+  for (const auto& [k, v] : file_of_prefix_) {
+    if (covers(k) && k.size() >= best_file_prefix.size()) {
+      best_file_prefix = k;
+      file = v;
+    }
+  }
+  if (have_override && best_override.size() >= best_file_prefix.size()) {
+    return Origin{overrides_.at(best_override), 0, 0};
+  }
+  return mark_origin(file, node ? node.Mark() : YAML::Mark::null_mark());
+}
+
+std::string Tree::emit() const {
+  YAML::Emitter out;
+  out << root_;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace sparsim::config

@@ -1,0 +1,76 @@
+#include "workload/layout.hpp"
+
+#include <string>
+
+namespace sparsim::workload {
+
+namespace {
+std::string num(long long v) { return std::to_string(v); }
+}  // namespace
+
+Layout layout_of(const Scenario& sc) {
+  const Plan& p = sc.plan;
+  Layout l;
+  l.tp = Group{p.tp, 1};
+  l.dp = Group{p.dp, p.tp};
+  l.ep = Group{p.ep, p.tp};
+  l.pp = Group{p.pp, p.tp * p.dp};
+  const long long per_step = static_cast<long long>(sc.training.micro_batch) * p.dp;
+  l.micro_batches = per_step > 0 ? static_cast<int>(sc.training.global_batch / per_step) : 0;
+  l.layers_per_stage = sc.model.layers / (p.pp * p.virtual_stages);
+  return l;
+}
+
+std::vector<std::string> infeasibility(const Scenario& sc) {
+  const Plan& p = sc.plan;
+  const Model& m = sc.model;
+  std::vector<std::string> why;
+  const long long devices = sc.cluster.devices();
+  if (static_cast<long long>(p.tp) * p.pp * p.dp != devices) {
+    why.push_back("tp*pp*dp = " + num(p.tp) + "*" + num(p.pp) + "*" + num(p.dp) + " = " +
+                  num(static_cast<long long>(p.tp) * p.pp * p.dp) + " != devices " + num(devices) +
+                  " (" + num(sc.cluster.nodes) + " nodes x " + num(sc.cluster.node.devices) + ")");
+  }
+  if (m.heads % p.tp != 0) why.push_back("tp " + num(p.tp) + " does not divide heads " + num(m.heads));
+  if (m.ffn_hidden % p.tp != 0) why.push_back("tp " + num(p.tp) + " does not divide ffn_hidden " + num(m.ffn_hidden));
+  if (m.layers % (p.pp * p.virtual_stages) != 0) {
+    why.push_back("pp*virtual_stages = " + num(p.pp * p.virtual_stages) + " does not divide layers " + num(m.layers));
+  }
+  const long long per_step = static_cast<long long>(sc.training.micro_batch) * p.dp;
+  if (sc.training.global_batch % per_step != 0) {
+    why.push_back("micro_batch*dp = " + num(per_step) + " does not divide global_batch " + num(sc.training.global_batch));
+  }
+  if (p.schedule == Schedule::interleaved && p.pp > 1) {
+    const long long mb = sc.training.global_batch / per_step;
+    if (mb % p.pp != 0) why.push_back("interleaved schedule needs micro-batches (" + num(mb) + ") divisible by pp " + num(p.pp));
+  }
+  if (p.zero > 0 && p.dp == 1) {
+    // ZeRO with dp 1 is legal but does nothing; not an error.
+  }
+  if (m.moe) {
+    if (p.dp % p.ep != 0) why.push_back("ep " + num(p.ep) + " does not divide dp " + num(p.dp));
+    if (m.moe->experts % p.ep != 0) why.push_back("ep " + num(p.ep) + " does not divide experts " + num(m.moe->experts));
+  } else {
+    if (p.ep != 1) why.push_back("ep " + num(p.ep) + " > 1 needs a sparse model (model.moe)");
+    if (p.placement == Placement::ecss) why.push_back("placement ecss needs a sparse model (model.moe)");
+  }
+  return why;
+}
+
+std::vector<std::string> plan_warnings(const Scenario& sc) {
+  std::vector<std::string> w;
+  if (sc.plan.tp > sc.cluster.node.devices) {
+    w.push_back("tp " + num(sc.plan.tp) + " spans nodes: tensor-parallel collectives cross the network");
+  }
+  if (sc.cluster.network.oversubscription > 1.0) {
+    w.push_back("the analytic backend ignores fabric oversubscription (" +
+                std::to_string(sc.cluster.network.oversubscription) + ":1); use --backend des for contention");
+  }
+  const Layout l = layout_of(sc);
+  if (sc.plan.pp > 1 && l.micro_batches < sc.plan.pp) {
+    w.push_back("fewer micro-batches (" + num(l.micro_batches) + ") than pipeline stages (" + num(sc.plan.pp) + "): large bubble");
+  }
+  return w;
+}
+
+}  // namespace sparsim::workload

@@ -1,0 +1,35 @@
+// Where the ranks of a plan live and whether the plan is possible at all.
+// Rank order (Megatron-LM): tensor-parallel ranks are adjacent, then data-parallel (expert-
+// parallel groups are consecutive data-parallel ranks), then pipeline stages:
+//   rank = tp_rank + t * (dp_rank + d * pp_rank)
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/scenario.hpp"
+
+namespace sparsim::workload {
+
+/// A communication group: `size` ranks `stride` apart in the rank order.
+struct Group {
+  int size = 1;
+  int stride = 1;
+};
+
+struct Layout {
+  Group tp, dp, pp, ep;
+  int micro_batches = 0;     ///< m per pipeline per step
+  int layers_per_stage = 0;  ///< per model chunk: L / (p * v)
+};
+
+Layout layout_of(const Scenario& sc);
+
+/// Reasons the plan cannot run (empty when it can): degrees that do not divide, devices that
+/// do not multiply out. Memory is checked separately (memory.hpp).
+std::vector<std::string> infeasibility(const Scenario& sc);
+
+/// Advice that does not make the plan impossible (e.g. TP crossing nodes).
+std::vector<std::string> plan_warnings(const Scenario& sc);
+
+}  // namespace sparsim::workload

@@ -1,0 +1,109 @@
+#include "workload/memory.hpp"
+
+#include <algorithm>
+
+#include "workload/layout.hpp"
+#include "workload/params.hpp"
+#include "workload/transformer.hpp"
+
+namespace sparsim::workload {
+
+ParamBytes param_bytes(Precision p) {
+  // Mixed precision keeps 16-bit weights and gradients and an fp32 master copy plus Adam's m and
+  // v (4 + 4 + 4 bytes); fp32 training keeps fp32 weights and gradients and m, v.
+  if (p == Precision::fp32) return ParamBytes{4, 4, 8};
+  return ParamBytes{2, 2, 12};
+}
+
+DeviceParams device_params(const Scenario& sc) {
+  const Model& m = sc.model;
+  const Plan& p = sc.plan;
+  const ParamCount c = count_params(m);
+  const Layout l = layout_of(sc);
+  // Layers held by one device: v chunks of L/(p*v) layers. Count sparse layers of the stage that
+  // holds the most (the first stages hold layers 0..; with {first: N} sparse layers they differ).
+  const int per_device = l.layers_per_stage * p.virtual_stages;
+  int max_sparse = 0;
+  for (int stage = 0; stage < p.pp; ++stage) {
+    int sparse = 0;
+    for (int chunk = 0; chunk < p.virtual_stages; ++chunk) {
+      const int first = (chunk * p.pp + stage) * l.layers_per_stage;
+      for (int i = first; i < first + l.layers_per_stage; ++i) sparse += m.is_sparse_layer(i) ? 1 : 0;
+    }
+    max_sparse = std::max(max_sparse, sparse);
+  }
+  const int dense_layers = per_device - max_sparse;
+  // Embedding on the first stage; logits (a tied copy, or untied weights) on the last stage.
+  const double emb = m.vocab * double(m.hidden) + (m.learned_positions ? m.seq_len * double(m.hidden) : 0);
+  const double edge = p.pp == 1 ? c.embedding : std::max(emb, c.embedding - emb + (m.tied_embeddings ? emb : 0));
+  DeviceParams d;
+  d.dense = (dense_layers * c.dense_layer() + max_sparse * c.sparse_layer_dense_part() + edge) / p.tp;
+  if (m.moe) d.experts = max_sparse * (double(m.moe->experts) / p.ep) * c.expert / p.tp;
+  return d;
+}
+
+double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
+  const Shape s = shape_of(sc);
+  const double b = s.b, q = s.s, h = s.h, a = s.a, t = s.t, eb = s.eb;
+  const double f = sparse_layer && sc.model.moe ? sc.model.moe->expert_ffn_hidden : s.f;
+  const double sp = s.sequence_parallel ? t : 1.0;  // divisor of the parts TP alone does not split
+  const Recompute rc = sc.plan.recompute;
+  if (rc == Recompute::full) return b * q * h * eb / sp;  // only the layer input is kept
+  // Korthikanti et al. 2022, section 4 (eb = 2 gives their 34sbh + 5as^2b for f = 4h, t = 1):
+  //  kept unsplit by TP alone: two layernorm inputs 2sbh*eb, QKV input sbh*eb, MLP input sbh*eb,
+  //  two dropout masks 2sbh bytes; split by t: Q,K 2sbh*eb, V sbh*eb, attention-output input
+  //  sbh*eb, FFN 2sbf*eb (glu 3sbf*eb); softmax output and dropout 2as^2b*eb + as^2b (split by t).
+  const double unsplit = b * q * h * (4 * eb + 2);
+  const double ffn = (s.glu ? 3 : 2) * b * q * f * eb;
+  const double split = b * q * h * 4 * eb + ffn;
+  const double scores = rc == Recompute::selective ? 0.0 : b * a * q * q * (2 * eb + 1);
+  return unsplit / sp + (split + scores) / t;
+}
+
+MemoryLedger memory(const Scenario& sc) {
+  const Plan& p = sc.plan;
+  const Layout l = layout_of(sc);
+  const ParamBytes pb = param_bytes(sc.training.precision);
+  const DeviceParams dp = device_params(sc);
+  MemoryLedger m;
+  m.device_capacity = sc.cluster.node.device.memory;
+  m.host_capacity = sc.cluster.node.host.memory;
+  const double n = dp.total();
+  const double d = p.dp;
+  m.params = n * pb.weight / (p.zero >= 3 ? d : 1.0);
+  m.grads = n * pb.grad / (p.zero >= 2 ? d : 1.0);
+  const double opt = n * pb.optimizer / (p.zero >= 1 ? d : 1.0);
+  if (p.placement == Placement::device) {
+    m.optimizer = opt;
+  } else {
+    // offload: master weights and Adam state live in host DRAM; the device keeps 16-bit
+    // weights and gradients (ZeRO-Offload).
+    m.host += opt * sc.cluster.node.devices;
+  }
+  // Activations on the first stage, which holds the most micro-batches in flight.
+  const int mb = l.micro_batches;
+  double in_flight = 0;
+  switch (p.schedule) {
+    case Schedule::gpipe: in_flight = mb; break;
+    case Schedule::one_f_one_b: in_flight = std::min(p.pp, mb); break;
+    case Schedule::interleaved:
+      in_flight = std::min(p.pp, mb) * (1.0 + (p.pp - 1.0) / (double(p.pp) * p.virtual_stages));
+      break;
+  }
+  double per_mb = 0;
+  const int per_device = l.layers_per_stage * p.virtual_stages;
+  for (int i = 0; i < per_device; ++i) per_mb += layer_activation_bytes(sc, sc.model.is_sparse_layer(i));
+  m.activations = in_flight * per_mb;
+  if (p.recompute == Recompute::full) {
+    // one layer's full activations exist while it is recomputed
+    Scenario no_rc = sc;
+    no_rc.plan.recompute = Recompute::none;
+    m.activations += layer_activation_bytes(no_rc, false);
+  }
+  // Buffers: fp32 logits and their gradient on the last stage; gradient buckets in flight.
+  const Shape s = shape_of(sc);
+  m.buffers = 2 * 4.0 * s.b * s.s * s.V / s.t + (p.overlap_dp && p.dp > 1 ? 2 * p.bucket : 0.0);
+  return m;
+}
+
+}  // namespace sparsim::workload

@@ -1,0 +1,147 @@
+#include "workload/transformer.hpp"
+
+#include <numeric>
+
+namespace sparsim::workload {
+
+double Pass::flops() const {
+  return std::accumulate(ops.begin(), ops.end(), 0.0, [](double acc, const Op& o) { return acc + o.flops; });
+}
+
+double element_bytes(Precision p) { return p == Precision::fp32 ? 4.0 : 2.0; }
+
+Shape shape_of(const Scenario& sc) {
+  const Model& m = sc.model;
+  Shape s;
+  s.b = sc.training.micro_batch;
+  s.s = m.seq_len;
+  s.h = m.hidden;
+  s.a = m.heads;
+  s.f = m.ffn_hidden;
+  s.V = m.vocab;
+  s.t = sc.plan.tp;
+  s.eb = element_bytes(sc.training.precision);
+  s.sequence_parallel = sc.plan.sequence_parallel;
+  s.glu = m.ffn == FfnKind::glu;
+  return s;
+}
+
+namespace {
+
+Op gemm(std::string name, double flops, double bytes) { return Op{std::move(name), OpKind::gemm, flops, bytes}; }
+Op mem(std::string name, double bytes) { return Op{std::move(name), OpKind::memory, 0.0, bytes}; }
+
+// Backward of a pass: GEMMs cost twice the forward FLOPs (dgrad + wgrad) and read their
+// operands twice; memory-bound ops move twice the bytes (read input and output grad, write grad).
+Pass backward_of(const Pass& fwd) {
+  Pass bwd;
+  bwd.tp_collectives = fwd.tp_collectives;
+  bwd.tp_bytes = fwd.tp_bytes;
+  for (const Op& o : fwd.ops) {
+    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes});
+  }
+  return bwd;
+}
+
+// Elements of a (b, s, h) activation on one device: sharded by t under sequence parallelism.
+double bsh_local(const Shape& s) { return s.b * s.s * s.h / (s.sequence_parallel ? s.t : 1.0); }
+
+Pass attention_forward(const Shape& s) {
+  const double b = s.b, q = s.s, h = s.h, a = s.a, t = s.t, eb = s.eb;
+  Pass p;
+  p.ops.push_back(mem("ln1", 2 * bsh_local(s) * eb));
+  // [b*s, h] @ [h, 3h/t]
+  p.ops.push_back(gemm("qkv", 2 * b * q * h * 3 * h / t, eb * (b * q * h + 3 * h * h / t + 3 * b * q * h / t)));
+  // per head: [s, h/a] @ [h/a, s], a/t heads
+  p.ops.push_back(gemm("attn_scores", 2 * b * q * q * h / t, eb * (2 * b * q * h / t + b * a * q * q / t)));
+  // softmax + dropout over [b, a/t, s, s]: read scores, write probabilities and a mask
+  p.ops.push_back(mem("softmax", eb * 2 * b * a * q * q / t + b * a * q * q / t));
+  // [s, s] @ [s, h/a] per head
+  p.ops.push_back(gemm("attn_values", 2 * b * q * q * h / t, eb * (b * a * q * q / t + 2 * b * q * h / t)));
+  // [b*s, h/t] @ [h/t, h]
+  p.ops.push_back(gemm("attn_out", 2 * b * q * h * h / t, eb * (b * q * h / t + h * h / t + b * q * h)));
+  p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb));
+  p.tp_collectives = s.t > 1 ? 1 : 0;
+  p.tp_bytes = b * q * h * eb;
+  return p;
+}
+
+Pass ffn_forward(const Shape& s, double tokens, double f, double t) {
+  const double h = s.h, eb = s.eb;
+  const double up_cols = (s.glu ? 2 : 1) * f / t;
+  Pass p;
+  p.ops.push_back(mem("ln2", 2 * tokens * h / (s.sequence_parallel ? t : 1.0) * eb));
+  // [tokens, h] @ [h, f/t] (glu: two such matrices)
+  p.ops.push_back(gemm("ffn_up", 2 * tokens * h * up_cols, eb * (tokens * h + h * up_cols + tokens * up_cols)));
+  p.ops.push_back(mem("activation", eb * (tokens * up_cols + tokens * f / t)));
+  // [tokens, f/t] @ [f/t, h]
+  p.ops.push_back(gemm("ffn_down", 2 * tokens * f / t * h, eb * (tokens * f / t + f / t * h + tokens * h)));
+  p.ops.push_back(mem("residual2", 3 * tokens * h / (s.sequence_parallel ? t : 1.0) * eb));
+  p.tp_collectives = t > 1 ? 1 : 0;
+  p.tp_bytes = tokens * h * eb;
+  return p;
+}
+
+LayerWork make(Pass fwd, Recompute rc, bool attention_core_only) {
+  LayerWork w;
+  w.backward = backward_of(fwd);
+  if (rc == Recompute::full) {
+    w.recompute = fwd;
+  } else if (rc == Recompute::selective && attention_core_only) {
+    // Selective recomputation (Korthikanti et al. 2022) recomputes only the attention core.
+    for (const Op& o : fwd.ops) {
+      if (o.name == "attn_scores" || o.name == "softmax" || o.name == "attn_values") w.recompute.ops.push_back(o);
+    }
+  }
+  for (Op& o : w.recompute.ops) o.name += ".recompute";
+  w.forward = std::move(fwd);
+  return w;
+}
+
+void append(Pass& into, const Pass& from) {
+  into.ops.insert(into.ops.end(), from.ops.begin(), from.ops.end());
+  into.tp_collectives += from.tp_collectives;
+  into.tp_bytes = from.tp_bytes;  // the same b*s*h tensor for every TP collective of a layer
+}
+
+}  // namespace
+
+LayerWork attention_block(const Shape& s, Recompute rc) { return make(attention_forward(s), rc, true); }
+
+LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc) {
+  return make(ffn_forward(s, tokens, f, s.t), rc, false);
+}
+
+LayerWork dense_layer(const Shape& s, Recompute rc) {
+  LayerWork a = attention_block(s, rc);
+  LayerWork m = ffn_block(s, s.b * s.s, s.f, rc);
+  append(a.forward, m.forward);
+  append(a.backward, m.backward);
+  append(a.recompute, m.recompute);
+  return a;
+}
+
+LayerWork embedding(const Shape& s) {
+  LayerWork w;
+  // gather b*s rows of h, write the (b, s, h) activation; backward scatters the gradient
+  w.forward.ops.push_back(mem("embedding", 2 * s.b * s.s * s.h * s.eb));
+  w.backward.ops.push_back(mem("embedding.bwd", 2 * s.b * s.s * s.h * s.eb));
+  return w;
+}
+
+LayerWork head(const Shape& s, Recompute rc) {
+  Pass p;
+  p.ops.push_back(mem("final_ln", 2 * bsh_local(s) * s.eb));
+  // [b*s, h] @ [h, V/t]
+  p.ops.push_back(gemm("logits", 2 * s.b * s.s * s.h * s.V / s.t,
+                       s.eb * (s.b * s.s * s.h + s.h * s.V / s.t + s.b * s.s * s.V / s.t)));
+  // softmax cross-entropy in fp32 over [b*s, V/t]: read logits, write probabilities
+  p.ops.push_back(mem("loss", 4.0 * 2 * s.b * s.s * s.V / s.t));
+  (void)rc;  // logits are not recomputed (Narayanan et al. 2021)
+  LayerWork w;
+  w.backward = backward_of(p);
+  w.forward = std::move(p);
+  return w;
+}
+
+}  // namespace sparsim::workload

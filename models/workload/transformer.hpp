@@ -1,0 +1,64 @@
+// FLOPs and memory traffic of every op of a transformer layer, per device and per micro-batch,
+// under tensor parallelism t (and sequence parallelism). Shapes in the comments use
+// b micro-batch, s sequence, h hidden, a heads, f FFN hidden, V vocab, t tensor parallel.
+//
+// A GEMM of (m x k) @ (k x n) costs 2mkn FLOP. Forward of one dense layer (Narayanan et al. 2021):
+//   QKV 6bsh^2/t, scores 2bs^2h/t, attention-over-values 2bs^2h/t, output 2bsh^2/t,
+//   MLP 4bshf/t (glu 6bshf/t)  ->  24bsh^2 + 4bs^2h for f = 4h, t = 1.
+// Backward is twice the forward GEMM FLOPs (input and weight gradients).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/scenario.hpp"
+
+namespace sparsim::workload {
+
+enum class OpKind { gemm, memory };
+
+/// One compute op on one device for one micro-batch.
+struct Op {
+  std::string name;
+  OpKind kind = OpKind::gemm;
+  double flops = 0;  ///< FLOP
+  double bytes = 0;  ///< bytes read + written from device memory
+};
+
+/// Ops of one pass of one layer, plus the tensor-parallel collectives it needs.
+struct Pass {
+  std::vector<Op> ops;
+  int tp_collectives = 0;   ///< all-reduces (or reduce-scatter + all-gather pairs) over t
+  double tp_bytes = 0;      ///< bytes of each such collective (full tensor, b*s*h*eb)
+  double flops() const;
+};
+
+struct LayerWork {
+  Pass forward;
+  Pass backward;
+  Pass recompute;  ///< extra forward work before backward (empty without recomputation)
+};
+
+struct Shape {
+  double b = 1, s = 1, h = 1, a = 1, f = 1, V = 1;
+  double t = 1;   ///< tensor-parallel degree
+  double eb = 2;  ///< bytes per activation element
+  bool sequence_parallel = false;
+  bool glu = false;
+};
+
+Shape shape_of(const Scenario& sc);
+double element_bytes(Precision p);
+
+/// A dense transformer layer (attention + FFN of width s.f).
+LayerWork dense_layer(const Shape& s, Recompute rc);
+/// The attention half of a layer only (sparse layers replace the FFN by experts).
+LayerWork attention_block(const Shape& s, Recompute rc);
+/// An FFN of hidden width f over `tokens` tokens (one expert, or the dense MLP), not TP-split
+/// when t == 1.
+LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc);
+/// Input embedding (first stage) and logits + loss (last stage).
+LayerWork embedding(const Shape& s);
+LayerWork head(const Shape& s, Recompute rc);
+
+}  // namespace sparsim::workload

@@ -1,0 +1,42 @@
+// Alpha-beta costs of collectives on the two-level topology (inside a node, across nodes).
+// One cost function per algorithm, shared by the analytic backend and the tests (and the oracle
+// of the discrete-event backend on an idle network). Sizes in bytes, times in seconds.
+#pragma once
+
+#include "config/scenario.hpp"
+#include "workload/layout.hpp"
+
+namespace sparsim::sim {
+
+struct Level {
+  double bandwidth = 0;  ///< bytes/s per rank per direction
+  double latency = 0;    ///< s per message
+};
+
+/// How a group of ranks maps onto the machine.
+struct Geometry {
+  int size = 1;      ///< p ranks
+  int per_node = 1;  ///< ranks of the group inside one node
+  Level intra;       ///< between ranks of the group inside a node
+  Level inter;       ///< between nodes: the rank's share of the node's NICs
+  int nodes() const { return size / per_node; }
+};
+
+Geometry geometry(const Cluster& c, const workload::Group& g);
+
+/// Ring all-reduce of `bytes` over p ranks with the slowest link: 2(p-1)/p * S/B + 2(p-1) * a.
+double ring_all_reduce(const Geometry& g, double bytes);
+/// Reduce-scatter intra-node, ring all-reduce of S/n_local across nodes, all-gather intra-node.
+double hierarchical_all_reduce(const Geometry& g, double bytes);
+/// Pipelined (double) binary tree: 2 * S/B + 2 * ceil(log2 p) * a.
+double tree_all_reduce(const Geometry& g, double bytes);
+double all_reduce(CollectiveAlgo algo, const Geometry& g, double bytes);
+/// Ring all-gather (or reduce-scatter) where `bytes` is the full gathered size:
+/// (p-1)/p * S/B + (p-1) * a.
+double all_gather(const Geometry& g, double bytes);
+/// One message of `bytes` over one link level: a + S/B.
+double p2p(const Level& l, double bytes);
+/// The level a point-to-point message between neighbours of group `g` crosses.
+Level neighbour_level(const Cluster& c, const workload::Group& g);
+
+}  // namespace sparsim::sim

@@ -1,0 +1,104 @@
+#include "sim/result.hpp"
+
+#include <fmt/format.h>
+
+namespace sparsim::sim {
+
+nlohmann::json to_json(const StepResult& r) {
+  using nlohmann::json;
+  const auto& b = r.breakdown;
+  const auto& m = r.memory;
+  json j;
+  j["schema"] = "sparsim.result/1";
+  j["scenario"] = r.scenario;
+  j["backend"] = r.backend;
+  j["feasible"] = r.feasible;
+  j["infeasible"] = r.infeasible;
+  j["step_time_s"] = r.step_time;
+  j["tokens_per_s"] = r.tokens_per_s;
+  j["tflops_per_device"] = r.tflops_per_device;
+  j["mfu"] = r.mfu;
+  j["params_total"] = static_cast<long long>(r.params_total);
+  j["params_active_per_token"] = static_cast<long long>(r.params_active);
+  j["devices"] = r.devices;
+  j["micro_batches"] = r.micro_batches;
+  j["breakdown_s"] = {{"compute", b.compute},
+                      {"exposed_comm", {{"tp", b.tp}, {"pp", b.pp}, {"dp", b.dp}, {"ep", b.ep}}},
+                      {"pipeline_bubble", b.pipeline_bubble},
+                      {"h2d", b.h2d},
+                      {"d2h", b.d2h},
+                      {"host_optimizer", b.host_optimizer},
+                      {"optimizer", b.optimizer}};
+  j["memory"] = {{"device_peak_bytes", static_cast<long long>(m.device_peak())},
+                 {"device_capacity_bytes", static_cast<long long>(m.device_capacity)},
+                 {"fits", m.fits()},
+                 {"device_breakdown_bytes",
+                  {{"params", static_cast<long long>(m.params)},
+                   {"grads", static_cast<long long>(m.grads)},
+                   {"optimizer", static_cast<long long>(m.optimizer)},
+                   {"activations", static_cast<long long>(m.activations)},
+                   {"buffers", static_cast<long long>(m.buffers)}}},
+                 {"host_peak_bytes", static_cast<long long>(m.host)},
+                 {"host_capacity_bytes", static_cast<long long>(m.host_capacity)}};
+  j["warnings"] = r.warnings;
+  return j;
+}
+
+namespace {
+std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024)); }
+std::string pct(double part, double whole) { return whole > 0 ? fmt::format("{:5.1f}%", 100 * part / whole) : "  -  "; }
+}  // namespace
+
+std::string to_table(const StepResult& r) {
+  std::string o;
+  o += fmt::format("scenario   {}  ({} backend, {} devices)\n", r.scenario, r.backend, r.devices);
+  if (!r.feasible) {
+    o += "verdict    INFEASIBLE\n";
+    for (const auto& why : r.infeasible) o += fmt::format("  - {}\n", why);
+    for (const auto& w : r.warnings) o += fmt::format("warning    {}\n", w);
+    return o;
+  }
+  const auto& b = r.breakdown;
+  const double T = r.step_time;
+  o += fmt::format("step time  {:.4f} s   tokens/s {:.0f}   TFLOP/s/device {:.1f}   MFU {:.1f}%\n", T, r.tokens_per_s,
+                   r.tflops_per_device, 100 * r.mfu);
+  o += fmt::format("params     {:.4g} total, {:.4g} active per token; {} micro-batches per step\n", r.params_total,
+                   r.params_active, r.micro_batches);
+  o += "breakdown\n";
+  auto row = [&](const char* name, double v) { o += fmt::format("  {:<18}{:>12.4f} s  {}\n", name, v, pct(v, T)); };
+  row("compute", b.compute);
+  row("tp comm", b.tp);
+  row("pp comm", b.pp);
+  row("dp comm", b.dp);
+  row("ep comm", b.ep);
+  row("pipeline bubble", b.pipeline_bubble);
+  row("h2d copies", b.h2d);
+  row("d2h copies", b.d2h);
+  row("host optimizer", b.host_optimizer);
+  row("optimizer", b.optimizer);
+  const auto& m = r.memory;
+  o += fmt::format("memory     device {} of {} ({}): params {}, grads {}, optimizer {}, activations {}, buffers {}\n",
+                   gib(m.device_peak()), gib(m.device_capacity), m.device_peak() <= m.device_capacity ? "fits" : "DOES NOT FIT",
+                   gib(m.params), gib(m.grads), gib(m.optimizer), gib(m.activations), gib(m.buffers));
+  o += fmt::format("           host {} of {} per node ({})\n", gib(m.host), gib(m.host_capacity),
+                   m.host <= m.host_capacity ? "fits" : "DOES NOT FIT");
+  for (const auto& w : r.warnings) o += fmt::format("warning    {}\n", w);
+  return o;
+}
+
+std::string csv_header() {
+  return "scenario,backend,feasible,step_time_s,tokens_per_s,tflops_per_device,mfu,compute_s,tp_s,pp_s,dp_s,ep_s,"
+         "bubble_s,h2d_s,d2h_s,host_optimizer_s,optimizer_s,device_peak_bytes,device_capacity_bytes,host_bytes,"
+         "host_capacity_bytes,fits\n";
+}
+
+std::string to_csv_row(const StepResult& r) {
+  const auto& b = r.breakdown;
+  const auto& m = r.memory;
+  return fmt::format("{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.0f},{:.0f},{:.0f},{:.0f},{}\n",
+                     r.scenario, r.backend, r.feasible, r.step_time, r.tokens_per_s, r.tflops_per_device, r.mfu,
+                     b.compute, b.tp, b.pp, b.dp, b.ep, b.pipeline_bubble, b.h2d, b.d2h, b.host_optimizer,
+                     b.optimizer, m.device_peak(), m.device_capacity, m.host, m.host_capacity, m.fits());
+}
+
+}  // namespace sparsim::sim

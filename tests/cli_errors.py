@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The CLI turns bad input into a one-line error naming file:line:column and key, exit code 2,
+never a crash or a stack; output files are not overwritten without --force.
+
+usage: cli_errors.py SPARSIM DATA_DIR
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+sparsim, data = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def run(*args):
+    return subprocess.run([sparsim, *args], capture_output=True, text=True)
+
+
+def expect(args, code, *needles):
+    r = run(*args)
+    if r.returncode != code:
+        failures.append(f"{args}: exit {r.returncode}, expected {code}\n{r.stderr}")
+        return r
+    for n in needles:
+        if n not in r.stderr and n not in r.stdout:
+            failures.append(f"{args}: output lacks {n!r}\n{r.stderr}")
+    if "terminate called" in r.stderr or "Traceback" in r.stderr:
+        failures.append(f"{args}: crashed\n{r.stderr}")
+    return r
+
+
+d = lambda f: os.path.join(data, f)
+# expected: the file, line and column of the mistake (see tests/data/*.yaml) and the key path
+expect(["simulate", d("err_unknown_key.yaml")], 2, "err_unknown_key.yaml:9:3", "model.hiden", "unknown key")
+expect(["simulate", d("err_wrong_type.yaml")], 2, "err_wrong_type.yaml:8:11", "model.layers")
+expect(["simulate", d("err_bad_unit.yaml")], 2, "cluster.network.latency", "parsec")
+expect(["simulate", d("err_missing_file.yaml")], 2, "nowhere.yaml")
+expect(["simulate", d("err_syntax.yaml")], 2, "YAML syntax error")
+expect(["simulate", d("tiny.yaml"), "--set", "plan.tq=2"], 2, "--set plan.tq=2", "plan.tq")
+expect(["simulate", d("no-such-file.yaml")], 2, "cannot open")
+expect(["simulate", d("tiny.yaml"), "--backend", "magic"], 2, "known: analytic")
+expect(["simulate", d("tiny.yaml"), "--bogus"], 2, "bogus")
+expect(["simulate"], 2, "missing the scenario file")
+expect(["frobnicate"], 2, "unknown verb")
+expect([], 2, "usage")
+expect(["simulate", "--help"], 0, "--set")
+expect(["simulate", d("tiny.yaml")], 0, "step time", "breakdown")
+
+with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "r.json")
+    expect(["simulate", d("tiny.yaml"), "--json", out], 0)
+    before = open(out).read()
+    expect(["simulate", d("tiny.yaml"), "--json", out, "--set", "plan.zero=1"], 2, "--force")
+    if open(out).read() != before:
+        failures.append("an existing output file was overwritten without --force")
+    expect(["simulate", d("tiny.yaml"), "--json", out, "--force"], 0)
+    # the scenario itself is never overwritten, even with --force
+    expect(["simulate", d("tiny.yaml"), "--resolved", d("tiny.yaml"), "--force"], 2, "input file")
+
+if failures:
+    print("\n".join(failures), file=sys.stderr)
+    print(f"{len(failures)} failed", file=sys.stderr)
+    sys.exit(1)
+print("cli errors: all cases passed")

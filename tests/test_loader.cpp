@@ -1,0 +1,129 @@
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "config/error.hpp"
+#include "config/loader.hpp"
+
+using namespace sparsim;
+
+namespace {
+std::string data(const std::string& f) { return std::string(SPARSIM_TEST_DATA) + "/" + f; }
+
+// Loads `file` and returns the InputError it must raise.
+InputError error_of(const std::string& file, const std::vector<std::string>& sets = {}) {
+  try {
+    config::load_scenario(data(file), sets);
+  } catch (const InputError& e) {
+    return e;
+  }
+  FAIL("expected an InputError from " << file);
+  throw;  // unreachable
+}
+}  // namespace
+
+TEST_CASE("loader: a valid scenario with an include loads into SI values", "[loader]") {
+  const auto l = config::load_scenario(data("tiny.yaml"));
+  const Scenario& s = l.scenario;
+  REQUIRE(s.name == "tiny");
+  REQUIRE(s.cluster.devices() == 8);                                // 2 nodes x 4
+  REQUIRE(s.cluster.node.device.memory == 16.0 * (1ull << 30));     // "16 GiB"
+  REQUIRE(s.cluster.node.nic.bandwidth == Approx(10e9));            // "80 Gbps" / 8
+  REQUIRE(s.cluster.network.latency == Approx(1e-6));
+  REQUIRE(s.plan.schedule == Schedule::one_f_one_b);                 // default
+  REQUIRE(s.training.optimizer == Optimizer::adam);                  // default
+}
+
+TEST_CASE("loader: every error names file, line, column and key", "[loader]") {
+  // tiny.yaml: 'hidden' is line 9, indented by 2 -> column 3
+  auto e = error_of("err_unknown_key.yaml");
+  CHECK(e.origin().file == data("err_unknown_key.yaml"));
+  CHECK(e.origin().line == 9);
+  CHECK(e.origin().column == 3);
+  CHECK(e.key_path() == "model.hiden");
+  CHECK_THAT(e.message(), Catch::Contains("unknown key"));
+
+  e = error_of("err_wrong_type.yaml");
+  CHECK(e.key_path() == "model.layers");
+  CHECK(e.origin().line == 8);
+  CHECK(e.origin().column == 11);
+  CHECK_THAT(e.message(), Catch::Contains("expected an integer") && Catch::Contains("four"));
+
+  e = error_of("err_missing_key.yaml");
+  CHECK(e.key_path() == "model.vocab");
+  CHECK_THAT(e.message(), Catch::Contains("missing required key"));
+
+  e = error_of("err_zero.yaml");
+  CHECK(e.key_path() == "model.layers");
+  CHECK_THAT(e.message(), Catch::Contains(">= 1"));
+
+  e = error_of("err_bad_unit.yaml");
+  CHECK(e.key_path() == "cluster.network.latency");
+  CHECK(e.origin().line == 5);
+  CHECK_THAT(e.message(), Catch::Contains("unknown unit 'parsec'"));
+
+  e = error_of("err_bad_choice.yaml");
+  CHECK(e.key_path() == "plan.schedule");
+  CHECK_THAT(e.message(), Catch::Contains("known: gpipe, 1f1b, interleaved"));
+
+  e = error_of("err_syntax.yaml");
+  CHECK(e.origin().line >= 1);
+  CHECK_THAT(e.message(), Catch::Contains("YAML syntax error"));
+}
+
+TEST_CASE("loader: includes are resolved relative to the including file, errors point into them", "[loader]") {
+  auto e = error_of("err_missing_file.yaml");
+  CHECK(e.key_path() == "cluster.node");
+  CHECK(e.origin().file == data("err_missing_file.yaml"));
+  CHECK(e.origin().line == 3);
+  CHECK_THAT(e.message(), Catch::Contains("cannot open") && Catch::Contains("nowhere.yaml"));
+
+  e = error_of("err_cycle.yaml");
+  CHECK_THAT(e.message(), Catch::Contains("include cycle"));
+
+  // node_negative.yaml line 7: '  memory: -16 GiB'
+  e = error_of("err_negative_in_include.yaml");
+  CHECK(e.origin().file == data("node_negative.yaml"));
+  CHECK(e.origin().line == 7);
+  CHECK(e.key_path() == "cluster.node.device.memory");
+  CHECK_THAT(e.message(), Catch::Contains("positive"));
+}
+
+TEST_CASE("loader: --set overrides any key, inside includes too, and is named in errors", "[loader]") {
+  const auto l = config::load_scenario(data("tiny.yaml"), {"plan.tp=4", "cluster.node.device.memory=\"32 GiB\"", "plan.dp=1"});
+  CHECK(l.scenario.plan.tp == 4);
+  CHECK(l.scenario.cluster.node.device.memory == 32.0 * (1ull << 30));
+
+  auto e = error_of("tiny.yaml", {"plan.tq=4"});
+  CHECK(e.key_path() == "plan.tq");
+  CHECK(e.origin().file == "--set plan.tq=4");
+
+  e = error_of("tiny.yaml", {"plan.tp=-1"});
+  CHECK(e.key_path() == "plan.tp");
+
+  e = error_of("tiny.yaml", {"no_equals_sign"});
+  CHECK_THAT(e.message(), Catch::Contains("key.path=value"));
+
+  e = error_of("tiny.yaml", {"name.inner=3"});  // 'name' is a scalar
+  CHECK_THAT(e.message(), Catch::Contains("non-mapping"));
+}
+
+TEST_CASE("loader: the resolved configuration loads again to the same scenario", "[loader]") {
+  const auto l = config::load_scenario(data("tiny.yaml"), {"plan.pp=1", "plan.dp=4"});
+  const std::string text = l.tree.emit();
+  CHECK_THAT(text, Catch::Contains("test accelerator"));  // include inlined
+  CHECK_THAT(text, Catch::Contains("schedule: 1f1b"));     // default written out
+  const std::string path = (std::filesystem::temp_directory_path() / "sparsim-resolved-roundtrip.yaml").string();
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  }
+  const auto again = config::load_scenario(path);
+  CHECK(again.scenario.plan.dp == 4);
+  CHECK(again.scenario.cluster.node.device.memory == l.scenario.cluster.node.device.memory);
+  CHECK(again.scenario.cluster.network.latency == Approx(l.scenario.cluster.network.latency).epsilon(1e-12));
+  std::remove(path.c_str());
+}
