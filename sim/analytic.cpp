@@ -87,16 +87,46 @@ double exposed_bucketed(double grads, double bucket, double window, const Geomet
   return std::max(0.0, finish - window);
 }
 
-StageTimes stage_times(const Scenario& sc, int chunk) {
+StageTimes& StageTimes::operator+=(const StageTimes& o) {
+  forward += o.forward;
+  backward += o.backward;
+  tp_forward += o.tp_forward;
+  tp_backward += o.tp_backward;
+  forward_flops += o.forward_flops;
+  backward_flops += o.backward_flops;
+  recompute_flops += o.recompute_flops;
+  return *this;
+}
+
+StageTimes StageTimes::operator*(double n) const {
+  StageTimes t = *this;
+  t.forward *= n;
+  t.backward *= n;
+  t.tp_forward *= n;
+  t.tp_backward *= n;
+  t.forward_flops *= n;
+  t.backward_flops *= n;
+  t.recompute_flops *= n;
+  return t;
+}
+
+BlockTimes block_times(const Scenario& sc) {
   const workload::Layout l = workload::layout_of(sc);
   const workload::Shape s = workload::shape_of(sc);
   const Geometry tp = geometry(sc.cluster, l.tp);
+  BlockTimes b;
+  add(b.dense_layer, workload::dense_layer(s, sc.plan.recompute), sc, tp);
+  add(b.embedding, workload::embedding(s), sc, tp);
+  add(b.head, workload::head(s, sc.plan.recompute), sc, tp);
+  return b;
+}
+
+StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk) {
+  const workload::Layout l = workload::layout_of(sc);
   const int chunks = sc.plan.pp * sc.plan.virtual_stages;
-  StageTimes st;
-  const LayerWork layer = workload::dense_layer(s, sc.plan.recompute);
-  for (int i = chunk * l.layers_per_stage; i < (chunk + 1) * l.layers_per_stage; ++i) add(st, layer, sc, tp);
-  if (chunk == 0) add(st, workload::embedding(s), sc, tp);
-  if (chunk == chunks - 1) add(st, workload::head(s, sc.plan.recompute), sc, tp);
+  StageTimes st = b.dense_layer * l.layers_per_stage;
+  if (chunk == 0) st += b.embedding;
+  if (chunk == chunks - 1) st += b.head;
   return st;
 }
 
@@ -123,26 +153,16 @@ StepResult analytic_step(const Scenario& sc) {
 
   // Per-device time of one micro-batch through all of this device's chunks; the slowest device
   // sets the pace of the pipeline.
-  const int chunks = p.pp * p.virtual_stages;
+  const BlockTimes blocks = block_times(sc);
   StageTimes worst;
   double fwd_flops = 0, hw_flops = 0;
   for (int stage = 0; stage < p.pp; ++stage) {
     StageTimes dev;
-    for (int v = 0; v < p.virtual_stages; ++v) {
-      const StageTimes c = stage_times(sc, v * p.pp + stage);
-      dev.forward += c.forward;
-      dev.backward += c.backward;
-      dev.tp_forward += c.tp_forward;
-      dev.tp_backward += c.tp_backward;
-      dev.forward_flops += c.forward_flops;
-      dev.backward_flops += c.backward_flops;
-      dev.recompute_flops += c.recompute_flops;
-    }
+    for (int v = 0; v < p.virtual_stages; ++v) dev += chunk_times(sc, blocks, v * p.pp + stage);
     if (dev.busy() > worst.busy()) worst = dev;
     fwd_flops += dev.forward_flops;
     hw_flops += dev.forward_flops + dev.backward_flops + dev.recompute_flops;
   }
-  (void)chunks;
   const double m = l.micro_batches;
   const double per_mb = worst.busy();
   Breakdown& b = r.breakdown;

@@ -31,10 +31,18 @@ struct StageTimes {
   double tp_forward = 0, tp_backward = 0;  ///< tensor-parallel collectives
   double forward_flops = 0, backward_flops = 0, recompute_flops = 0;
   double busy() const { return forward + backward + tp_forward + tp_backward; }
+  StageTimes& operator+=(const StageTimes& o);
+  StageTimes operator*(double n) const;
 };
 
-/// Times of stage `stage` (0..pp*v-1 over model chunks), one micro-batch.
-StageTimes stage_times(const Scenario& sc, int chunk);
+/// Per micro-batch times of the building blocks of a model, each computed once.
+struct BlockTimes {
+  StageTimes dense_layer, embedding, head;
+};
+BlockTimes block_times(const Scenario& sc);
+
+/// Times of model chunk `chunk` (0..pp*v-1; chunk c runs on stage c mod pp), one micro-batch.
+StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk);
 
 /// Gradient reduction in buckets of `bucket` bytes that become ready evenly over a backward
 /// window of `window` seconds; each bucket's all-reduce starts when it is ready and the previous
