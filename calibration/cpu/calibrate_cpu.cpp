@@ -1,0 +1,133 @@
+#include "calibrate_cpu.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "parallel.hpp"
+
+namespace sparsim::calib {
+
+std::map<std::string, CollectiveFit> parse_probe_output(const std::string& text) {
+  std::map<std::string, CollectiveFit> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string name;
+    double bytes = 0, mn = 0, med = 0, mx = 0;
+    int reps = 0;
+    if (!(ls >> name >> bytes >> mn >> med >> mx >> reps) || mn <= 0) continue;
+    out[name].samples.push_back({bytes, mn});  // best time: the machine may be shared
+  }
+  for (auto it = out.begin(); it != out.end();) {
+    if (it->second.samples.size() < 2) {
+      it = out.erase(it);
+      continue;
+    }
+    it->second.fit = fit_latency_bandwidth(it->second.samples);
+    ++it;
+  }
+  return out;
+}
+
+MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log) {
+  MpiResult r;
+  r.ranks = ranks;
+  if (mpirun.empty() || probe.empty()) {
+    r.why_not = "sparsim was built without MPI (no mpi_probe)";
+    return r;
+  }
+  if (!std::filesystem::exists(probe)) {
+    r.why_not = "mpi_probe not found at " + probe;
+    return r;
+  }
+  const std::string cmd = "'" + mpirun + "' --oversubscribe --allow-run-as-root -np " + std::to_string(ranks) + " '" +
+                          probe + "'" + (quick ? " --quick" : "") + " 2>&1";
+  log << "calibrate: " << cmd << "\n";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) {
+    r.why_not = "could not start " + mpirun;
+    return r;
+  }
+  std::string text;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe)) text += buf;
+  const int status = pclose(pipe);
+  if (status != 0) {
+    r.why_not = "mpirun exited with status " + std::to_string(status) + ": " + text.substr(0, 400);
+    return r;
+  }
+  r.collectives = parse_probe_output(text);
+  if (!r.collectives.count("allreduce")) {
+    r.why_not = "mpi_probe printed no all-reduce timings";
+    return r;
+  }
+  r.ran = true;
+  return r;
+}
+
+CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CpuCalibration c;
+  c.options = options;
+  c.system = system_info();
+  const int threads = c.system.logical_cpus;
+  const bool q = options.quick;
+  log << "calibrate: " << c.system.cpu_model << ", " << c.system.cores << " cores, " << threads << " threads; "
+      << c.system.blas << "\n";
+
+  // GEMM table per device: each of `ranks` devices owns threads/ranks hardware threads.
+  c.threads_per_device = std::max(1, threads / std::max(1, options.ranks));
+  set_blas_threads(c.threads_per_device);
+  c.gemm = measure_gemm(gemm_shapes(q), q ? 5 : 10, q ? 0.4 : 1.0);
+  for (const auto& p : c.gemm) {
+    log << "  gemm " << p.shape.m << "x" << p.shape.n << "x" << p.shape.k << " " << p.flop_rate / 1e9 << " GFLOP/s ("
+        << p.shape.tag << ")\n";
+  }
+  double best = 0;
+  for (const auto& p : c.gemm) best = std::max(best, p.flop_rate);
+  if (c.threads_per_device == threads) {
+    c.host_gemm_flop_rate = best;
+  } else {
+    // The host rate: the largest square shape with every thread.
+    set_blas_threads(threads);
+    GemmShape big{0, 0, 0, ""};
+    for (const auto& p : c.gemm) {
+      if (p.shape.tag.rfind("square", 0) == 0 && p.shape.flops() > big.flops()) big = p.shape;
+    }
+    c.host_gemm_flop_rate = measure_gemm({big}, q ? 3 : 5, q ? 0.4 : 1.0).front().flop_rate;
+  }
+  set_blas_threads(threads);
+  log << "  gemm best " << best / 1e9 << " GFLOP/s per device (" << c.threads_per_device << " threads), host "
+      << c.host_gemm_flop_rate / 1e9 << " GFLOP/s\n";
+
+  // DRAM: 3 arrays of 32 MiB (quick) or 128 MiB, far past any last-level cache here.
+  c.memory = measure_memory((q ? 4u : 16u) << 20, threads, q ? 5 : 10);
+  log << "  copy " << c.memory.copy.bandwidth / 1e9 << " GB/s, triad " << c.memory.triad.bandwidth / 1e9 << " GB/s ("
+      << threads << " threads)\n";
+
+  c.adam = measure_adam((q ? 4u : 16u) << 20, threads, q ? 3 : 6);
+  for (const auto& a : c.adam) {
+    log << "  adamw " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s (" << a.bytes_per_s / 1e9
+        << " GB/s)\n";
+  }
+
+  c.mpi = run_mpi_probe(options.mpirun, options.mpi_probe, std::max(2, options.ranks), q, log);
+  if (c.mpi.ran) {
+    for (const auto& [name, f] : c.mpi.collectives) {
+      log << "  " << name << " fit: latency " << f.fit.latency * 1e6 << " us, " << f.fit.bandwidth() / 1e9
+          << " GB/s (max residual " << f.fit.max_rel_residual * 100 << " %)\n";
+    }
+  } else {
+    log << "  MPI probe skipped: " << c.mpi.why_not << "\n";
+  }
+  c.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return c;
+}
+
+}  // namespace sparsim::calib

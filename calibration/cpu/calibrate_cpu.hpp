@@ -1,0 +1,60 @@
+// The CPU calibration run: every CPU kernel measured once, in order, with its settings.
+#pragma once
+
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "adam.hpp"
+#include "fit.hpp"
+#include "gemm.hpp"
+#include "memory.hpp"
+#include "sysinfo.hpp"
+
+namespace sparsim::calib {
+
+struct CpuOptions {
+  bool quick = false;     ///< fewer shapes and repetitions, smaller arrays (tests; ~15 s on 2 cores)
+  int ranks = 1;          ///< devices the CPU is split into (MPI ranks of the reference trainer)
+  std::string mpirun;     ///< mpirun executable; empty = no MPI probe
+  std::string mpi_probe;  ///< the mpi_probe program; empty = no MPI probe
+};
+
+/// One collective's measurements and their alpha-beta fit.
+struct CollectiveFit {
+  std::vector<Sample> samples;  ///< best (min) time per size
+  LinearFit fit;
+};
+
+struct MpiResult {
+  bool ran = false;
+  std::string why_not;  ///< when !ran: what was missing or failed
+  int ranks = 0;
+  std::map<std::string, CollectiveFit> collectives;  ///< allreduce, alltoall, alltoallv
+};
+
+struct CpuCalibration {
+  CpuOptions options;
+  SystemInfo system;
+  int threads_per_device = 1;       ///< OpenBLAS threads while measuring the device GEMM table
+  std::vector<GemmPoint> gemm;      ///< with threads_per_device
+  double host_gemm_flop_rate = 0;   ///< best GEMM FLOP/s with every core (the host's rate)
+  MemoryResult memory;              ///< all cores
+  std::vector<AdamResult> adam;     ///< 1, 2, 4, ... threads
+  MpiResult mpi;
+  double elapsed_s = 0;
+};
+
+/// Measures this machine. Progress goes to `log`. Throws std::runtime_error when a kernel
+/// disagrees with its reference (a broken kernel must not produce a hardware file).
+CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log);
+
+/// Parses mpi_probe's stdout ("<collective> <bytes> <min> <median> <max> <reps>" lines) into
+/// per-collective fits of the best (min) times. Lines that do not parse are ignored.
+std::map<std::string, CollectiveFit> parse_probe_output(const std::string& text);
+
+/// Runs `mpirun --oversubscribe --allow-run-as-root -np ranks probe [--quick]`.
+MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log);
+
+}  // namespace sparsim::calib

@@ -1,0 +1,61 @@
+// fp32 GEMM through OpenBLAS, its naive reference, and the efficiency table over shapes.
+// Row-major throughout: C[m x n] = A[m x k] * B[k x n]; FLOP per GEMM = 2 m n k.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "timing.hpp"
+
+namespace sparsim::calib {
+
+struct GemmShape {
+  int m = 0;
+  int n = 0;
+  int k = 0;
+  std::string tag;  ///< where the shape comes from, e.g. "trainer h=256 ffn-up"
+  double flops() const { return 2.0 * m * n * k; }
+};
+
+/// The reference: a plain triple loop, accumulated in double.
+void gemm_reference(int m, int n, int k, const float* a, const float* b, float* c);
+/// The measured kernel: cblas_sgemm, row-major, alpha 1, beta 0.
+void gemm_blas(int m, int n, int k, const float* a, const float* b, float* c);
+
+/// Largest |c - reference| / (|reference| + 1) over `samples` output entries chosen evenly
+/// (every entry when samples >= m n); the reference entry is a double-accumulated dot product.
+double gemm_sampled_error(int m, int n, int k, const float* a, const float* b, const float* c, int samples);
+
+/// Shapes measured: the reference trainer's (tokens x hidden with hidden 64..512, FFN 4h, the
+/// attention score and logits GEMMs) and large square ones. `quick` keeps a subset.
+std::vector<GemmShape> gemm_shapes(bool quick);
+
+struct GemmPoint {
+  GemmShape shape;
+  Spread seconds;         ///< per GEMM
+  double flop_rate = 0;   ///< FLOP/s at the best (min) time: the machine may be shared
+  double max_error = 0;   ///< gemm_sampled_error of the timed kernel's output
+};
+
+/// Checks each shape against the reference (throws std::runtime_error past 1e-3 relative),
+/// then times it: `reps` repetitions after one warm-up, the repetition count reduced for
+/// shapes slower than `budget_s` per shape.
+std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int reps, double budget_s);
+
+/// One row of the node file's gemm_efficiency table.
+struct EfficiencyRow {
+  double flops = 0;       ///< FLOP per GEMM
+  double efficiency = 0;  ///< achieved / peak, in (0, 1]
+};
+
+/// Efficiency = flop_rate / peak for each point, sorted by FLOP; points whose FLOP counts are
+/// within 2 % of each other are merged (median FLOP, mean efficiency); clamped to (1e-6, 1].
+std::vector<EfficiencyRow> efficiency_table(const std::vector<GemmPoint>& points, double peak);
+
+/// Sets the OpenBLAS thread count (openblas_set_num_threads).
+void set_blas_threads(int threads);
+int blas_threads();
+/// openblas_get_config(): version, build target and threading of the library linked in.
+std::string blas_config();
+
+}  // namespace sparsim::calib

@@ -1,0 +1,75 @@
+// Writing a calibrated hardware file: the node schema of scenarios/README.md (read by
+// models/config/loader.cpp read_node), every figure with its provenance under source:/note:.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cpu/calibrate_cpu.hpp"
+#include "cpu/gemm.hpp"
+
+namespace sparsim::calib {
+
+/// Free-form provenance: emitted verbatim (already YAML) under a `source:` or `note:` key.
+struct Provenance {
+  std::vector<std::string> source;  ///< plain strings, one list item each
+  std::vector<std::string> note;
+};
+
+/// One node file, in SI units (bytes, s, B/s, FLOP/s), mirroring config::Node plus provenance.
+struct NodeFile {
+  std::string header;  ///< comment lines at the top (without '#')
+  std::string name;
+  int devices = 1;
+  struct {
+    std::string name;
+    std::map<std::string, double> peak_flops;  ///< "fp32", "fp16", "bf16" -> FLOP/s
+    double memory = 0;
+    double memory_bandwidth = 0;
+    std::vector<EfficiencyRow> gemm_efficiency;
+    Provenance why;
+  } device;
+  struct {
+    int group_size = 1;
+    double bandwidth = 0;
+    double latency = 0;
+    Provenance why;
+  } intra;
+  struct {
+    std::string name;
+    int sockets = 1;
+    int cores = 1;
+    double flops = 0;
+    double memory = 0;
+    double memory_bandwidth = 0;
+    Provenance why;
+  } host;
+  struct {
+    double bandwidth = 0;
+    double latency = 0;
+    int devices_per_switch = 1;
+    double switch_bandwidth = 0;
+    Provenance why;
+  } host_link;
+  struct {
+    int count = 1;
+    double bandwidth = 0;
+    double latency = 0;
+    Provenance why;
+  } nic;
+  Provenance why;              ///< top level
+  std::string measurements;    ///< YAML block (indented 2) written under source: measurements:
+};
+
+/// The YAML text of `f`. Quantities carry units ("123.4 GFLOPS", "12.5 GB/s", "1.2 us").
+std::string to_yaml(const NodeFile& f);
+
+/// The node file of a CPU calibration: the CPU split into `ranks` devices (see
+/// calibration/README.md "What a CPU-calibrated file means").
+NodeFile node_from_cpu(const CpuCalibration& c);
+
+/// A YAML double-quoted scalar.
+std::string quote(const std::string& s);
+
+}  // namespace sparsim::calib

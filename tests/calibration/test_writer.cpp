@@ -1,0 +1,118 @@
+// The written hardware file is the node schema: it loads with config::load_node, its numbers
+// come back (within the 6 significant digits written), and a scenario simulates on it.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "config/loader.hpp"
+#include "sim/analytic.hpp"
+#include "writer.hpp"
+
+using namespace sparsim;
+using namespace sparsim::calib;
+
+namespace {
+
+// A calibration with round numbers instead of measurements: 2 threads, 10 GiB, GEMMs at 10,
+// 40 and 50 GFLOP/s, triad 20 GB/s, copy 16 GB/s, all-reduce among 2 ranks t = 4 us + S / 5 GB/s.
+CpuCalibration synthetic(int ranks) {
+  CpuCalibration c;
+  c.options.ranks = ranks;
+  c.system.cpu_model = "Test CPU: \"quoted\" model";
+  c.system.logical_cpus = 2;
+  c.system.cores = 2;
+  c.system.memory_bytes = 10.0 * (1 << 30);
+  c.system.blas = "OpenBLAS 0.0 test";
+  c.system.date_utc = "2000-01-01T00:00:00Z";
+  c.threads_per_device = std::max(1, 2 / ranks);
+  c.gemm = {GemmPoint{{10, 10, 10, "tiny"}, {1, 1, 1, 3}, 10e9, 0},
+            GemmPoint{{100, 100, 100, "mid"}, {1, 1, 1, 3}, 40e9, 0},
+            GemmPoint{{1000, 1000, 1000, "big"}, {1, 1, 1, 3}, 50e9, 0}};
+  c.host_gemm_flop_rate = 50e9;
+  c.memory.copy.bandwidth = 16e9;
+  c.memory.triad.bandwidth = 20e9;
+  c.memory.threads = 2;
+  c.adam = {AdamResult{2, {1, 1, 1, 3}, 1e8, 2.8e9}};
+  c.mpi.ran = true;
+  c.mpi.ranks = 2;
+  CollectiveFit ar;
+  ar.samples = {{0, 4e-6}, {5e9, 1.000004}};
+  ar.fit.latency = 4e-6;
+  ar.fit.seconds_per_byte = 1.0 / 5e9;
+  c.mpi.collectives["allreduce"] = ar;
+  return c;
+}
+
+std::string write_temp(const std::string& text, const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+}  // namespace
+
+TEST_CASE("writer: a CPU calibration loads back as a node with the derived figures", "[calibration][writer]") {
+  const std::string path = write_temp(to_yaml(node_from_cpu(synthetic(1))), "sparsim-calib-writer-1.yaml");
+  const Node n = config::load_node(path);
+  CHECK(n.devices == 1);
+  // peak = best measured rate (50 GFLOP/s) for fp32 and, by decision, bf16/fp16.
+  CHECK(n.device.peak_flops.at(Precision::fp32) == Approx(50e9));
+  CHECK(n.device.peak_flops.at(Precision::bf16) == Approx(50e9));
+  CHECK(n.device.memory == Approx(10.0 * (1 << 30)).epsilon(1e-6));
+  CHECK(n.device.memory_bandwidth == Approx(20e9));
+  // efficiencies 10/50, 40/50, 50/50 at 2e3, 2e6, 2e9 FLOP.
+  REQUIRE(n.device.gemm_efficiency.size() == 3);
+  CHECK(n.device.gemm_efficiency[0].flops == Approx(2e3));
+  CHECK(n.device.gemm_efficiency[0].efficiency == Approx(0.2));
+  CHECK(n.device.gemm_efficiency[1].efficiency == Approx(0.8));
+  CHECK(n.device.gemm_efficiency[2].efficiency == Approx(1.0));
+  // Ring all-reduce over p = 2: t = 2(p-1)/p S/B + 2(p-1) a = S/B + 2a. The fit t = 4 us + S/5 GB/s
+  // gives a = 2 us and B = 5 GB/s.
+  CHECK(n.intra.group_size == 1);
+  CHECK(n.intra.latency == Approx(2e-6));
+  CHECK(n.intra.bandwidth == Approx(5e9));
+  CHECK(n.host.flops == Approx(50e9));
+  CHECK(n.host.memory_bandwidth == Approx(20e9));
+  // A memcpy moves S bytes in 2S / copy-rate (STREAM counts read + write): 8 GB/s.
+  CHECK(n.host_link.bandwidth == Approx(8e9));
+  CHECK(n.nic.bandwidth == Approx(5e9));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("writer: --ranks 2 splits the CPU into two devices", "[calibration][writer]") {
+  // Each device: 1 of the 2 threads (the table was measured so), half the memory and triad.
+  const std::string path = write_temp(to_yaml(node_from_cpu(synthetic(2))), "sparsim-calib-writer-2.yaml");
+  const Node n = config::load_node(path);
+  CHECK(n.devices == 2);
+  CHECK(n.intra.group_size == 2);
+  CHECK(n.device.memory == Approx(5.0 * (1 << 30)).epsilon(1e-6));
+  CHECK(n.device.memory_bandwidth == Approx(10e9));
+  CHECK(n.host.memory_bandwidth == Approx(20e9));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("writer: the provenance names the CPU, the library, the date and the spread", "[calibration][writer]") {
+  const std::string y = to_yaml(node_from_cpu(synthetic(1)));
+  CHECK(y.find("Test CPU: \\\"quoted\\\" model") != std::string::npos);
+  CHECK(y.find("blas: OpenBLAS OpenBLAS 0.0 test") != std::string::npos);
+  CHECK(y.find("2000-01-01T00:00:00Z") != std::string::npos);
+  CHECK(y.find("median: ") != std::string::npos);
+  CHECK(y.find("allreduce: {latency_us: 4") != std::string::npos);
+}
+
+TEST_CASE("writer: a scenario simulates on the calibrated node", "[calibration][writer]") {
+  // tests/data/tiny.yaml has tp 2 x pp 2 x dp 2 = 8 devices; with 1 device per node, 8 nodes.
+  const std::string path = write_temp(to_yaml(node_from_cpu(synthetic(1))), "sparsim-calib-writer-3.yaml");
+  const auto loaded = config::load_scenario(std::string(SPARSIM_SOURCE_DIR) + "/tests/data/tiny.yaml",
+                                            {"cluster.node=" + path, "cluster.nodes=8"});
+  const auto r = sim::analytic_step(loaded.scenario);
+  CHECK(r.step_time > 0);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("writer: quote escapes what YAML needs escaped", "[calibration][writer]") {
+  CHECK(quote("a: b") == "\"a: b\"");
+  CHECK(quote("x\"y\\z") == "\"x\\\"y\\\\z\"");
+}
