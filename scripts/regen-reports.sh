@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerates reports/shipped/: the HTML report of every shipped scenario (scenarios/dense/ for
+# now; add the PanGu-Sigma comparison when sparse scenarios land). One command, deterministic:
+# rerunning it on the same build gives the same files.
+#   scripts/regen-reports.sh            # uses build/release/sparsim
+#   SPARSIM_BIN=build/ci/sparsim scripts/regen-reports.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${SPARSIM_BIN:-build/release/sparsim}
+if [[ ! -x $bin ]]; then
+  echo "regen-reports.sh: no $bin; build first (scripts/build.sh) or set SPARSIM_BIN" >&2
+  exit 2
+fi
+out=reports/shipped
+results=$out/results
+mkdir -p "$results"
+rm -f "$results"/*.json "$results"/*.resolved.yaml
+jsons=()
+for s in scenarios/dense/*.yaml; do
+  name=$(basename "$s" .yaml)
+  "$bin" simulate "$s" --json "$results/$name.json" --resolved "$results/$name.resolved.yaml" --force >/dev/null
+  jsons+=("$results/$name.json")
+done
+"$bin" report "${jsons[@]}" --out "$out" --force
+echo "regen-reports.sh: wrote $out/index.html from ${#jsons[@]} scenarios" >&2
