@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "calibrate_cmd.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "output.hpp"
+#include "report_cmd.hpp"
 #include "sim/analytic.hpp"
+#include "sim/des/des_backend.hpp"
 #include "sim/result.hpp"
 
 namespace po = boost::program_options;
@@ -26,21 +29,26 @@ const char* kUsage =
     "\n"
     "verbs:\n"
     "  simulate FILE   predict one training step of a scenario\n"
+    "  calibrate       measure this machine, write a hardware file (--cpu | --gpu, --out F.yaml)\n"
+    "  report RESULT.json... --out DIR\n"
+    "                  an HTML page with plots from result JSONs\n"
     "\n"
     "Run 'sparsim <verb> --help' for the options of a verb.\n"
-    "Exit codes: 0 ok, 1 run failed or out of tolerance, 2 bad input.\n";
+    "Exit codes: 0 ok, 1 run failed or out of tolerance, 2 bad input; calibrate --gpu: 3 no GPU.\n";
 
 int simulate(const std::vector<std::string>& args) {
   po::options_description opts("sparsim simulate FILE [options]");
-  std::string file, backend, json, csv, trace, resolved, format;
+  std::string file, backend, json, csv, trace, resolved, format, report_dir;
   std::vector<std::string> sets;
   opts.add_options()("help,h", "show this help")
-      ("backend", po::value(&backend)->default_value("analytic"), "analytic")
+      ("backend", po::value(&backend)->default_value("analytic"), "analytic (closed form, microseconds) | des (SimGrid discrete-event: contention, overlap, timelines)")
       ("set", po::value(&sets)->composing(), "override a key: --set plan.tp=8 (repeatable)")
       ("json", po::value(&json), "write the result JSON (sparsim.result/1) to this file")
       ("csv", po::value(&csv), "write one CSV row (with header) to this file")
+      ("trace", po::value(&trace), "des backend: write a Chrome trace JSON (open in Perfetto) to this file")
       ("resolved", po::value(&resolved), "write the resolved configuration (includes, overrides, defaults) to this file")
       ("format", po::value(&format)->default_value("table"), "stdout format: table | json | csv")
+      ("report", po::value(&report_dir), "write an HTML report (index.html with plots) into this directory")
       ("force", "replace existing output files");
   po::options_description hidden;
   hidden.add_options()("file", po::value(&file));
@@ -57,22 +65,30 @@ int simulate(const std::vector<std::string>& args) {
   }
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
-  if (backend != "analytic") throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic");
+  if (backend != "analytic" && backend != "des") {
+    throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic, des");
+  }
+  if (!trace.empty() && backend != "des") throw InputError(cli, "--trace", "a trace needs --backend des");
   if (format != "table" && format != "json" && format != "csv") {
     throw InputError(cli, "--format", "unknown format '" + format + "'; known: table, json, csv");
   }
   const bool force = vm.count("force") > 0;
-  for (const auto& out : {json, csv, resolved}) {
+  for (const auto& out : {json, csv, resolved, trace}) {
     if (!out.empty()) app::check_output_path(out, force, {file});
   }
+  if (!report_dir.empty()) app::check_report_dir(report_dir, force, {file});
   config::Loaded loaded = config::load_scenario(file, sets);
-  const sim::StepResult r = sim::analytic_step(loaded.scenario);
+  const sim::StepResult r = backend == "des" ? sim::des_step(loaded.scenario, sim::DesOptions{trace})
+                                             : sim::analytic_step(loaded.scenario);
   if (!resolved.empty()) app::write_file(resolved, loaded.tree.emit());
   if (!json.empty()) app::write_file(json, sim::to_json(r).dump(2) + "\n");
   if (!csv.empty()) app::write_file(csv, sim::csv_header() + sim::to_csv_row(r));
   if (format == "json") std::cout << sim::to_json(r).dump(2) << "\n";
   else if (format == "csv") std::cout << sim::csv_header() << sim::to_csv_row(r);
   else std::cout << sim::to_table(r);
+  if (!report_dir.empty()) {
+    return app::write_report({report::Input{file, sim::to_json(r), loaded.tree.emit(), trace}}, report_dir, force, {file});
+  }
   return kOk;
 }
 
@@ -91,7 +107,9 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (verb == "simulate") return simulate(args);
-    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate\n" << kUsage;
+    if (verb == "calibrate") return app::calibrate_main(args);
+    if (verb == "report") return app::report_main(args);
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, calibrate, report\n" << kUsage;
     return kBadInput;
   } catch (const InputError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Rewrites tests/golden/ from the current build: run after an intended change of the model,
-# then read the diff (git diff tests/golden) before committing it.
+# Rewrites tests/golden/ from the current build, for both backends: run after an intended change
+# of the model, then read the diff (git diff tests/golden) before committing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${SPARSIM_BIN:-build/release/sparsim}
 for s in scenarios/*/*.yaml; do
   group=$(basename "$(dirname "$s")")
   case "$group" in hardware|models) continue ;; esac
-  python3 tests/golden.py "$bin" "$s" "tests/golden/$group/$(basename "$s" .yaml).json" --update
+  name=$(basename "$s" .yaml)
+  python3 tests/golden.py "$bin" "$s" "tests/golden/$group/$name.json" --update
+  python3 tests/golden.py "$bin" "$s" "tests/golden/$group/$name.des.json" --backend=des --update
 done

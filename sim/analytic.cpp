@@ -9,6 +9,7 @@
 #include "workload/layout.hpp"
 #include "workload/memory.hpp"
 #include "workload/params.hpp"
+#include "workload/sparse.hpp"
 
 namespace sparsim::sim {
 
@@ -40,7 +41,7 @@ double peak_flops(const Device& d, Precision p) {
 double op_time(const Op& op, const Device& d, Precision p) {
   const double mem = op.bytes / d.memory_bandwidth;
   if (op.kind == workload::OpKind::memory) return mem;
-  const double compute = op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops));
+  const double compute = op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops / op.count));
   return std::max(compute, mem);
 }
 
@@ -58,10 +59,22 @@ double pass_time(const Pass& pass, const Scenario& sc) {
 }
 
 double tp_time(const Pass& pass, const Scenario& sc, const Geometry& tp) {
-  return pass.tp_collectives * all_reduce(sc.plan.tp_algo, tp, pass.tp_bytes);
+  double t = 0;
+  for (double bytes : pass.tp) t += all_reduce(sc.plan.tp_algo, tp, bytes);
+  return t;
 }
 
-void add(StageTimes& st, const LayerWork& w, const Scenario& sc, const Geometry& tp) {
+double ep_time(const Pass& pass, const Geometry& ep, double t) {
+  double time = 0;
+  for (double bytes : pass.ep) time += all_to_all(ep, bytes / t);
+  return time;
+}
+
+void add(StageTimes& st, const LayerWork& w, const Scenario& sc, const Geometry& tp, const Geometry* ep = nullptr) {
+  if (ep != nullptr) {
+    st.ep_forward += ep_time(w.forward, *ep, sc.plan.tp);
+    st.ep_backward += ep_time(w.backward, *ep, sc.plan.tp) + ep_time(w.recompute, *ep, sc.plan.tp);
+  }
   st.forward += pass_time(w.forward, sc);
   st.backward += pass_time(w.backward, sc) + pass_time(w.recompute, sc);
   st.tp_forward += tp_time(w.forward, sc, tp);
@@ -92,6 +105,8 @@ StageTimes& StageTimes::operator+=(const StageTimes& o) {
   backward += o.backward;
   tp_forward += o.tp_forward;
   tp_backward += o.tp_backward;
+  ep_forward += o.ep_forward;
+  ep_backward += o.ep_backward;
   forward_flops += o.forward_flops;
   backward_flops += o.backward_flops;
   recompute_flops += o.recompute_flops;
@@ -104,13 +119,17 @@ StageTimes StageTimes::operator*(double n) const {
   t.backward *= n;
   t.tp_forward *= n;
   t.tp_backward *= n;
+  t.ep_forward *= n;
+  t.ep_backward *= n;
   t.forward_flops *= n;
   t.backward_flops *= n;
   t.recompute_flops *= n;
   return t;
 }
 
-BlockTimes block_times(const Scenario& sc) {
+BlockTimes block_times(const Scenario& sc) { return block_times(sc, workload::sparse_traffic(sc)); }
+
+BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic) {
   const workload::Layout l = workload::layout_of(sc);
   const workload::Shape s = workload::shape_of(sc);
   const Geometry tp = geometry(sc.cluster, l.tp);
@@ -118,16 +137,143 @@ BlockTimes block_times(const Scenario& sc) {
   add(b.dense_layer, workload::dense_layer(s, sc.plan.recompute), sc, tp);
   add(b.embedding, workload::embedding(s), sc, tp);
   add(b.head, workload::head(s, sc.plan.recompute), sc, tp);
+  b.sparse_index.assign(sc.model.layers, -1);
+  if (sc.model.moe) {
+    const Moe& e = *sc.model.moe;
+    const bool learned = e.router == Router::topk || e.router == Router::switch_;
+    for (size_t i = 0; i < traffic.size(); ++i) {
+      const workload::SparseLayerTraffic& tr = traffic[i];
+      const Geometry ep = geometry(sc.cluster, workload::Group{tr.group, sc.plan.tp});
+      StageTimes st;
+      add(st, workload::sparse_layer(s, learned, e.experts, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden,
+                                     tr.a2a_bytes, sc.plan.recompute),
+          sc, tp, &ep);
+      b.sparse_index[tr.layer] = static_cast<int>(b.sparse.size());
+      b.sparse.push_back(st);
+    }
+  }
   return b;
 }
 
 StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk) {
   const workload::Layout l = workload::layout_of(sc);
   const int chunks = sc.plan.pp * sc.plan.virtual_stages;
-  StageTimes st = b.dense_layer * l.layers_per_stage;
+  StageTimes st;
+  for (int layer = chunk * l.layers_per_stage; layer < (chunk + 1) * l.layers_per_stage; ++layer) {
+    st += b.sparse_index[layer] < 0 ? b.dense_layer : b.sparse[b.sparse_index[layer]];
+  }
   if (chunk == 0) st += b.embedding;
   if (chunk == chunks - 1) st += b.head;
   return st;
+}
+
+OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic) {
+  const Plan& p = sc.plan;
+  const Node& node = sc.cluster.node;
+  const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
+  const workload::DeviceParams dp = workload::device_params(sc);
+  // ZeRO-1 and up shard optimizer work over the replicas that hold the same parameters.
+  const double d = p.zero >= 1 ? p.dp : 1.0, de = p.zero >= 1 ? std::max(1, p.dp / p.ep) : 1.0;
+  OptimizerPhase o;
+  double host_params = 0;  // parameters one device updates on the host
+  switch (p.placement) {
+    case Placement::device:
+      o.device_optimizer = (dp.dense / d + dp.experts / de) * adam_bytes_per_param(sc.training.precision) /
+                           node.device.memory_bandwidth;
+      break;
+    case Placement::offload:
+      host_params = dp.dense / d + dp.experts / de;
+      break;
+    case Placement::ecss:
+      o.device_optimizer = dp.dense / d * adam_bytes_per_param(sc.training.precision) / node.device.memory_bandwidth;
+      host_params = workload::activated_expert_params(sc, traffic) / de;
+      break;
+  }
+  if (host_params > 0) {
+    // Gradients to the host, Adam on the host CPU for the parameters of all devices of the
+    // node, new 16-bit weights back. Each device's copies share its PCIe link, its switch
+    // uplink and the host DRAM.
+    const double link = pcie_share(node);
+    o.d2h = node.host_link.latency + host_params * pb.grad / link;
+    o.h2d = node.host_link.latency + host_params * pb.weight / link;
+    // Adam on the host: bytes through DRAM (fp32 master, m, v read and written, grad read,
+    // weight written) or ~10 FLOP per parameter on all cores, whichever is slower.
+    const double node_params = host_params * node.devices;
+    o.host_optimizer = std::max(node_params * (24.0 + pb.grad + pb.weight) / node.host.memory_bandwidth,
+                                10.0 * node_params / node.host.flops);
+  }
+  // Expert gradients are reduced over the dp/ep replicas that hold the same experts.
+  if (sc.model.moe && p.dp / p.ep > 1) {
+    const Geometry edp = geometry(sc.cluster, workload::Group{p.dp / p.ep, p.tp * p.ep});
+    o.expert_dp = all_reduce(p.dp_algo, edp, dp.experts * pb.grad);
+  }
+  return o;
+}
+
+OptimizerPhase::Exposed OptimizerPhase::exposed() const {
+  // The device optimizer and the host path (d2h -> host Adam -> h2d) run side by side; the
+  // device optimizer hides the start of the host path.
+  Exposed x;
+  x.device_optimizer = device_optimizer;
+  double hidden = device_optimizer;
+  auto take = [&](double t) {
+    const double h = std::min(hidden, t);
+    hidden -= h;
+    return t - h;
+  };
+  x.d2h = take(d2h);
+  x.host_optimizer = take(host_optimizer);
+  x.h2d = take(h2d);
+  return x;
+}
+
+double pcie_share(const Node& node) {
+  return std::min({node.host_link.bandwidth, node.host_link.switch_bandwidth / node.host_link.devices_per_switch,
+                   node.host.memory_bandwidth / node.devices});
+}
+
+PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, int m, double c) {
+  const int p = static_cast<int>(dev.size());
+  PipelineTime pt;
+  double sum_busy = 0, sum_f = 0, sum_b = 0, max_f = 0, max_b = 0, max_other = 0;
+  for (int s = 0; s < p; ++s) {
+    const double f = dev[s].forward + dev[s].tp_forward + dev[s].ep_forward;
+    const double bw = dev[s].backward + dev[s].tp_backward + dev[s].ep_backward;
+    sum_busy += f + bw;
+    sum_f += f;
+    sum_b += bw;
+    max_f = std::max(max_f, f);
+    max_b = std::max(max_b, bw);
+    if (dev[s].busy() > dev[pt.worst].busy()) pt.worst = s;
+    if (s < p - 1) max_other = std::max(max_other, f + bw);
+  }
+  const double busy = dev[pt.worst].busy();
+  // The first activation and the last gradient cross every chunk boundary: p*v - 1 of them.
+  const double ramp = 2.0 * (p * v - 1) * c;
+  double steady = busy;                    // time between micro-batches in the steady state
+  double fill = 0;                         // everything before and after it
+  switch (schedule) {
+    case sparsim::Schedule::gpipe:
+      // Forwards flow through the stages, then backwards: a flow shop of identical jobs twice.
+      pt.total = sum_f + (m - 1) * max_f + sum_b + (m - 1) * max_b + ramp;
+      pt.pp = ramp;
+      pt.bubble = pt.total - ramp - m * busy;
+      return pt;
+    case sparsim::Schedule::one_f_one_b:
+      // A stage s < p-1 waits for the gradient of stage s+1 between its backward and its next
+      // forward: the steady state runs at max(busiest stage, 2c + busiest stage but the last).
+      steady = std::max(busy, 2 * c + max_other);
+      fill = sum_busy - busy;
+      break;
+    case sparsim::Schedule::interleaved:
+      // Megatron-LM's interleaved 1F1B: the fill and drain shrink by v.
+      fill = (sum_busy - busy) / v;
+      break;
+  }
+  pt.total = m * busy + fill + (m - 1) * (steady - busy) + ramp;
+  pt.bubble = fill;
+  pt.pp = ramp + (m - 1) * (steady - busy);
+  return pt;
 }
 
 StepResult analytic_step(const Scenario& sc) {
@@ -139,7 +285,6 @@ StepResult analytic_step(const Scenario& sc) {
   r.params_total = pc.total;
   r.params_active = pc.active;
   r.infeasible = workload::infeasibility(sc);
-  if (sc.model.moe) r.infeasible.push_back("sparse (MoE/RRE) layers are not modelled by the analytic backend in this version");
   r.warnings = workload::plan_warnings(sc);
   if (!r.infeasible.empty()) {
     r.feasible = false;
@@ -148,78 +293,73 @@ StepResult analytic_step(const Scenario& sc) {
   const Plan& p = sc.plan;
   const workload::Layout l = workload::layout_of(sc);
   r.micro_batches = l.micro_batches;
-  r.memory = workload::memory(sc);
+  const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc);
+  r.memory = workload::memory(sc, &traffic);
   if (!r.memory.fits()) r.warnings.push_back("does not fit in memory: see the memory line");
 
-  // Per-device time of one micro-batch through all of this device's chunks; the slowest device
-  // sets the pace of the pipeline.
-  const BlockTimes blocks = block_times(sc);
-  StageTimes worst;
+  // Per-device time of one micro-batch through all of this device's chunks.
+  const BlockTimes blocks = block_times(sc, traffic);
+  std::vector<StageTimes> dev(p.pp);
   double fwd_flops = 0, hw_flops = 0;
   for (int stage = 0; stage < p.pp; ++stage) {
-    StageTimes dev;
-    for (int v = 0; v < p.virtual_stages; ++v) dev += chunk_times(sc, blocks, v * p.pp + stage);
-    if (dev.busy() > worst.busy()) worst = dev;
-    fwd_flops += dev.forward_flops;
-    hw_flops += dev.forward_flops + dev.backward_flops + dev.recompute_flops;
+    for (int v = 0; v < p.virtual_stages; ++v) dev[stage] += chunk_times(sc, blocks, v * p.pp + stage);
+    fwd_flops += dev[stage].forward_flops;
+    hw_flops += dev[stage].forward_flops + dev[stage].backward_flops + dev[stage].recompute_flops;
   }
-  const double m = l.micro_batches;
-  const double per_mb = worst.busy();
-  Breakdown& b = r.breakdown;
-  b.compute = m * (worst.forward + worst.backward);
-  b.tp = m * (worst.tp_forward + worst.tp_backward);
-  b.pipeline_bubble = (p.pp - 1.0) / p.virtual_stages * per_mb;
-
-  // Pipeline point-to-point: each micro-batch sends its activation (b, s, h) forward and its
-  // gradient backward across each of the v chunk boundaries of a device.
+  // One pipeline point-to-point message: the activation (b, s, h) forward or its gradient back.
+  double c = 0;
   if (p.pp > 1) {
     const workload::Shape s = workload::shape_of(sc);
     const double bytes = s.b * s.s * s.h * s.eb / (p.sequence_parallel ? p.tp : 1);
-    const double one = p2p(neighbour_level(sc.cluster, l.pp), bytes);
-    b.pp = 2.0 * p.virtual_stages * (m + (p.pp - 1.0) / p.virtual_stages) * one;
+    c = p2p(neighbour_level(sc.cluster, l.pp), bytes);
   }
+  const PipelineTime pt = pipeline_time(dev, p.schedule, p.virtual_stages, l.micro_batches, c);
+  const StageTimes& worst = dev[pt.worst];
+  const double m = l.micro_batches;
+  Breakdown& b = r.breakdown;
+  b.compute = m * (worst.forward + worst.backward);
+  b.tp = m * (worst.tp_forward + worst.tp_backward);
+  b.ep = m * (worst.ep_forward + worst.ep_backward);
+  b.pipeline_bubble = pt.bubble;
+  b.pp = pt.pp;
 
   // Data-parallel gradient reduction (ZeRO 1/2 do a reduce-scatter and an all-gather: the same
   // bytes on the wire as an all-reduce).
   const workload::DeviceParams dparams = workload::device_params(sc);
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
+  const OptimizerPhase op = optimizer_phase(sc, traffic);
   if (p.dp > 1) {
     const Geometry dpg = geometry(sc.cluster, l.dp);
-    const double grads = dparams.total() * pb.grad;
+    const double grads = dparams.dense * pb.grad;  // expert gradients: op.expert_dp
     if (p.overlap_dp) {
-      b.dp = exposed_bucketed(grads, p.bucket, worst.backward + worst.tp_backward, dpg, p.dp_algo);
+      // The pipeline drains at stage 0: its last backward (chunk 0) is the window that hides
+      // the buckets.
+      const StageTimes first = chunk_times(sc, blocks, 0);
+      b.dp = exposed_bucketed(grads, p.bucket, first.backward + first.tp_backward + first.ep_backward, dpg, p.dp_algo);
     } else {
       b.dp = all_reduce(p.dp_algo, dpg, grads);
     }
+    b.dp += op.expert_dp;
     if (p.zero >= 3) {
       // ZeRO-3 all-gathers the stage's weights before each forward and backward of every
       // micro-batch, prefetched under that pass's compute: only the excess is exposed.
       const double gather = all_gather(dpg, dparams.total() * pb.weight);
-      b.dp += m * (std::max(0.0, gather - worst.forward) + std::max(0.0, gather - worst.backward));
+      // (per chunk: each of the v chunks gathers its 1/v of the weights)
+      for (int v = 0; v < p.virtual_stages; ++v) {
+        const StageTimes ct = chunk_times(sc, blocks, v * p.pp + pt.worst);
+        b.dp += m * (std::max(0.0, gather / p.virtual_stages - ct.forward) +
+                     std::max(0.0, gather / p.virtual_stages - ct.backward));
+      }
     }
   }
 
-  // Optimizer step.
-  const double n_local = dparams.total() / (p.zero >= 1 ? p.dp : 1);
+  // Optimizer step: on the device, and/or on the host behind copies (placements).
+  const OptimizerPhase::Exposed x = op.exposed();
+  b.optimizer = x.device_optimizer;
+  b.d2h = x.d2h;
+  b.host_optimizer = x.host_optimizer;
+  b.h2d = x.h2d;
   const Node& node = sc.cluster.node;
-  if (p.placement == Placement::device) {
-    b.optimizer = n_local * adam_bytes_per_param(sc.training.precision) / node.device.memory_bandwidth;
-  } else {
-    // offload (ZeRO-Offload): gradients go to the host during the last backward, Adam runs on
-    // the host CPU for the parameters of all devices of the node, new 16-bit weights come back.
-    // Each device's copies share its PCIe link, its switch uplink and the host DRAM.
-    const double link = std::min({node.host_link.bandwidth, node.host_link.switch_bandwidth / node.host_link.devices_per_switch,
-                                  node.host.memory_bandwidth / node.devices});
-    const double d2h = node.host_link.latency + n_local * pb.grad / link;
-    const double h2d = node.host_link.latency + n_local * pb.weight / link;
-    b.d2h = std::max(0.0, d2h - (worst.backward + worst.tp_backward));
-    b.h2d = h2d;
-    const double node_params = n_local * node.devices;
-    // Adam on the host: bytes through DRAM (fp32 master, m, v read and written, grad read,
-    // weight written) or ~10 FLOP per parameter on all cores, whichever is slower.
-    const double bytes = node_params * (24.0 + pb.grad + pb.weight);
-    b.host_optimizer = std::max(bytes / node.host.memory_bandwidth, 10.0 * node_params / node.host.flops);
-  }
 
   r.step_time = b.total();
   const double tokens = double(sc.training.global_batch) * sc.model.seq_len;

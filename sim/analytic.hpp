@@ -3,9 +3,12 @@
 // use the alpha-beta costs of collectives.hpp; gradient buckets overlap the last backward.
 #pragma once
 
+#include <vector>
+
 #include "config/scenario.hpp"
 #include "sim/collectives.hpp"
 #include "sim/result.hpp"
+#include "workload/sparse.hpp"
 #include "workload/transformer.hpp"
 
 namespace sparsim::sim {
@@ -29,8 +32,9 @@ double adam_bytes_per_param(Precision p);
 struct StageTimes {
   double forward = 0, backward = 0;        ///< compute (backward includes recomputation)
   double tp_forward = 0, tp_backward = 0;  ///< tensor-parallel collectives
+  double ep_forward = 0, ep_backward = 0;  ///< expert-parallel all-to-alls (dispatch, combine)
   double forward_flops = 0, backward_flops = 0, recompute_flops = 0;
-  double busy() const { return forward + backward + tp_forward + tp_backward; }
+  double busy() const { return forward + backward + tp_forward + tp_backward + ep_forward + ep_backward; }
   StageTimes& operator+=(const StageTimes& o);
   StageTimes operator*(double n) const;
 };
@@ -38,8 +42,11 @@ struct StageTimes {
 /// Per micro-batch times of the building blocks of a model, each computed once.
 struct BlockTimes {
   StageTimes dense_layer, embedding, head;
+  std::vector<int> sparse_index;          ///< per layer: index into `sparse`, or -1 (dense)
+  std::vector<StageTimes> sparse;         ///< one per sparse layer
 };
 BlockTimes block_times(const Scenario& sc);
+BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);
 
 /// Times of model chunk `chunk` (0..pp*v-1; chunk c runs on stage c mod pp), one micro-batch.
 StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk);
@@ -48,6 +55,35 @@ StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk);
 /// window of `window` seconds; each bucket's all-reduce starts when it is ready and the previous
 /// one is done. Returns how long the last bucket finishes after the window ends.
 double exposed_bucketed(double grads, double bucket, double window, const Geometry& g, CollectiveAlgo algo);
+
+/// Host<->device copy bandwidth one device gets when every device of the node copies at once:
+/// min(its PCIe link, its share of the switch uplink, its share of host DRAM bandwidth).
+double pcie_share(const Node& node);
+
+/// The end of a step by placement (seconds): Adam on the device (device: everything; ecss: the
+/// dense part), and the host path of offload / ecss: gradients d2h, Adam on the host CPU, 16-bit
+/// weights h2d (offload: all parameters; ecss: the experts the step activated). The two run
+/// side by side. `expert_dp`: the all-reduce of expert gradients over dp/ep replicas.
+struct OptimizerPhase {
+  double device_optimizer = 0, d2h = 0, host_optimizer = 0, h2d = 0, expert_dp = 0;
+  /// Time on the critical path per category: max(device optimizer, host path) split in order.
+  struct Exposed {
+    double device_optimizer = 0, d2h = 0, host_optimizer = 0, h2d = 0;
+  };
+  Exposed exposed() const;
+};
+OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);
+
+/// Time of the pipeline part of a step for per-device micro-batch times `dev` (one entry per
+/// stage, all chunks summed), m micro-batches and point-to-point message time c.
+///   GPipe: sum f + (m-1) max f + sum b + (m-1) max b + 2(p-1)c (flow shop, exact on the graph)
+///   1F1B:  sum busy + (m-1) max(max busy, 2c + max busy of stages < p-1) + 2(p-1)c
+///   interleaved: m max busy + (sum busy - max busy)/v + 2(pv-1)c
+struct PipelineTime {
+  double total = 0, bubble = 0, pp = 0;
+  int worst = 0;  ///< the busiest stage
+};
+PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, int m, double c);
 
 /// Evaluates one step. Never throws for a plan that cannot run: the result says why.
 StepResult analytic_step(const Scenario& sc);

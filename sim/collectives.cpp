@@ -89,6 +89,12 @@ double all_reduce(CollectiveAlgo algo, const Geometry& g, double bytes) {
   SPARSIM_UNREACHABLE(std::string("not an all-reduce algorithm: ") + to_string(algo));
 }
 
+double all_to_all(const Geometry& g, double bytes) {
+  if (g.size <= 1) return 0.0;
+  const Level l = slowest(g);
+  return (g.size - 1) * l.latency + bytes / l.bandwidth;
+}
+
 double p2p(const Level& l, double bytes) { return l.latency + bytes / l.bandwidth; }
 
 Level neighbour_level(const Cluster& c, const workload::Group& grp) {

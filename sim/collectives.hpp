@@ -34,6 +34,9 @@ double all_reduce(CollectiveAlgo algo, const Geometry& g, double bytes);
 /// Ring all-gather (or reduce-scatter) where `bytes` is the full gathered size:
 /// (p-1)/p * S/B + (p-1) * a.
 double all_gather(const Geometry& g, double bytes);
+/// Pairwise all-to-all where the busiest rank sends or receives `bytes` (uneven all-to-all):
+/// (p-1) * a + S/B on the slowest level the group spans.
+double all_to_all(const Geometry& g, double bytes);
 /// One message of `bytes` over one link level: a + S/B.
 double p2p(const Level& l, double bytes);
 /// The level a point-to-point message between neighbours of group `g` crosses.

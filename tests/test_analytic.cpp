@@ -22,21 +22,37 @@ TEST_CASE("analytic: the breakdown adds up to the step time", "[analytic]") {
   }
 }
 
-TEST_CASE("analytic: pipeline bubble of GPipe, 1F1B and interleaved 1F1B", "[analytic]") {
-  // With identical stages the bubble is (p-1)/v micro-batch times, where one micro-batch time is
-  // (compute + tp) / m: GPipe and 1F1B have the same bubble, interleaving with v=2 halves it.
-  const auto f = run({"plan.schedule=1f1b"});
-  const auto g = run({"plan.schedule=gpipe"});
-  const auto i = run({"plan.schedule=interleaved", "plan.virtual_stages=2"});
-  const double per_mb = (f.breakdown.compute + f.breakdown.tp) / f.micro_batches;
-  REQUIRE(f.breakdown.pipeline_bubble == Approx(1 * per_mb).epsilon(1e-12));
-  REQUIRE(g.breakdown.pipeline_bubble == Approx(f.breakdown.pipeline_bubble).epsilon(1e-12));
-  // The last stage (with the logits) is the slowest; interleaving spreads its work so compare
-  // against the interleaved per-micro-batch time.
-  const double per_mb_i = (i.breakdown.compute + i.breakdown.tp) / i.micro_batches;
-  REQUIRE(i.breakdown.pipeline_bubble == Approx(0.5 * per_mb_i).epsilon(1e-12));
-  // GPipe keeps all m micro-batches' activations, 1F1B only p of them.
-  REQUIRE(g.memory.activations == Approx(f.memory.activations * 4 / 2).epsilon(1e-12));
+TEST_CASE("analytic: pipeline time of GPipe, 1F1B and interleaved 1F1B", "[analytic]") {
+  // Two stages, per micro-batch forward/backward f0=1, b0=2 (busy 3) and f1=1.5, b1=3 (busy 4.5),
+  // m=4 micro-batches, message time c.
+  std::vector<sim::StageTimes> dev(2);
+  dev[0].forward = 1;
+  dev[0].backward = 2;
+  dev[1].forward = 1.5;
+  dev[1].backward = 3;
+  // GPipe, c=0.1: sum f + 3 max f + sum b + 3 max b + 2(p-1)c = 2.5 + 4.5 + 5 + 9 + 0.2 = 21.2;
+  // bubble = 21.2 - 0.2 - m * 4.5 = 3.
+  auto g = sim::pipeline_time(dev, Schedule::gpipe, 1, 4, 0.1);
+  REQUIRE(g.total == Approx(21.2).epsilon(1e-12));
+  REQUIRE(g.bubble == Approx(3.0).epsilon(1e-12));
+  REQUIRE(g.worst == 1);
+  // 1F1B, c=0.1: steady period max(4.5, 2c + 3) = 4.5; fill = 7.5 - 4.5 = 3; 18 + 3 + 0.2 = 21.2.
+  auto f = sim::pipeline_time(dev, Schedule::one_f_one_b, 1, 4, 0.1);
+  REQUIRE(f.total == Approx(21.2).epsilon(1e-12));
+  REQUIRE(f.bubble == Approx(3.0).epsilon(1e-12));
+  // 1F1B, c=1: stage 0 waits 2c for stage 1's gradient: period max(4.5, 2 + 3) = 5;
+  // pp = 2(p-1)c + (m-1)(5 - 4.5) = 2 + 1.5; total = 18 + 3 + 3.5 = 24.5.
+  f = sim::pipeline_time(dev, Schedule::one_f_one_b, 1, 4, 1.0);
+  REQUIRE(f.pp == Approx(3.5).epsilon(1e-12));
+  REQUIRE(f.total == Approx(24.5).epsilon(1e-12));
+  // Interleaved with v=2 (times summed over a device's chunks): fill (7.5 - 4.5)/2 = 1.5,
+  // ramp 2(pv-1)c = 0.6: 18 + 1.5 + 0.6 = 20.1.
+  const auto i = sim::pipeline_time(dev, Schedule::interleaved, 2, 4, 0.1);
+  REQUIRE(i.total == Approx(20.1).epsilon(1e-12));
+  REQUIRE(i.bubble == Approx(1.5).epsilon(1e-12));
+  // GPipe keeps all m micro-batches' activations, 1F1B only p of them (tiny: m=4, p=2).
+  REQUIRE(run({"plan.schedule=gpipe"}).memory.activations ==
+          Approx(run({"plan.schedule=1f1b"}).memory.activations * 4 / 2).epsilon(1e-12));
 }
 
 TEST_CASE("analytic: gradient buckets overlap the backward window", "[analytic]") {

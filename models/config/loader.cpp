@@ -101,6 +101,32 @@ Moe read_moe(Reader r, const Model& m) {
     }
     l.finish();
   }
+  e.seed = static_cast<unsigned long long>(r.integer_or("seed", 0, 0));
+  if (r.has("domain_mix")) {
+    for (const auto& [node, p] : r.sequence("domain_mix")) e.domain_mix.push_back(r.as_number(node, p, 0.0, 1e300));
+    if (static_cast<int>(e.domain_mix.size()) != e.domains) {
+      r.fail("domain_mix", "expected one share per domain (" + std::to_string(e.domains) + ")");
+    }
+  } else {
+    e.domain_mix.assign(e.domains, 1.0);
+  }
+  double mix = 0;
+  for (double x : e.domain_mix) mix += x;
+  if (!(mix > 0)) r.fail("domain_mix", "expected shares that are not all zero");
+  for (double& x : e.domain_mix) x /= mix;
+  if (r.has("token_histogram")) {
+    Reader h = r.child("token_histogram");
+    e.token_histogram.key_path = h.path();
+    e.token_histogram.kind = h.choice<TokenHistogram::Kind>(
+        "distribution", {{"uniform", TokenHistogram::Kind::uniform}, {"zipf", TokenHistogram::Kind::zipf}, {"file", TokenHistogram::Kind::file}});
+    if (e.token_histogram.kind == TokenHistogram::Kind::zipf) e.token_histogram.zipf_s = h.number("zipf_s", 0.0, 10.0);
+    if (e.token_histogram.kind == TokenHistogram::Kind::file) {
+      const std::string f = h.text("file");
+      e.token_histogram.file = h.tree().relative_to_file(h.path() + ".file", f);
+      e.token_histogram.key_path = h.path() + ".file";
+    }
+    h.finish();
+  }
   r.finish();
   return e;
 }

@@ -92,6 +92,14 @@ struct ExpertLoad {
   std::vector<double> histogram;    ///< relative tokens per expert (histogram)
 };
 
+/// Token-ID frequencies of the corpus (RRE and hash routing send a token by its ID).
+struct TokenHistogram {
+  enum class Kind { uniform, zipf, file } kind = Kind::uniform;
+  double zipf_s = 0;         ///< zipf: frequency of rank r ~ 1/(r+1)^s
+  std::string file;          ///< file: one count per token ID, or "id count" lines (resolved path)
+  std::string key_path;      ///< where it was configured, for errors while reading the file
+};
+
 struct Moe {
   Router router = Router::topk;
   std::vector<int> layers;     ///< indices of sparse layers, sorted, in [0, L)
@@ -101,6 +109,9 @@ struct Moe {
   double capacity_factor = 1.0;
   int expert_ffn_hidden = 0;
   ExpertLoad load;
+  unsigned long long seed = 0;      ///< routing tables, Zipf permutation
+  std::vector<double> domain_mix;   ///< share of the batch per domain (rre), sums to 1
+  TokenHistogram token_histogram;   ///< rre / hash
 };
 
 struct Model {

@@ -178,6 +178,13 @@ Origin Tree::origin(const std::string& key_path, const YAML::Node& node) const {
   return mark_origin(file, node ? node.Mark() : YAML::Mark::null_mark());
 }
 
+std::string Tree::relative_to_file(const std::string& key_path, const std::string& path) const {
+  if (fs::path(path).is_absolute()) return path;
+  const Origin o = origin(key_path, YAML::Node());
+  if (o.file.rfind("--set", 0) == 0) return path;  // command line: relative to the working directory
+  return (fs::path(o.file).parent_path() / path).lexically_normal().string();
+}
+
 std::string Tree::emit() const {
   YAML::Emitter out;
   out << root_;

@@ -25,6 +25,10 @@ class Tree {
   /// unknown ones. Throws InputError when the text has no '=' or the path crosses a scalar.
   void set(const std::string& assignment);
 
+  /// `path` as written at `key_path`, made relative to the directory of the file that holds
+  /// that key (the way includes are resolved).
+  std::string relative_to_file(const std::string& key_path, const std::string& path) const;
+
   /// Where the node at `key_path` was written.
   Origin origin(const std::string& key_path, const YAML::Node& node) const;
 

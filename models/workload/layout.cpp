@@ -44,8 +44,15 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
     const long long mb = sc.training.global_batch / per_step;
     if (mb % p.pp != 0) why.push_back("interleaved schedule needs micro-batches (" + num(mb) + ") divisible by pp " + num(p.pp));
   }
-  if (p.zero > 0 && p.dp == 1) {
-    // ZeRO with dp 1 is legal but does nothing; not an error.
+  // The device must state a peak for the training precision (bf16 and fp16 stand in for each
+  // other: the same tensor-core rate on every device in the library).
+  const auto& peaks = sc.cluster.node.device.peak_flops;
+  const Precision prec = sc.training.precision;
+  const bool has_peak = peaks.count(prec) > 0 || (prec == Precision::bf16 && peaks.count(Precision::fp16) > 0) ||
+                        (prec == Precision::fp16 && peaks.count(Precision::bf16) > 0);
+  if (!has_peak) {
+    why.push_back(std::string("device ") + sc.cluster.node.device.name + " has no peak_flops for training precision " +
+                  to_string(prec));
   }
   if (m.moe) {
     if (p.dp % p.ep != 0) why.push_back("ep " + num(p.ep) + " does not divide dp " + num(p.dp));

@@ -60,7 +60,19 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
   return unsplit / sp + (split + scores) / t;
 }
 
-MemoryLedger memory(const Scenario& sc) {
+double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic) {
+  if (!sc.model.moe || traffic.empty()) return 0.0;
+  const ParamCount c = count_params(sc.model);
+  const DeviceParams d = device_params(sc);
+  // The busiest stage holds d.experts = n_sparse * (E/ep) * expert / t; scale by the largest
+  // activated fraction over the sparse layers.
+  double fraction = 0;
+  for (const auto& t : traffic) fraction = std::max(fraction, t.activated_experts / std::max(1, t.local_experts));
+  (void)c;
+  return d.experts * fraction;
+}
+
+MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* traffic) {
   const Plan& p = sc.plan;
   const Layout l = layout_of(sc);
   const ParamBytes pb = param_bytes(sc.training.precision);
@@ -68,17 +80,42 @@ MemoryLedger memory(const Scenario& sc) {
   MemoryLedger m;
   m.device_capacity = sc.cluster.node.device.memory;
   m.host_capacity = sc.cluster.node.host.memory;
-  const double n = dp.total();
-  const double d = p.dp;
-  m.params = n * pb.weight / (p.zero >= 3 ? d : 1.0);
-  m.grads = n * pb.grad / (p.zero >= 2 ? d : 1.0);
-  const double opt = n * pb.optimizer / (p.zero >= 1 ? d : 1.0);
-  if (p.placement == Placement::device) {
-    m.optimizer = opt;
-  } else {
-    // offload: master weights and Adam state live in host DRAM; the device keeps 16-bit
-    // weights and gradients (ZeRO-Offload).
-    m.host += opt * sc.cluster.node.devices;
+  // ZeRO shards dense state over the dp replicas and expert state over the dp/ep replicas that
+  // hold the same experts.
+  const double d = p.dp, de = std::max(1, p.dp / p.ep);
+  auto shard = [&](int stage, double dense, double experts) {
+    return dense / (p.zero >= stage ? d : 1.0) + experts / (p.zero >= stage ? de : 1.0);
+  };
+  const int devices = sc.cluster.node.devices;
+  switch (p.placement) {
+    case Placement::device:
+      m.params = shard(3, dp.dense, dp.experts) * pb.weight;
+      m.grads = shard(2, dp.dense, dp.experts) * pb.grad;
+      m.optimizer = shard(1, dp.dense, dp.experts) * pb.optimizer;
+      break;
+    case Placement::offload:
+      // Plain heterogeneous training (ZeRO-Offload): fp32 master weights and Adam state of all
+      // parameters in host DRAM; the device keeps 16-bit weights and gradients.
+      m.params = shard(3, dp.dense, dp.experts) * pb.weight;
+      m.grads = shard(2, dp.dense, dp.experts) * pb.grad;
+      m.host = shard(1, dp.dense, dp.experts) * pb.optimizer * devices;
+      break;
+    case Placement::ecss: {
+      // ECSS: the dense part as on the device; expert weights and Adam state live in host DRAM
+      // (fp32 master, m, v and a 16-bit copy to send); the device holds the 16-bit weights and
+      // gradients of the experts this step activates.
+      std::vector<SparseLayerTraffic> own;
+      if (traffic == nullptr) {
+        own = sparse_traffic(sc);
+        traffic = &own;
+      }
+      const double active = activated_expert_params(sc, *traffic);
+      m.params = shard(3, dp.dense, 0) * pb.weight + active * pb.weight;
+      m.grads = shard(2, dp.dense, 0) * pb.grad + active * pb.grad;
+      m.optimizer = shard(1, dp.dense, 0) * pb.optimizer;
+      m.host = shard(1, 0, dp.experts) * (pb.optimizer + pb.weight) * devices;
+      break;
+    }
   }
   // Activations on the first stage, which holds the most micro-batches in flight.
   const int mb = l.micro_batches;

@@ -3,7 +3,10 @@
 // parallelism), ZeRO stages 0-3 and the placement of optimizer state.
 #pragma once
 
+#include <vector>
+
 #include "config/scenario.hpp"
+#include "workload/sparse.hpp"
 
 namespace sparsim::workload {
 
@@ -28,7 +31,12 @@ struct MemoryLedger {
 /// Activation bytes one layer keeps for backward, per micro-batch, on one device.
 double layer_activation_bytes(const Scenario& sc, bool sparse_layer);
 
-MemoryLedger memory(const Scenario& sc);
+/// Expert parameters of one device that a step activates (ECSS moves and updates only these):
+/// per sparse layer of the busiest stage, activated experts of the busiest rank x expert / t.
+double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic);
+
+/// `traffic`: the sparse_traffic() of the scenario when already computed (else computed here).
+MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* traffic = nullptr);
 
 /// Bytes per parameter of weights, gradients and optimizer state (Adam: fp32 master, m, v).
 struct ParamBytes {

@@ -1,5 +1,6 @@
 #include "workload/transformer.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 namespace sparsim::workload {
@@ -35,10 +36,10 @@ Op mem(std::string name, double bytes) { return Op{std::move(name), OpKind::memo
 // operands twice; memory-bound ops move twice the bytes (read input and output grad, write grad).
 Pass backward_of(const Pass& fwd) {
   Pass bwd;
-  bwd.tp_collectives = fwd.tp_collectives;
-  bwd.tp_bytes = fwd.tp_bytes;
+  bwd.tp = fwd.tp;
+  bwd.ep = fwd.ep;
   for (const Op& o : fwd.ops) {
-    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes});
+    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count});
   }
   return bwd;
 }
@@ -61,8 +62,7 @@ Pass attention_forward(const Shape& s) {
   // [b*s, h/t] @ [h/t, h]
   p.ops.push_back(gemm("attn_out", 2 * b * q * h * h / t, eb * (b * q * h / t + h * h / t + b * q * h)));
   p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb));
-  p.tp_collectives = s.t > 1 ? 1 : 0;
-  p.tp_bytes = b * q * h * eb;
+  if (s.t > 1) p.tp.push_back(b * q * h * eb);
   return p;
 }
 
@@ -77,8 +77,7 @@ Pass ffn_forward(const Shape& s, double tokens, double f, double t) {
   // [tokens, f/t] @ [f/t, h]
   p.ops.push_back(gemm("ffn_down", 2 * tokens * f / t * h, eb * (tokens * f / t + f / t * h + tokens * h)));
   p.ops.push_back(mem("residual2", 3 * tokens * h / (s.sequence_parallel ? t : 1.0) * eb));
-  p.tp_collectives = t > 1 ? 1 : 0;
-  p.tp_bytes = tokens * h * eb;
+  if (t > 1) p.tp.push_back(tokens * h * eb);
   return p;
 }
 
@@ -100,8 +99,8 @@ LayerWork make(Pass fwd, Recompute rc, bool attention_core_only) {
 
 void append(Pass& into, const Pass& from) {
   into.ops.insert(into.ops.end(), from.ops.begin(), from.ops.end());
-  into.tp_collectives += from.tp_collectives;
-  into.tp_bytes = from.tp_bytes;  // the same b*s*h tensor for every TP collective of a layer
+  into.tp.insert(into.tp.end(), from.tp.begin(), from.tp.end());
+  into.ep.insert(into.ep.end(), from.ep.begin(), from.ep.end());
 }
 
 }  // namespace
@@ -119,6 +118,31 @@ LayerWork dense_layer(const Shape& s, Recompute rc) {
   append(a.backward, m.backward);
   append(a.recompute, m.recompute);
   return a;
+}
+
+LayerWork sparse_layer(const Shape& s, bool learned_gate, int experts, double rank_tokens, int local_experts,
+                       double expert_ffn, double a2a_bytes, Recompute rc) {
+  LayerWork w = attention_block(s, rc);
+  Pass moe;
+  if (learned_gate) {
+    // [T, h] @ [h, E] logits, split over the t devices of the group, then softmax / top-k.
+    const double T = s.b * s.s;
+    moe.ops.push_back(gemm("gate", 2 * T * s.h * experts / s.t, s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t)));
+    moe.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t));
+  }
+  moe.ep.push_back(a2a_bytes);  // dispatch
+  Pass ffn = ffn_forward(s, rank_tokens, expert_ffn, s.t);
+  for (Op& o : ffn.ops) {
+    o.name = "expert_" + o.name;
+    if (o.kind == OpKind::gemm) o.count = std::max(1, local_experts);
+  }
+  append(moe, ffn);
+  moe.ep.push_back(a2a_bytes);  // combine
+  LayerWork e = make(moe, rc, false);
+  append(w.forward, e.forward);
+  append(w.backward, e.backward);
+  append(w.recompute, e.recompute);
+  return w;
 }
 
 LayerWork embedding(const Shape& s) {

@@ -23,13 +23,14 @@ struct Op {
   OpKind kind = OpKind::gemm;
   double flops = 0;  ///< FLOP
   double bytes = 0;  ///< bytes read + written from device memory
+  double count = 1;  ///< independent GEMMs of equal size the FLOPs split into (one per expert)
 };
 
 /// Ops of one pass of one layer, plus the tensor-parallel collectives it needs.
 struct Pass {
   std::vector<Op> ops;
-  int tp_collectives = 0;   ///< all-reduces (or reduce-scatter + all-gather pairs) over t
-  double tp_bytes = 0;      ///< bytes of each such collective (full tensor, b*s*h*eb)
+  std::vector<double> tp;   ///< bytes of each all-reduce (or reduce-scatter + all-gather) over t
+  std::vector<double> ep;   ///< bytes of each expert-parallel all-to-all (busiest rank, t devices)
   double flops() const;
 };
 
@@ -57,6 +58,12 @@ LayerWork attention_block(const Shape& s, Recompute rc);
 /// An FFN of hidden width f over `tokens` tokens (one expert, or the dense MLP), not TP-split
 /// when t == 1.
 LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc);
+/// A sparse layer: attention, the gate (learned routers: [T, h] @ [h, E]), dispatch all-to-all,
+/// the experts of the busiest rank over `rank_tokens` token-expert assignments in
+/// `local_experts` GEMMs, combine all-to-all of `a2a_bytes` (per rank, t devices together).
+LayerWork sparse_layer(const Shape& s, bool learned_gate, int experts, double rank_tokens, int local_experts,
+                       double expert_ffn, double a2a_bytes, Recompute rc);
+
 /// Input embedding (first stage) and logits + loss (last stage).
 LayerWork embedding(const Shape& s);
 LayerWork head(const Shape& s, Recompute rc);

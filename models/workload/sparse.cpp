@@ -1,0 +1,96 @@
+#include "workload/sparse.hpp"
+
+#include <algorithm>
+
+#include "routing/routing.hpp"
+#include "workload/layout.hpp"
+#include "workload/transformer.hpp"
+
+namespace sparsim::workload {
+
+namespace {
+
+std::vector<double> token_histogram(const Scenario& sc) {
+  const Moe& e = *sc.model.moe;
+  const TokenHistogram& t = e.token_histogram;
+  switch (t.kind) {
+    case TokenHistogram::Kind::uniform: return std::vector<double>(sc.model.vocab, 1.0);
+    case TokenHistogram::Kind::zipf: return routing::zipf_token_histogram(sc.model.vocab, t.zipf_s, e.seed);
+    case TokenHistogram::Kind::file: return routing::read_token_histogram(t.file, sc.model.vocab, t.key_path);
+  }
+  return {};
+}
+
+// Fills the rank-level figures of one layer from its [rank][expert] token matrix.
+void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks, const Scenario& sc, int micro_batches) {
+  const std::vector<double> per_rank = routing::rank_tokens(tokens, ranks);
+  out.busiest_rank_tokens = routing::busiest_rank_tokens(tokens, ranks);
+  double sum = 0;
+  for (double x : per_rank) sum += x;
+  out.mean_rank_tokens = sum / ranks;
+  const Shape s = shape_of(sc);
+  out.dispatch = routing::dispatch_bytes(tokens, ranks, s.h, s.eb);
+  out.a2a_bytes = std::max(routing::max_sent_bytes(out.dispatch), routing::max_received_bytes(out.dispatch));
+  // Experts of the busiest rank that receive at least one token over the step's micro-batches.
+  const int E = sc.model.moe->experts;
+  out.local_experts = E / ranks;
+  int busiest = 0;
+  for (int r = 0; r < ranks; ++r) {
+    if (per_rank[r] > per_rank[busiest]) busiest = r;
+  }
+  double active = 0;
+  for (int e = busiest * out.local_experts; e < (busiest + 1) * out.local_experts; ++e) {
+    double got = 0;
+    for (int src = 0; src < ranks; ++src) got += tokens[src][e];
+    if (got * micro_batches >= 1.0) active += 1;
+  }
+  out.activated_experts = active;
+}
+
+}  // namespace
+
+std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc) {
+  std::vector<SparseLayerTraffic> out;
+  if (!sc.model.moe) return out;
+  const Moe& e = *sc.model.moe;
+  const int ep = sc.plan.ep;
+  const Layout l = layout_of(sc);
+  const double T = double(sc.training.micro_batch) * sc.model.seq_len;  // tokens per rank per micro-batch
+  if (e.router == Router::topk || e.router == Router::switch_) {
+    // A learned gate: the same expected load in every layer (expert shares from the load model).
+    const routing::GateSpec g{static_cast<std::int64_t>(T), e.experts, e.top_k, e.capacity_factor};
+    const std::vector<double> shares = routing::expert_shares(e.load, e.experts, e.seed);
+    const routing::GateLoad load = routing::expected_gate_load(g, shares);
+    const routing::Matrix tokens = routing::expected_gate_tokens(g, shares, ep);
+    SparseLayerTraffic t;
+    t.group = ep;
+    t.dropped_fraction = load.drop_fraction();
+    summarise(t, tokens, ep, sc, l.micro_batches);
+    for (int layer : e.layers) {
+      t.layer = layer;
+      out.push_back(t);
+    }
+    return out;
+  }
+  // RRE (and hash = RRE with one domain): a balanced random table per layer maps token IDs to
+  // experts of the token's domain group; ranks hold samples of their experts' domains (grouped
+  // all-to-all, PanGu-Σ).
+  const int domains = e.router == Router::hash ? 1 : e.domains;
+  const routing::RreSpec spec{sc.model.vocab, e.experts, domains, e.seed};
+  const std::vector<std::vector<double>> hist{token_histogram(sc)};
+  const std::vector<double> mix = e.router == Router::hash ? std::vector<double>{1.0} : e.domain_mix;
+  const routing::Matrix by_domain = routing::grouped_domain_tokens(spec, ep, T, mix);
+  const int group = std::max(1, ep / domains);
+  for (int layer : e.layers) {
+    const std::vector<int> table = routing::rre_table(spec, layer);
+    const routing::Matrix tokens = routing::rre_source_tokens(spec, table, by_domain, hist);
+    SparseLayerTraffic t;
+    t.layer = layer;
+    t.group = group;
+    summarise(t, tokens, ep, sc, l.micro_batches);
+    out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace sparsim::workload

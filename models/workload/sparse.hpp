@@ -1,0 +1,29 @@
+// What the router does to one sparse layer of a scenario, per micro-batch: tokens per expert on
+// every expert-parallel rank, the busiest rank (it sets the pace of the expert GEMMs), the uneven
+// all-to-all bytes of dispatch (and, transposed, combine), and the experts a step activates.
+// Symbols: T = b*s tokens per micro-batch per rank, E experts, ep expert-parallel ranks, h, eb.
+#pragma once
+
+#include <vector>
+
+#include "config/scenario.hpp"
+
+namespace sparsim::workload {
+
+struct SparseLayerTraffic {
+  int layer = 0;
+  double mean_rank_tokens = 0;   ///< token-expert assignments per rank, averaged over ranks
+  double busiest_rank_tokens = 0;  ///< the same on the busiest rank
+  double dropped_fraction = 0;   ///< tokens over capacity (learned gates)
+  double a2a_bytes = 0;          ///< max over ranks of bytes sent or received by one rank (all t devices), network only
+  std::vector<std::vector<double>> dispatch;  ///< [src][dst] bytes per rank (t devices together)
+  int group = 1;                 ///< ranks of one all-to-all (ep; ep / D for grouped RRE)
+  double activated_experts = 0;  ///< experts of the busiest rank that receive >= 1 token in a step
+  int local_experts = 0;         ///< E / ep
+};
+
+/// One entry per sparse layer (in the order of model.moe.layers). Throws InputError when a
+/// token histogram file is bad.
+std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc);
+
+}  // namespace sparsim::workload
