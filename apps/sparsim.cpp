@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "calibrate_cmd.hpp"
+#include "compare_cmd.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "output.hpp"
@@ -29,6 +30,7 @@ const char* kUsage =
     "\n"
     "verbs:\n"
     "  simulate FILE   predict one training step of a scenario\n"
+    "  compare FILE    variants side by side (a comparison file), ratios to a baseline\n"
     "  calibrate       measure this machine, write a hardware file (--cpu | --gpu, --out F.yaml)\n"
     "  report RESULT.json... --out DIR\n"
     "                  an HTML page with plots from result JSONs\n"
@@ -109,7 +111,8 @@ int main(int argc, char** argv) {
     if (verb == "simulate") return simulate(args);
     if (verb == "calibrate") return app::calibrate_main(args);
     if (verb == "report") return app::report_main(args);
-    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, calibrate, report\n" << kUsage;
+    if (verb == "compare") return app::compare_main(args);
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, calibrate, report\n" << kUsage;
     return kBadInput;
   } catch (const InputError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";

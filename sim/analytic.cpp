@@ -144,10 +144,18 @@ BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLay
     for (size_t i = 0; i < traffic.size(); ++i) {
       const workload::SparseLayerTraffic& tr = traffic[i];
       const Geometry ep = geometry(sc.cluster, workload::Group{tr.group, sc.plan.tp});
+      BlockTimes::SparseParts part;
+      add(part.pre, workload::attention_block(s, sc.plan.recompute), sc, tp);
+      if (learned) add(part.pre, workload::gate_block(s, e.experts, sc.plan.recompute), sc, tp);
+      add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute),
+          sc, tp);
+      part.a2a = all_to_all(ep, tr.pairwise_bytes / sc.plan.tp);
+      part.traffic = static_cast<int>(i);
       StageTimes st;
       add(st, workload::sparse_layer(s, learned, e.experts, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden,
-                                     tr.a2a_bytes, sc.plan.recompute),
+                                     tr.pairwise_bytes, sc.plan.recompute),
           sc, tp, &ep);
+      b.parts.push_back(part);
       b.sparse_index[tr.layer] = static_cast<int>(b.sparse.size());
       b.sparse.push_back(st);
     }
@@ -257,7 +265,7 @@ PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule
       // Forwards flow through the stages, then backwards: a flow shop of identical jobs twice.
       pt.total = sum_f + (m - 1) * max_f + sum_b + (m - 1) * max_b + ramp;
       pt.pp = ramp;
-      pt.bubble = pt.total - ramp - m * busy;
+      pt.bubble = std::max(0.0, pt.total - ramp - m * busy);
       return pt;
     case sparsim::Schedule::one_f_one_b:
       // A stage s < p-1 waits for the gradient of stage s+1 between its backward and its next
@@ -271,7 +279,7 @@ PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule
       break;
   }
   pt.total = m * busy + fill + (m - 1) * (steady - busy) + ramp;
-  pt.bubble = fill;
+  pt.bubble = std::max(0.0, fill);
   pt.pp = ramp + (m - 1) * (steady - busy);
   return pt;
 }

@@ -43,7 +43,15 @@ struct StageTimes {
 struct BlockTimes {
   StageTimes dense_layer, embedding, head;
   std::vector<int> sparse_index;          ///< per layer: index into `sparse`, or -1 (dense)
-  std::vector<StageTimes> sparse;         ///< one per sparse layer
+  std::vector<StageTimes> sparse;         ///< one per sparse layer: all of it
+  /// The parts of a sparse layer, in order: attention (+ gate), dispatch all-to-all, the
+  /// busiest rank's experts, combine all-to-all (the DES runs the all-to-alls as flows).
+  struct SparseParts {
+    StageTimes pre, experts;
+    double a2a = 0;  ///< one all-to-all, closed form
+    int traffic = 0; ///< index into sparse_traffic()
+  };
+  std::vector<SparseParts> parts;
 };
 BlockTimes block_times(const Scenario& sc);
 BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);

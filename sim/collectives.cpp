@@ -8,14 +8,16 @@
 
 namespace sparsim::sim {
 
-namespace {
-
-Level slowest(const Geometry& g) {
+Level slowest_level(const Geometry& g) {
   if (g.nodes() > 1 && g.per_node > 1) {
     return Level{std::min(g.intra.bandwidth, g.inter.bandwidth), std::max(g.intra.latency, g.inter.latency)};
   }
   return g.nodes() > 1 ? g.inter : g.intra;
 }
+
+namespace {
+
+Level slowest(const Geometry& g) { return slowest_level(g); }
 
 // One node's inter-node level: each rank gets its share of the node's NICs (all ranks of the
 // node communicate at once in a symmetric plan); latency = NIC + switch hops.

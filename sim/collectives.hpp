@@ -24,6 +24,10 @@ struct Geometry {
 
 Geometry geometry(const Cluster& c, const workload::Group& g);
 
+/// The level that paces a flat algorithm over the group: the slower of the two levels when the
+/// group has ranks inside and across nodes (bandwidth min, latency max).
+Level slowest_level(const Geometry& g);
+
 /// Ring all-reduce of `bytes` over p ranks with the slowest link: 2(p-1)/p * S/B + 2(p-1) * a.
 double ring_all_reduce(const Geometry& g, double bytes);
 /// Reduce-scatter intra-node, ring all-reduce of S/n_local across nodes, all-gather intra-node.
@@ -34,8 +38,9 @@ double all_reduce(CollectiveAlgo algo, const Geometry& g, double bytes);
 /// Ring all-gather (or reduce-scatter) where `bytes` is the full gathered size:
 /// (p-1)/p * S/B + (p-1) * a.
 double all_gather(const Geometry& g, double bytes);
-/// Pairwise all-to-all where the busiest rank sends or receives `bytes` (uneven all-to-all):
-/// (p-1) * a + S/B on the slowest level the group spans.
+/// Pairwise all-to-all: p-1 rounds whose largest messages add up to `bytes` (uneven all-to-all,
+/// workload::SparseLayerTraffic::pairwise_bytes): (p-1) * a + S/B on the slowest level the
+/// group spans.
 double all_to_all(const Geometry& g, double bytes);
 /// One message of `bytes` over one link level: a + S/B.
 double p2p(const Level& l, double bytes);

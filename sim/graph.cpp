@@ -83,6 +83,56 @@ std::vector<Work> stage_order(sparsim::Schedule s, int pp, int v, int m, int sta
 
 namespace {
 
+// The order of work inside one pass of model chunk `vs`: compute, with each sparse layer's
+// dispatch and combine all-to-alls between its attention (+ gate) and its experts.
+std::vector<Segment> segments_of(const Scenario& sc, const BlockTimes& b, int vs, bool backward) {
+  const workload::Layout l = workload::layout_of(sc);
+  const int chunks = sc.plan.pp * sc.plan.virtual_stages;
+  const bool full = sc.plan.recompute == Recompute::full;
+  std::vector<Segment> out;
+  auto compute = [&](const StageTimes& t) {
+    const double d = backward ? t.backward + t.tp_backward : t.forward + t.tp_forward;
+    if (!out.empty() && out.back().a2a < 0) out.back().seconds += d;
+    else out.push_back(Segment{d, -1, false});
+  };
+  auto a2a = [&](int i, bool transpose) { out.push_back(Segment{b.parts[i].a2a, i, transpose}); };
+  const int first = vs * l.layers_per_stage, last = (vs + 1) * l.layers_per_stage;
+  if (!backward) {
+    if (vs == 0) compute(b.embedding);
+    for (int layer = first; layer < last; ++layer) {
+      const int i = b.sparse_index[layer];
+      if (i < 0) {
+        compute(b.dense_layer);
+        continue;
+      }
+      compute(b.parts[i].pre);
+      a2a(i, false);
+      compute(b.parts[i].experts);
+      a2a(i, true);
+    }
+    if (vs == chunks - 1) compute(b.head);
+  } else {
+    if (vs == chunks - 1) compute(b.head);
+    for (int layer = last - 1; layer >= first; --layer) {
+      const int i = b.sparse_index[layer];
+      if (i < 0) {
+        compute(b.dense_layer);
+        continue;
+      }
+      if (full) {  // the recomputed forward runs its two all-to-alls again
+        a2a(i, false);
+        a2a(i, true);
+      }
+      a2a(i, false);  // gradient of the combine
+      compute(b.parts[i].experts);
+      a2a(i, true);  // gradient of the dispatch
+      compute(b.parts[i].pre);
+    }
+    if (vs == 0) compute(b.embedding);
+  }
+  return out;
+}
+
 Vertex add_op(StepGraph& sg, StepOp op) { return boost::add_vertex(std::move(op), sg.g); }
 void depend(StepGraph& sg, Vertex from, Vertex to, double fraction = 1.0) {
   boost::add_edge(from, to, StepEdge{fraction}, sg.g);
@@ -100,6 +150,8 @@ StepGraph build_step_graph(const Scenario& sc) {
   const double t = p.tp;
   StepGraph sg;
   sg.actors = p.dp * p.pp;
+  sg.traffic = traffic;
+  sg.parts = blocks.parts;
   sg.program.resize(sg.actors);
 
   // ZeRO-3: the weight all-gather before each pass, prefetched under the previous pass: only
@@ -128,6 +180,7 @@ StepGraph build_step_graph(const Scenario& sc) {
         op.tp_seconds = w.backward ? ct.tp_backward : ct.tp_forward;
         op.ep_seconds = w.backward ? ct.ep_backward : ct.ep_forward;
         op.dp_seconds = std::max(0.0, gather - op.seconds);
+        if (!blocks.parts.empty()) op.segments = segments_of(sc, blocks, vs, w.backward);
         const Vertex x = add_op(sg, op);
         if (!sg.program[a].empty()) depend(sg, sg.program[a].back(), x);
         sg.program[a].push_back(x);
@@ -206,9 +259,19 @@ StepGraph build_step_graph(const Scenario& sc) {
       const double lat = sc.cluster.node.host_link.latency;
       const double bytes_g = (phase.d2h - lat) * pcie_share(sc.cluster.node) * t;
       const double bytes_w = (phase.h2d - lat) * pcie_share(sc.cluster.node) * t;
-      StepOp d2h{OpType::d2h, "grads d2h", a, -1, phase.d2h, 0, 0, 0, bytes_g, lat};
-      StepOp host{OpType::host_compute, "host adam", a, -1, phase.host_optimizer, 0, 0, 0, 0, 0};
-      StepOp h2d{OpType::h2d, "weights h2d", a, -1, phase.h2d, 0, 0, 0, bytes_w, lat};
+      auto host_op = [&](OpType type, const char* name, double seconds, double bytes, double latency) {
+        StepOp op;
+        op.type = type;
+        op.name = name;
+        op.actor = a;
+        op.seconds = seconds;
+        op.bytes = bytes;
+        op.latency = latency;
+        return op;
+      };
+      const StepOp d2h = host_op(OpType::d2h, "grads d2h", phase.d2h, bytes_g, lat);
+      const StepOp host = host_op(OpType::host_compute, "host adam", phase.host_optimizer, 0, 0);
+      const StepOp h2d = host_op(OpType::h2d, "weights h2d", phase.h2d, bytes_w, lat);
       const Vertex x1 = add_op(sg, d2h), x2 = add_op(sg, host), x3 = add_op(sg, h2d);
       depend(sg, tail, x1);
       depend(sg, x1, x2);

@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "sim/analytic.hpp"
 #include "sim/result.hpp"
+#include "workload/sparse.hpp"
 
 namespace sparsim::sim {
 
@@ -23,6 +25,14 @@ enum class Category { compute, tp, pp, dp, ep, h2d, d2h, host_optimizer, optimiz
 
 const char* to_string(OpType);
 const char* to_string(Category);
+
+/// A piece of a compute op of a chunk with sparse layers: compute, or one all-to-all of sparse
+/// layer `a2a` (index into StepGraph::parts), dispatch-shaped or (transpose) combine-shaped.
+struct Segment {
+  double seconds = 0;
+  int a2a = -1;
+  bool transpose = false;
+};
 
 struct StepOp {
   OpType type = OpType::compute;
@@ -38,6 +48,7 @@ struct StepOp {
   int chunk = 0, micro_batch = 0;
   bool backward = false;
   bool closed_form = false;  ///< collective: a closed-form delay, not flows (expert dp all-reduce)
+  std::vector<Segment> segments;  ///< compute ops with sparse layers: their order of work
 };
 
 /// Edge: `to` may start once `fraction` of `from`'s duration has elapsed (1 = after it ends).
@@ -50,6 +61,8 @@ using Vertex = Graph::vertex_descriptor;
 
 struct StepGraph {
   Graph g;
+  std::vector<workload::SparseLayerTraffic> traffic;  ///< per sparse layer
+  std::vector<BlockTimes::SparseParts> parts;         ///< per sparse layer
   int actors = 0;
   std::vector<std::vector<Vertex>> program;  ///< per actor: its ops (no p2p) in execution order
   double full_duration(Vertex v) const;       ///< seconds + tp + dp of a vertex

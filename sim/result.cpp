@@ -44,6 +44,41 @@ nlohmann::json to_json(const StepResult& r) {
   return j;
 }
 
+StepResult from_json(const nlohmann::json& j) {
+  StepResult r;
+  r.scenario = j.at("scenario").get<std::string>();
+  r.backend = j.at("backend").get<std::string>();
+  r.feasible = j.at("feasible").get<bool>();
+  r.infeasible = j.at("infeasible").get<std::vector<std::string>>();
+  r.warnings = j.at("warnings").get<std::vector<std::string>>();
+  r.step_time = j.at("step_time_s").get<double>();
+  r.tokens_per_s = j.at("tokens_per_s").get<double>();
+  r.tflops_per_device = j.at("tflops_per_device").get<double>();
+  r.mfu = j.at("mfu").get<double>();
+  r.params_total = j.at("params_total").get<double>();
+  r.params_active = j.at("params_active_per_token").get<double>();
+  r.devices = j.at("devices").get<int>();
+  r.micro_batches = j.at("micro_batches").get<int>();
+  const auto& b = j.at("breakdown_s");
+  const auto& c = b.at("exposed_comm");
+  r.breakdown = Breakdown{b.at("compute").get<double>(),   c.at("tp").get<double>(),
+                          c.at("pp").get<double>(),        c.at("dp").get<double>(),
+                          c.at("ep").get<double>(),        b.at("pipeline_bubble").get<double>(),
+                          b.at("h2d").get<double>(),       b.at("d2h").get<double>(),
+                          b.at("host_optimizer").get<double>(), b.at("optimizer").get<double>()};
+  const auto& m = j.at("memory");
+  const auto& d = m.at("device_breakdown_bytes");
+  r.memory.params = d.at("params").get<double>();
+  r.memory.grads = d.at("grads").get<double>();
+  r.memory.optimizer = d.at("optimizer").get<double>();
+  r.memory.activations = d.at("activations").get<double>();
+  r.memory.buffers = d.at("buffers").get<double>();
+  r.memory.device_capacity = m.at("device_capacity_bytes").get<double>();
+  r.memory.host = m.at("host_peak_bytes").get<double>();
+  r.memory.host_capacity = m.at("host_capacity_bytes").get<double>();
+  return r;
+}
+
 namespace {
 std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024)); }
 std::string pct(double part, double whole) { return whole > 0 ? fmt::format("{:5.1f}%", 100 * part / whole) : "  -  "; }

@@ -45,6 +45,8 @@ struct StepResult {
 };
 
 nlohmann::json to_json(const StepResult& r);
+/// Reads back what to_json wrote (results computed in a child process come back as JSON).
+StepResult from_json(const nlohmann::json& j);
 std::string to_table(const StepResult& r);
 std::string csv_header();
 std::string to_csv_row(const StepResult& r);

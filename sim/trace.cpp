@@ -12,7 +12,7 @@ namespace sparsim::sim {
 
 int Trace::tid(int actor, Lane lane) {
   if (lane == Lane::host) return 0;
-  return 1 + actor * 4 + static_cast<int>(lane);
+  return 1 + actor * kLanes + static_cast<int>(lane);
 }
 
 void Trace::add(int node, int actor, Lane lane, const std::string& name, const char* category, double start, double dur) {
@@ -28,8 +28,8 @@ void Trace::write(const std::string& path, const std::string& scenario) const {
   for (const auto& [key, label] : actor_names_) {
     const auto [node, actor] = key;
     nodes.insert(node);
-    const char* lanes[] = {"compute", "pp link", "dp link", "pcie"};
-    for (int l = 0; l < 4; ++l) {
+    const char* lanes[] = {"compute", "pp link", "dp link", "pcie", "ep link"};
+    for (int l = 0; l < kLanes; ++l) {
       events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", node}, {"tid", tid(actor, static_cast<Lane>(l))},
                         {"args", {{"name", label + " " + lanes[l]}}}});
     }

@@ -10,7 +10,7 @@
 
 namespace sparsim::sim {
 
-enum class Lane { compute, pp_link, dp_link, pcie, host };
+enum class Lane { compute, pp_link, dp_link, pcie, ep_link, host };
 
 class Trace {
  public:
@@ -29,6 +29,7 @@ class Trace {
     double start, dur;
   };
   static int tid(int actor, Lane lane);
+  static constexpr int kLanes = 5;  ///< device lanes per actor (all but host)
   std::vector<Event> events_;
   std::map<std::pair<int, int>, std::string> actor_names_;  ///< (node, actor) -> label
 };

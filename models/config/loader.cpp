@@ -262,8 +262,40 @@ Plan read_plan(Reader r) {
 Loaded load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   Loaded out{Scenario{}, Tree::load(path)};
   for (const auto& o : overrides) out.tree.set(o);
-  Reader top(out.tree, out.tree.root(), "");
-  Scenario& s = out.scenario;
+  out.scenario = read_scenario(Reader(out.tree, out.tree.root(), ""), path);
+  return out;
+}
+
+Comparison load_comparison(const std::string& path, const std::vector<std::string>& overrides) {
+  Comparison c{"", "", {}, Tree::load(path)};
+  Reader top(c.tree, c.tree.root(), "");
+  if (!top.has("variants") || !c.tree.root()["variants"].IsMap()) {
+    top.fail("variants", "expected a mapping of variant name -> scenario file");
+  }
+  std::vector<std::string> names;
+  for (auto it = c.tree.root()["variants"].begin(); it != c.tree.root()["variants"].end(); ++it) {
+    names.push_back(it->first.as<std::string>());
+  }
+  // Every --set applies to every variant.
+  for (const auto& o : overrides) {
+    for (const auto& n : names) c.tree.set("variants." + n + "." + o);
+  }
+  c.name = top.text("name");
+  Reader variants = top.child("variants");
+  for (const auto& n : names) {
+    c.variants.emplace_back(n, read_scenario(variants.child(n), path));
+  }
+  variants.finish();
+  c.baseline = top.text("baseline");
+  if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return n == c.baseline; })) {
+    top.fail("baseline", "baseline '" + c.baseline + "' is not one of the variants");
+  }
+  top.finish();
+  return c;
+}
+
+Scenario read_scenario(Reader top, const std::string& path) {
+  Scenario s;
   s.file = path;
   s.name = top.text("name");
   {
@@ -277,7 +309,7 @@ Loaded load_scenario(const std::string& path, const std::vector<std::string>& ov
   s.training = read_training(top.child("training"));
   s.plan = read_plan(top.child("plan"));
   top.finish();
-  return out;
+  return s;
 }
 
 Model load_model(const std::string& path) {

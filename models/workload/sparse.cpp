@@ -31,6 +31,18 @@ void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks
   const Shape s = shape_of(sc);
   out.dispatch = routing::dispatch_bytes(tokens, ranks, s.h, s.eb);
   out.a2a_bytes = std::max(routing::max_sent_bytes(out.dispatch), routing::max_received_bytes(out.dispatch));
+  out.pairwise_bytes = 0;
+  for (int first = 0; first < ranks; first += out.group) {
+    double rounds = 0;
+    for (int k = 1; k < out.group; ++k) {
+      double largest = 0;
+      for (int r = first; r < first + out.group; ++r) {
+        largest = std::max(largest, out.dispatch[r][first + (r - first + k) % out.group]);
+      }
+      rounds += largest;
+    }
+    out.pairwise_bytes = std::max(out.pairwise_bytes, rounds);
+  }
   // Experts of the busiest rank that receive at least one token over the step's micro-batches.
   const int E = sc.model.moe->experts;
   out.local_experts = E / ranks;
@@ -87,7 +99,7 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc) {
     SparseLayerTraffic t;
     t.layer = layer;
     t.group = group;
-    summarise(t, tokens, ep, sc, l.micro_batches);
+    summarise(t, tokens, ep, sc, l.micro_batches);  // needs t.group
     out.push_back(t);
   }
   return out;

@@ -17,6 +17,11 @@ struct SparseLayerTraffic {
   double dropped_fraction = 0;   ///< tokens over capacity (learned gates)
   double a2a_bytes = 0;          ///< max over ranks of bytes sent or received by one rank (all t devices), network only
   std::vector<std::vector<double>> dispatch;  ///< [src][dst] bytes per rank (t devices together)
+  /// Pairwise all-to-all (G-1 rounds; in round k rank r sends to r+k of its group): sum over
+  /// rounds of the largest message of the round, max over groups. The bytes a rank's link
+  /// carries on the critical path; equals a2a_bytes for a balanced exchange. Combine (the
+  /// transpose) has the same rounds in reverse order.
+  double pairwise_bytes = 0;
   int group = 1;                 ///< ranks of one all-to-all (ep; ep / D for grouped RRE)
   double activated_experts = 0;  ///< experts of the busiest rank that receive >= 1 token in a step
   int local_experts = 0;         ///< E / ep

@@ -120,28 +120,39 @@ LayerWork dense_layer(const Shape& s, Recompute rc) {
   return a;
 }
 
-LayerWork sparse_layer(const Shape& s, bool learned_gate, int experts, double rank_tokens, int local_experts,
-                       double expert_ffn, double a2a_bytes, Recompute rc) {
-  LayerWork w = attention_block(s, rc);
-  Pass moe;
-  if (learned_gate) {
-    // [T, h] @ [h, E] logits, split over the t devices of the group, then softmax / top-k.
-    const double T = s.b * s.s;
-    moe.ops.push_back(gemm("gate", 2 * T * s.h * experts / s.t, s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t)));
-    moe.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t));
-  }
-  moe.ep.push_back(a2a_bytes);  // dispatch
+LayerWork gate_block(const Shape& s, int experts, Recompute rc) {
+  // [T, h] @ [h, E] logits, split over the t devices of the group, then softmax / top-k.
+  const double T = s.b * s.s;
+  Pass p;
+  p.ops.push_back(gemm("gate", 2 * T * s.h * experts / s.t, s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t)));
+  p.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t));
+  return make(std::move(p), rc, false);
+}
+
+LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc) {
   Pass ffn = ffn_forward(s, rank_tokens, expert_ffn, s.t);
   for (Op& o : ffn.ops) {
     o.name = "expert_" + o.name;
     if (o.kind == OpKind::gemm) o.count = std::max(1, local_experts);
   }
-  append(moe, ffn);
-  moe.ep.push_back(a2a_bytes);  // combine
-  LayerWork e = make(moe, rc, false);
-  append(w.forward, e.forward);
-  append(w.backward, e.backward);
-  append(w.recompute, e.recompute);
+  return make(std::move(ffn), rc, false);
+}
+
+LayerWork sparse_layer(const Shape& s, bool learned_gate, int experts, double rank_tokens, int local_experts,
+                       double expert_ffn, double a2a_bytes, Recompute rc) {
+  LayerWork w = attention_block(s, rc);
+  auto join = [&](const LayerWork& x) {
+    append(w.forward, x.forward);
+    append(w.backward, x.backward);
+    append(w.recompute, x.recompute);
+  };
+  if (learned_gate) join(gate_block(s, experts, rc));
+  LayerWork a2a;  // dispatch and combine, in every pass that runs the experts
+  a2a.forward.ep = {a2a_bytes, a2a_bytes};
+  a2a.backward.ep = {a2a_bytes, a2a_bytes};
+  if (rc == Recompute::full) a2a.recompute.ep = {a2a_bytes, a2a_bytes};
+  join(a2a);
+  join(expert_block(s, rank_tokens, local_experts, expert_ffn, rc));
   return w;
 }
 

@@ -64,6 +64,10 @@ LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc);
 LayerWork sparse_layer(const Shape& s, bool learned_gate, int experts, double rank_tokens, int local_experts,
                        double expert_ffn, double a2a_bytes, Recompute rc);
 
+/// The parts of a sparse layer: the learned gate, and the busiest rank's experts.
+LayerWork gate_block(const Shape& s, int experts, Recompute rc);
+LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc);
+
 /// Input embedding (first stage) and logits + loss (last stage).
 LayerWork embedding(const Shape& s);
 LayerWork head(const Shape& s, Recompute rc);

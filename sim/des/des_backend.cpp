@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,14 @@ struct Run {
   std::vector<Account> account;
   std::vector<Vertex> last_backward;  ///< per actor: the op whose progress releases buckets
   std::vector<sg4::Mailbox*> fwd_box, bwd_box, dp_box;  ///< per actor (looked up once)
+  std::map<std::pair<int, int>, sg4::BarrierPtr> barriers;  ///< (stage, first replica): all-to-all groups
+  std::vector<double> a2a_latency;                           ///< per sparse layer: (G-1) alpha
+
+  sg4::BarrierPtr barrier(int stage, int first_replica, int size) {
+    auto [it, fresh] = barriers.try_emplace({stage, first_replica}, nullptr);
+    if (fresh) it->second = sg4::Barrier::create(size);
+    return it->second;
+  }
   Trace* trace = nullptr;
 
   Run(const Scenario& s, const StepGraph& g) : sc(s), sg(g) {}
@@ -80,9 +89,7 @@ void all_reduce_bucket(Run& run, int a, double bytes, int bucket) {
     sg4::this_actor::sleep_for(2 * (k - 1) * g.inter.latency);
     sg4::this_actor::sleep_for(intra);  // all-gather inside the node
   } else {
-    const Level slow = g.nodes() > 1 && g.per_node > 1
-                           ? Level{std::min(g.intra.bandwidth, g.inter.bandwidth), std::max(g.intra.latency, g.inter.latency)}
-                           : (g.nodes() > 1 ? g.inter : g.intra);
+    const Level slow = slowest_level(g);
     if (p.dp_algo == CollectiveAlgo::tree) {
       exchange(member(d + 1), 2 * bytes);
       sg4::this_actor::sleep_for(2 * std::ceil(std::log2(P)) * slow.latency);
@@ -92,6 +99,27 @@ void all_reduce_bucket(Run& run, int a, double bytes, int bucket) {
     }
   }
   if (run.traced(a)) run.record(a, Lane::dp_link, "grad bucket " + std::to_string(bucket), "dp", start, sg4::Engine::get_clock());
+}
+
+// One expert-parallel all-to-all of sparse layer `seg.a2a` by actor `a`, pairwise: in round k
+// every rank of the group sends its message to rank r+k (bytes from the routing: uneven;
+// combine is the transpose) as a host-to-host flow, and the group meets at a barrier before the
+// next round; then the (G-1) alpha of the closed form. One flow per actor at a time keeps
+// SimGrid's list of pending flows short.
+void all_to_all_segment(Run& run, int a, const Segment& seg) {
+  const Plan& p = run.sc.plan;
+  const workload::SparseLayerTraffic& tr = run.sg.traffic[run.sg.parts[seg.a2a].traffic];
+  const int d = a / p.pp, s = a % p.pp, r = d % p.ep, base = d - r;
+  const int group = tr.group, first = (r / group) * group;
+  sg4::Host* me = run.pf.actor_host[a];
+  const sg4::BarrierPtr round_end = run.barrier(s, base + first, group);
+  for (int k = 1; k < group; ++k) {
+    const int q = first + (r - first + (seg.transpose ? group - k : k)) % group;
+    const double bytes = seg.transpose ? tr.dispatch[q][r] : tr.dispatch[r][q];
+    if (bytes >= 1) sg4::Comm::sendto(me, run.pf.actor_host[(base + q) * p.pp + s], static_cast<uint64_t>(bytes));
+    round_end->wait();
+  }
+  sg4::this_actor::sleep_for(run.a2a_latency[seg.a2a]);
 }
 
 // Releases bucket i once (i+1)/n of the last backward has run, one bucket after the other.
@@ -192,7 +220,26 @@ void stage_actor(Run& run, int a) {
           reduce = sg4::Actor::create("reduce" + std::to_string(a), sg4::this_actor::get_host(),
                                       [&run, a, start, window] { reducer(run, a, start, window); });
         }
-        if (traced) {
+        if (!op.segments.empty()) {
+          // A chunk with sparse layers: compute pieces and all-to-alls as flows.
+          double a2a_time = 0;
+          for (const Segment& seg : op.segments) {
+            const double t0 = now();
+            if (seg.a2a < 0) {
+              sg4::this_actor::execute(seg.seconds * run.pf.device_speed);
+              if (traced) run.record(a, Lane::compute, op.name, "compute", t0, now());
+            } else {
+              all_to_all_segment(run, a, seg);
+              a2a_time += now() - t0;
+              if (traced) run.record(a, Lane::ep_link, "all-to-all " + op.name, "ep", t0, now());
+            }
+          }
+          if (op.dp_seconds > 0) sg4::this_actor::sleep_for(op.dp_seconds);
+          acc.b.compute += op.seconds;
+          acc.b.tp += op.tp_seconds;
+          acc.b.ep += a2a_time;
+          acc.b.dp += op.dp_seconds;
+        } else if (traced) {
           sg4::this_actor::execute(op.seconds * run.pf.device_speed);
           run.record(a, Lane::compute, op.name, "compute", start, now());
           if (op.tp_seconds > 0) {
@@ -211,10 +258,12 @@ void stage_actor(Run& run, int a) {
           // delays on links nothing else uses, so merging them changes no timing.
           sg4::this_actor::execute((op.seconds + op.tp_seconds + op.dp_seconds + op.ep_seconds) * run.pf.device_speed);
         }
-        acc.b.compute += op.seconds;
-        acc.b.tp += op.tp_seconds;
-        acc.b.ep += op.ep_seconds;
-        acc.b.dp += op.dp_seconds;
+        if (op.segments.empty()) {
+          acc.b.compute += op.seconds;
+          acc.b.tp += op.tp_seconds;
+          acc.b.ep += op.ep_seconds;
+          acc.b.dp += op.dp_seconds;
+        }
         for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
           const Vertex u = boost::target(*e, g);
           if (g[u].type != OpType::p2p) continue;
@@ -292,6 +341,10 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
   Run run(sc, sg);
   run.pf = des::build_platform(engine, sc);
   run.dp = geometry(sc.cluster, l.dp);
+  for (const auto& tr : sg.traffic) {
+    const Geometry ep = geometry(sc.cluster, workload::Group{tr.group, sc.plan.tp});
+    run.a2a_latency.push_back((ep.size - 1) * slowest_level(ep).latency);
+  }
   run.messages.resize(boost::num_vertices(sg.g));
   run.account.resize(sg.actors);
   run.last_backward.resize(sg.actors);

@@ -59,11 +59,19 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   const Geometry g = geometry(sc.cluster, neighbours);
   const double nic_share = node.nic.count * node.nic.bandwidth / node.devices;
 
-  auto* root = sg4::create_star_zone("fabric");
+  auto* root = sg4::create_full_zone("fabric");
   // Links first, in the root zone (creating them inside thousands of zones is quadratic).
   std::vector<sg4::SplitDuplexLink*> uplink(leaves);
   for (int l = 0; l < leaves; ++l) {
     uplink[l] = duplex(root, label("uplink", l), per_leaf * node.nic.count * node.nic.bandwidth / net.oversubscription);
+  }
+  // A leaf switch's backplane: non-blocking (it carries at most every NIC of its nodes at once).
+  std::vector<sg4::Link*> leaf_switch(leaves);
+  for (int l = 0; l < leaves; ++l) {
+    leaf_switch[l] = root->create_link(label("leaf", l), 2.0 * per_leaf * node.nic.count * node.nic.bandwidth)
+                         ->set_sharing_policy(sg4::Link::SharingPolicy::FATPIPE)
+                         ->set_latency(0)
+                         ->seal();
   }
   const int actors = p.dp * p.pp;
   std::vector<sg4::SplitDuplexLink*> intra(actors), nic(actors), pcie(actors);
@@ -86,39 +94,45 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
     pf.node_of_actor[a] = node_of(sc, a);
     actors_of_node[pf.node_of_actor[a]].push_back(a);
   }
-  for (int l = 0; l < leaves; ++l) {
-    auto* leaf = sg4::create_star_zone(label("leaf", l));
-    leaf->set_parent(root);
-    auto* leaf_gw = leaf->create_router(label("leaf", l, "-gw"));
-    for (int n = l * per_leaf; n < std::min(nodes, (l + 1) * per_leaf); ++n) {
-      auto* z = sg4::create_full_zone(label("node", n));
-      z->set_parent(leaf);
-      auto* gw = z->create_router(label("node", n, "-gw"));
-      auto* cpu = z->create_host(label("cpu", n), node.host.flops)->seal();
-      pf.cpu[n] = cpu;
-      const auto& here = actors_of_node[n];
-      SPARSIM_ASSERT(static_cast<int>(here.size()) == groups_per_node, "des: every node holds devices/tp actors");
-      for (int a : here) pf.actor_host[a] = z->create_host(label("a", a), pf.device_speed)->seal();
-      for (int a : here) {
-        auto* h = pf.actor_host[a]->get_netpoint();
-        for (int b : here) {
-          if (a == b) continue;
-          z->add_route(h, pf.actor_host[b]->get_netpoint(), nullptr, nullptr,
-                       {{intra[a], Dir::UP}, {intra[b], Dir::DOWN}}, false);
-        }
-        z->add_route(h, gw, nullptr, nullptr, {{nic[a], Dir::UP}}, false);
-        z->add_route(gw, h, nullptr, nullptr, {{nic[a], Dir::DOWN}}, false);
-        z->add_route(h, cpu->get_netpoint(), nullptr, nullptr, {{pcie[a], Dir::UP}, sg4::LinkInRoute(dram[n])}, false);
-        z->add_route(cpu->get_netpoint(), h, nullptr, nullptr, {sg4::LinkInRoute(dram[n]), {pcie[a], Dir::DOWN}}, false);
+  // Node zones directly under a full root zone, with explicit node-to-node routes: through both
+  // leaves' uplinks when the nodes hang off different leaf switches, through nothing more than the
+  // NICs (inside the node zones) otherwise. (Leaf star zones with gateways failed to route in
+  // SimGrid 3.32 once a node held several actor hosts.)
+  std::vector<sg4::NetZone*> zone(nodes);
+  std::vector<simgrid::kernel::routing::NetPoint*> gateway(nodes);
+  for (int n = 0; n < nodes; ++n) {
+    auto* z = sg4::create_full_zone(label("node", n));
+    z->set_parent(root);
+    auto* gw = z->create_router(label("node", n, "-gw"));
+    auto* cpu = z->create_host(label("cpu", n), node.host.flops)->seal();
+    pf.cpu[n] = cpu;
+    const auto& here = actors_of_node[n];
+    SPARSIM_ASSERT(static_cast<int>(here.size()) == groups_per_node, "des: every node holds devices/tp actors");
+    for (int a : here) pf.actor_host[a] = z->create_host(label("a", a), pf.device_speed)->seal();
+    for (int a : here) {
+      auto* h = pf.actor_host[a]->get_netpoint();
+      for (int b : here) {
+        if (a == b) continue;
+        z->add_route(h, pf.actor_host[b]->get_netpoint(), nullptr, nullptr,
+                     {{intra[a], Dir::UP}, {intra[b], Dir::DOWN}}, false);
       }
-      z->seal();
-      leaf->add_route(z->get_netpoint(), nullptr, gw, nullptr, {}, true);
+      z->add_route(h, gw, nullptr, nullptr, {{nic[a], Dir::UP}}, false);
+      z->add_route(gw, h, nullptr, nullptr, {{nic[a], Dir::DOWN}}, false);
+      z->add_route(h, cpu->get_netpoint(), nullptr, nullptr, {{pcie[a], Dir::UP}, sg4::LinkInRoute(dram[n])}, false);
+      z->add_route(cpu->get_netpoint(), h, nullptr, nullptr, {sg4::LinkInRoute(dram[n]), {pcie[a], Dir::DOWN}}, false);
     }
-    leaf->seal();
-    if (leaves > 1) {
-      root->add_route(leaf->get_netpoint(), nullptr, leaf_gw, nullptr, {{uplink[l], Dir::UP}}, true);
-    } else {
-      root->add_route(leaf->get_netpoint(), nullptr, leaf_gw, nullptr, {}, true);
+    z->seal();
+    zone[n] = z;
+    gateway[n] = gw;
+  }
+  for (int a = 0; a < nodes; ++a) {
+    for (int b = 0; b < nodes; ++b) {
+      if (a == b) continue;
+      const int la = a / per_leaf, lb = b / per_leaf;
+      std::vector<sg4::LinkInRoute> links;
+      if (la != lb) links = {{uplink[la], Dir::UP}, {uplink[lb], Dir::DOWN}};
+      else links = {sg4::LinkInRoute(leaf_switch[la])};
+      root->add_route(zone[a]->get_netpoint(), zone[b]->get_netpoint(), gateway[a], gateway[b], links, false);
     }
   }
   root->seal();

@@ -1,6 +1,7 @@
 // Runs a function in a child process and returns the JSON it produced. SimGrid 3.32's engine is
 // a process singleton (its clock and configuration survive an Engine's destruction), so every
-// discrete-event simulation in the tests runs in its own process (shared/notes/simgrid-3.32.md).
+// discrete-event simulation of a process that runs several (tests, compare, benchmarks) runs in a
+// child process of its own (shared/notes/simgrid-3.32.md).
 #pragma once
 
 #include <sys/wait.h>
@@ -12,6 +13,9 @@
 #include <stdexcept>
 #include <string>
 
+namespace sparsim::sim {
+
+/// Throws std::runtime_error when the child fails.
 inline nlohmann::json in_child(const std::function<nlohmann::json()>& fn) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
@@ -41,3 +45,5 @@ inline nlohmann::json in_child(const std::function<nlohmann::json()>& fn) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("child simulation failed");
   return nlohmann::json::parse(text);
 }
+
+}  // namespace sparsim::sim

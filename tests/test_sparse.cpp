@@ -1,0 +1,124 @@
+#include <catch2/catch.hpp>
+
+#include "config/loader.hpp"
+#include "sim/analytic.hpp"
+#include "workload/memory.hpp"
+#include "workload/sparse.hpp"
+
+using namespace sparsim;
+
+namespace {
+Scenario tiny_moe(const std::vector<std::string>& sets = {}) {
+  return config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml", sets).scenario;
+}
+Scenario pangu(const char* variant) {
+  return config::load_scenario(std::string(SPARSIM_SOURCE_DIR) + "/scenarios/pangu-sigma/pangu-sigma-" + variant + "-512.yaml")
+      .scenario;
+}
+// tiny-moe: h=256, f=1024; one expert FFN = 2hf + f + h = 525,568 parameters.
+constexpr double kExpert = 525568;
+}  // namespace
+
+TEST_CASE("sparse: RRE tokens per expert and grouped all-to-all bytes, by hand", "[sparse]") {
+  // T = b*s = 2*128 = 256 tokens per rank per micro-batch. D=2 domains of G=4 experts; ep=4
+  // ranks of 2 experts: ranks 0,1 hold domain 0 and carry only its samples (grouped layout).
+  // V=1000 over G=4 gives 250 IDs per expert and a uniform histogram: each source rank sends
+  // 256/4 = 64 tokens to every expert of its group. Rank 0's experts 0,1 receive 64 from ranks
+  // 0 and 1 each: 256 tokens; it sends 128 tokens to rank 1 and none to ranks 2,3:
+  // 128 * h * 2 bytes = 65,536 bytes.
+  const auto t = workload::sparse_traffic(tiny_moe());
+  REQUIRE(t.size() == 2);
+  for (const auto& layer : t) {
+    REQUIRE(layer.group == 2);
+    REQUIRE(layer.busiest_rank_tokens == Approx(256).epsilon(1e-12));
+    REQUIRE(layer.mean_rank_tokens == Approx(256).epsilon(1e-12));
+    REQUIRE(layer.dispatch[0][1] == Approx(65536).epsilon(1e-12));
+    REQUIRE(layer.dispatch[0][2] == 0);
+    REQUIRE(layer.dispatch[0][3] == 0);
+    REQUIRE(layer.a2a_bytes == Approx(65536).epsilon(1e-12));
+    REQUIRE(layer.pairwise_bytes == Approx(65536).epsilon(1e-12));  // one round of 2 ranks
+    REQUIRE(layer.activated_experts == 2);
+  }
+}
+
+TEST_CASE("sparse: a skewed learned gate loads the busiest rank and slows the step", "[sparse]") {
+  // top-1 gate over E=8 with Zipf s=1 shares 1/(i+1)/H8, H8 = 761/280; no capacity limit
+  // (c=8). Rank 0 holds experts 0,1: share (1 + 1/2)/H8; it receives that share of the 256
+  // tokens of each of the 4 ranks: 1024 * 1.5 * 280/761 = 565.2 tokens (uniform: 256).
+  // It receives 3 * 256 * share tokens of h*2 bytes from the other ranks.
+  const std::vector<std::string> gate{"model.moe.router=topk", "model.moe.domains=1", "model.moe.top_k=1",
+                                      "model.moe.capacity_factor=8"};
+  auto skew = gate;
+  skew.insert(skew.end(), {"model.moe.load.distribution=zipf", "model.moe.load.zipf_s=1"});
+  const double share = 1.5 * 280.0 / 761.0;
+  const auto u = workload::sparse_traffic(tiny_moe(gate)).front();
+  const auto z = workload::sparse_traffic(tiny_moe(skew)).front();
+  REQUIRE(u.busiest_rank_tokens == Approx(256).epsilon(1e-9));
+  REQUIRE(z.busiest_rank_tokens == Approx(1024 * share).epsilon(1e-9));
+  REQUIRE(z.a2a_bytes == Approx(3 * 256 * share * 256 * 2).epsilon(1e-9));
+  // Pairwise rounds k = 1..3: every round has some rank send to rank 0, the largest message
+  // (every source row is the same expected gate load): the same 3 * 256 * share * h * 2.
+  REQUIRE(z.pairwise_bytes == Approx(3 * 256 * share * 256 * 2).epsilon(1e-9));
+  REQUIRE(sim::analytic_step(tiny_moe(skew)).step_time > sim::analytic_step(tiny_moe(gate)).step_time);
+}
+
+TEST_CASE("sparse: memory per placement, by hand", "[sparse][memory]") {
+  // Per device (tp=4, pp=1): dense part = 2 dense layers x 789,760 + 2 sparse layers x
+  // (attention 263,168 + layernorms 1,024) + embedding 289,280 = 2,397,184 / 4 = 599,296;
+  // experts = 2 sparse layers x 8/4 experts x 525,568 / 4 = 525,568.
+  const double dense = 599296, experts = 2 * 2 * kExpert / 4;
+  const auto d = workload::device_params(tiny_moe());
+  REQUIRE(d.dense == dense);
+  REQUIRE(d.experts == experts);
+  // device: 16-bit weights and grads, 12 B of Adam state per parameter.
+  auto m = workload::memory(tiny_moe({"plan.placement=device"}));
+  REQUIRE(m.params == 2 * (dense + experts));
+  REQUIRE(m.optimizer == 12 * (dense + experts));
+  REQUIRE(m.host == 0);
+  // offload: all Adam state in host DRAM, 4 devices per node.
+  m = workload::memory(tiny_moe({"plan.placement=offload"}));
+  REQUIRE(m.optimizer == 0);
+  REQUIRE(m.host == 12 * (dense + experts) * 4);
+  // ecss: dense Adam state on the device; experts' fp32 master, m, v and a 16-bit copy on the
+  // host (14 B); every expert is activated (uniform routing), so the device holds all of them.
+  m = workload::memory(tiny_moe({"plan.placement=ecss"}));
+  REQUIRE(m.optimizer == 12 * dense);
+  REQUIRE(m.params == 2 * (dense + experts));
+  REQUIRE(m.host == 14 * experts * 4);
+}
+
+TEST_CASE("sparse: ECSS moves and updates exactly the activated experts", "[sparse][ecss]") {
+  // With every token equal to token ID 0, each domain group routes all tokens to the one expert
+  // the table gives ID 0: the busiest rank activates 1 of its 2 experts per layer, so the step
+  // moves half the device's expert parameters: 525,568 / 2 x 2 bytes each way over the
+  // device's PCIe share min(20 GB/s, 20/2 switch, 100/4 DRAM) = 10 GB/s, plus 2 us.
+  const std::string hist = std::string(SPARSIM_TEST_DATA) + "/one-token.hist";
+  const Scenario sc = tiny_moe({"plan.placement=ecss", "model.moe.token_histogram.distribution=file",
+                                "model.moe.token_histogram.file=" + hist});
+  const auto traffic = workload::sparse_traffic(sc);
+  for (const auto& t : traffic) REQUIRE(t.activated_experts == 1);
+  const double active = kExpert / 2;
+  REQUIRE(workload::activated_expert_params(sc, traffic) == Approx(active).epsilon(1e-12));
+  const auto phase = sim::optimizer_phase(sc, traffic);
+  REQUIRE(phase.d2h == Approx(2e-6 + active * 2 / 10e9).epsilon(1e-12));
+  REQUIRE(phase.h2d == Approx(2e-6 + active * 2 / 10e9).epsilon(1e-12));
+  // Host Adam for the node's 4 devices: (24 + 2 + 2) B per parameter through 100 GB/s DRAM, or
+  // 10 FLOP per parameter at 1 TFLOP/s, whichever is slower.
+  REQUIRE(phase.host_optimizer == Approx(std::max(4 * active * 28 / 100e9, 10 * 4 * active / 1e12)).epsilon(1e-12));
+  // offload moves every parameter of the device instead.
+  const auto off = sim::optimizer_phase(tiny_moe({"plan.placement=offload"}), traffic);
+  REQUIRE(off.d2h == Approx(2e-6 + (599296 + kExpert) * 2 / 10e9).epsilon(1e-12));
+}
+
+TEST_CASE("sparse: the 1.085T PanGu-Sigma fits 512 Ascend 910 with ECSS, not on the devices alone", "[sparse][pangu]") {
+  // Per device (tp 8, ep 64): 80 experts of 209.7M / 8 = 2.1B expert parameters plus 1.39B dense
+  // ones; 16-bit weights and grads and Adam state (experts unsharded: dp/ep = 1) exceed 32 GiB.
+  // ECSS keeps expert Adam state in host DRAM (2 TB per server).
+  const auto device = workload::memory(pangu("rre"));
+  const auto ecss = workload::memory(pangu("rre-ecss"));
+  REQUIRE(device.device_peak() > device.device_capacity);
+  REQUIRE_FALSE(device.fits());
+  REQUIRE(ecss.device_peak() <= ecss.device_capacity);
+  REQUIRE(ecss.host <= ecss.host_capacity);
+  REQUIRE(ecss.fits());
+}
