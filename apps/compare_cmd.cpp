@@ -160,8 +160,11 @@ int compare_main(const std::vector<std::string>& args) {
     write_file(csv, text);
   }
   if (!report_dir.empty()) {
-    std::vector<report::Input> inputs;
-    for (size_t i = 0; i < results.size(); ++i) inputs.push_back(report::Input{names[i], results[i], "", ""});
+    // The report's ratios refer to its first result: put the baseline first.
+    std::vector<report::Input> inputs{report::Input{names[base], results[base], "", ""}};
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (i != base) inputs.push_back(report::Input{names[i], results[i], "", ""});
+    }
     return write_report(inputs, report_dir, force, {file});
   }
   return 0;

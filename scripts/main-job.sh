@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start, command 1: install, build and run the main job, printing its summary.
+# Quick start, command 1: install, build and run the main job — PanGu-Sigma 1.085T on 512 Ascend
+# 910: learned-gate MoE vs RRE vs RRE+offload vs RRE+ECSS, with memory verdicts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh release >&2
-./build/release/sparsim simulate scenarios/dense/gpt3-175b-1024xa100.yaml
+./build/release/sparsim compare scenarios/pangu-sigma/pangu-sigma-512.compare.yaml

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates reports/shipped/: the HTML report of every shipped scenario (scenarios/dense/ for
-# now; add the PanGu-Sigma comparison when sparse scenarios land). One command, deterministic:
-# rerunning it on the same build gives the same files.
+# Regenerates the committed reports: reports/shipped/ (every shipped dense and sparse scenario)
+# and reports/pangu-sigma/ (the PanGu-Sigma comparison: MoE vs RRE vs RRE+offload vs RRE+ECSS).
+# One command, deterministic: rerunning it on the same build gives the same files.
 #   scripts/regen-reports.sh            # uses build/release/sparsim
 #   SPARSIM_BIN=build/ci/sparsim scripts/regen-reports.sh
 set -euo pipefail
@@ -16,10 +16,12 @@ results=$out/results
 mkdir -p "$results"
 rm -f "$results"/*.json "$results"/*.resolved.yaml
 jsons=()
-for s in scenarios/dense/*.yaml; do
+for s in scenarios/dense/*.yaml scenarios/pangu-sigma/*-512.yaml scenarios/deepspeed-moe/*.yaml scenarios/gshard/*.yaml; do
   name=$(basename "$s" .yaml)
   "$bin" simulate "$s" --json "$results/$name.json" --resolved "$results/$name.resolved.yaml" --force >/dev/null
   jsons+=("$results/$name.json")
 done
 "$bin" report "${jsons[@]}" --out "$out" --force
 echo "regen-reports.sh: wrote $out/index.html from ${#jsons[@]} scenarios" >&2
+"$bin" compare scenarios/pangu-sigma/pangu-sigma-512.compare.yaml --report reports/pangu-sigma --force >/dev/null
+echo "regen-reports.sh: wrote reports/pangu-sigma/index.html" >&2
