@@ -8,11 +8,14 @@
 #include <vector>
 
 #include "calibrate_cmd.hpp"
+#include "cli.hpp"
 #include "compare_cmd.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "output.hpp"
 #include "report_cmd.hpp"
+#include "train_cmd.hpp"
+#include "validate_cmd.hpp"
 #include "sim/analytic.hpp"
 #include "sim/des/des_backend.hpp"
 #include "sim/result.hpp"
@@ -32,6 +35,8 @@ const char* kUsage =
     "  simulate FILE   predict one training step of a scenario\n"
     "  compare FILE    variants side by side (a comparison file), ratios to a baseline\n"
     "  calibrate       measure this machine, write a hardware file (--cpu | --gpu, --out F.yaml)\n"
+    "  train FILE      run the reference trainer on this CPU, write the measured result\n"
+    "  validate        calibrate, train and simulate; predicted vs measured (--quick for CI)\n"
     "  report RESULT.json... --out DIR\n"
     "                  an HTML page with plots from result JSONs\n"
     "\n"
@@ -52,15 +57,7 @@ int simulate(const std::vector<std::string>& args) {
       ("format", po::value(&format)->default_value("table"), "stdout format: table | json | csv")
       ("report", po::value(&report_dir), "write an HTML report (index.html with plots) into this directory")
       ("force", "replace existing output files");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&file));
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = app::parse_verb(args, opts, file);
   if (vm.count("help")) {
     std::cout << opts << "\nPredicts step time, tokens/s, MFU, a breakdown and memory per device and host.\n";
     return kOk;
@@ -112,7 +109,9 @@ int main(int argc, char** argv) {
     if (verb == "calibrate") return app::calibrate_main(args);
     if (verb == "report") return app::report_main(args);
     if (verb == "compare") return app::compare_main(args);
-    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, calibrate, report\n" << kUsage;
+    if (verb == "train") return app::train_main(args);
+    if (verb == "validate") return app::validate_main(args);
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, calibrate, train, validate, report\n" << kUsage;
     return kBadInput;
   } catch (const InputError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";

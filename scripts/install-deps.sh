@@ -20,6 +20,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   libopenblas-dev
   gnuplot-nox
+  fortunes-min fortunes-zh
   python3
 )
 # Optional extras: chromium for the report browser test (SPARSIM_WITH_BROWSER=1).

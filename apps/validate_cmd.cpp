@@ -1,0 +1,173 @@
+#include "validate_cmd.hpp"
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "config/error.hpp"
+#include "output.hpp"
+#include "train.hpp"
+#include "train_file.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace sparsim::app {
+
+namespace {
+
+struct Case {
+  std::string name, router, placement;
+  int ranks;
+};
+
+/// The configurations: every router / placement with 1 rank, the sparse ones with 4 (quick:
+/// RRE+ECSS and top-k with 4).
+std::vector<Case> cases(bool quick) {
+  std::vector<Case> c{{"dense", "dense", "device", 1}, {"topk", "topk", "device", 1}, {"rre", "rre", "device", 1},
+                      {"rre-ecss", "rre", "ecss", 1}};
+  for (const auto& [n, r, p] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"dense", "dense", "device"}, {"topk", "topk", "device"}, {"rre", "rre", "device"}, {"rre-ecss", "rre", "ecss"}}) {
+    if (quick && n != "topk" && n != "rre-ecss") continue;
+    c.push_back({n, r, p, 4});
+  }
+  return c;
+}
+
+std::string model_yaml(const Case& c, bool scenario) {
+  std::ostringstream y;
+  y << "  seq_len: 64\n  hidden: 256\n  heads: 4\n  ffn_hidden: 1024\n  layers: 2\n";
+  if (scenario) y << "  vocab: 258\n  ffn: mlp\n  position_embedding: learned\n  tied_embeddings: false\n";
+  if (c.router != "dense") {
+    y << "  moe:\n    router: " << c.router << "\n    layers: [1]\n    experts: 8\n";
+    if (c.router == "topk") y << "    top_k: 2\n    capacity_factor: 1.25\n";
+    if (c.router == "rre") y << "    domains: 2\n";
+  }
+  return y.str();
+}
+
+std::string trainer_yaml(const Case& c, int steps) {
+  return "name: " + c.name + "-np" + std::to_string(c.ranks) + "\nmodel:\n" + model_yaml(c, false) +
+         "training:\n  global_batch: 8\n  steps: " + std::to_string(steps) + "\n  warmup_steps: 2\n  placement: " +
+         c.placement + "\ndata:\n  corpus: synthetic\n";
+}
+
+std::string scenario_yaml(const Case& c, const std::string& node) {
+  const bool sparse = c.router != "dense";
+  return "name: " + c.name + "-np" + std::to_string(c.ranks) + "\ncluster:\n  node: " + node +
+         "\n  nodes: 1\n  network: {topology: fat_tree, nodes_per_leaf: 4, oversubscription: 1, latency: 1 us}\n"
+         "model:\n  name: trainer " + c.name + "\n  layers: 2\n  hidden: 256\n  heads: 4\n  ffn_hidden: 1024\n"
+         "  vocab: 258\n  seq_len: 64\n" + model_yaml(c, false).substr(model_yaml(c, false).find("  layers: 2\n") + 12) +
+         "training: {global_batch: 8, micro_batch: " + std::to_string(8 / c.ranks) +
+         ", precision: fp32, optimizer: adamw}\nplan: {tp: 1, pp: 1, dp: " + std::to_string(c.ranks) +
+         ", ep: " + std::to_string(sparse ? c.ranks : 1) + ", placement: " + c.placement + "}\n";
+}
+
+int sh(const std::string& cmd) {
+  std::cerr << "sparsim validate: $ " << cmd << "\n";
+  const int rc = std::system(cmd.c_str());
+  return rc == 0 ? 0 : 1;
+}
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw std::runtime_error("missing " + p.string());
+  return nlohmann::json::parse(in);
+}
+
+/// (name, seconds) per breakdown category plus the step time.
+std::vector<std::pair<std::string, double>> categories(const nlohmann::json& j) {
+  const auto& b = j.at("breakdown_s");
+  const auto& c = b.at("exposed_comm");
+  return {{"step", j.at("step_time_s").get<double>()},   {"compute", b.at("compute").get<double>()},
+          {"ep", c.at("ep").get<double>()},              {"dp", c.at("dp").get<double>()},
+          {"h2d", b.at("h2d").get<double>()},            {"d2h", b.at("d2h").get<double>()},
+          {"host_optimizer", b.at("host_optimizer").get<double>()}, {"optimizer", b.at("optimizer").get<double>()}};
+}
+
+}  // namespace
+
+int validate_main(const std::vector<std::string>& args) {
+  po::options_description opts("sparsim validate [--quick] [options]");
+  std::string out;
+  double tolerance = 0.15;
+  opts.add_options()("help,h", "show this help")
+      ("quick", "quick calibration, 6 configurations, fewer steps (CI: a few minutes on 2 cores)")
+      ("out", po::value(&out)->default_value("validate-out"), "directory for the node files, configs and JSONs")
+      ("tolerance", po::value(&tolerance)->default_value(0.15, "0.15"), "largest accepted |step-time error| (fraction)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\ncalibrate -> train (measured) -> simulate (predicted) -> compare; exit 1 past tolerance.\n";
+    return 0;
+  }
+  if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
+  const bool quick = vm.count("quick") > 0;
+  const fs::path dir = fs::absolute(out);
+  fs::create_directories(dir);
+  const fs::path self = fs::read_symlink("/proc/self/exe"), bin = self.parent_path();
+  const fs::path trainer_mpi = bin / "trainer_mpi";
+  const int steps = quick ? 8 : 30;
+  const std::string q = quick ? " --quick" : "";
+  std::vector<int> calibrated;
+  std::vector<std::string> lines;
+  bool failed = false;
+  std::ostringstream table;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12s %12s %9s\n", "config", "ranks", "category", "predicted_s",
+                "measured_s", "error");
+  table << buf;
+  for (const Case& c : cases(quick)) {
+    const std::string tag = c.name + "-np" + std::to_string(c.ranks);
+    const fs::path node = dir / ("node-np" + std::to_string(c.ranks) + ".yaml");
+    if (std::find(calibrated.begin(), calibrated.end(), c.ranks) == calibrated.end()) {
+      if (sh("'" + self.string() + "' calibrate --cpu" + q + " --force --ranks " + std::to_string(c.ranks) + " --out '" +
+             node.string() + "' 2>'" + (dir / "calibrate.log").string() + "'") != 0) {
+        std::cerr << "sparsim validate: calibration failed (" << (dir / "calibrate.log").string() << ")\n";
+        return 1;
+      }
+      calibrated.push_back(c.ranks);
+    }
+    const fs::path cfg = dir / (tag + ".trainer.yaml"), scen = dir / (tag + ".scenario.yaml");
+    const fs::path measured = dir / (tag + ".measured.json"), predicted = dir / (tag + ".predicted.json");
+    write_file(cfg.string(), trainer_yaml(c, steps));
+    write_file(scen.string(), scenario_yaml(c, node.string()));
+    if (!fs::exists(trainer_mpi)) {
+      std::cerr << "sparsim validate: " << trainer_mpi.string() << " not built (no MPI): " << tag << " skipped\n";
+      continue;
+    }
+    if (sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --allow-run-as-root -np " + std::to_string(c.ranks) +
+           " '" + trainer_mpi.string() + "' config='" + cfg.string() + "' progress=0 json='" + measured.string() +
+           "' 2>>'" + (dir / "train.log").string() + "'") != 0 ||
+        sh("'" + self.string() + "' simulate '" + scen.string() + "' --force --json '" + predicted.string() +
+           "' >/dev/null 2>>'" + (dir / "simulate.log").string() + "'") != 0) {
+      std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
+      failed = true;
+      continue;
+    }
+    const auto pj = categories(read_json(predicted)), mj = categories(read_json(measured));
+    for (std::size_t i = 0; i < pj.size(); ++i) {
+      const double p = pj[i].second, m = mj[i].second;
+      if (i > 0 && p == 0 && m == 0) continue;
+      const double err = m > 0 ? (p - m) / m : 0;
+      std::snprintf(buf, sizeof buf, "%-10s %5d  %-15s %12.6f %12.6f %+8.1f%%%s\n", c.name.c_str(), c.ranks,
+                    pj[i].first.c_str(), p, m, 100 * err, i == 0 && std::abs(err) > tolerance ? "  FAIL" : "");
+      table << buf;
+      if (i == 0 && std::abs(err) > tolerance) failed = true;
+    }
+  }
+  std::cout << table.str();
+  write_file((dir / "validate.txt").string(), table.str());
+  std::cout << (failed ? "validate: FAILED" : "validate: ok") << " (step-time tolerance " << 100 * tolerance
+            << "%; files in " << dir.string() << ")\n";
+  return failed ? 1 : 0;
+}
+
+}  // namespace sparsim::app

@@ -1,0 +1,52 @@
+// Per-phase wall-clock timings of a training step, kept as spans that become the measured
+// StepResult breakdown and a Chrome trace (categories as in sim/trace.hpp).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "sim/trace.hpp"
+
+namespace sparsim::trainer {
+
+class Profiler {
+ public:
+  struct Span {
+    std::string name;
+    const char* category;  ///< compute | dp | ep | h2d | d2h | host_optimizer | optimizer
+    sim::Lane lane;
+    double start, dur;  ///< s since the profiler was created
+  };
+  class Scope {
+   public:
+    Scope(Profiler& p, const char* name, const char* category, sim::Lane lane)
+        : p_(p), name_(name), category_(category), lane_(lane), start_(p.now()) {}
+    ~Scope() { p_.add(name_, category_, lane_, start_, p_.now() - start_); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Profiler& p_;
+    const char* name_;
+    const char* category_;
+    sim::Lane lane_;
+    double start_;
+  };
+
+  Profiler() : t0_(std::chrono::steady_clock::now()) {}
+  double now() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
+  Scope scope(const char* name, const char* category, sim::Lane lane = sim::Lane::compute) {
+    return Scope(*this, name, category, lane);
+  }
+  void add(const char* name, const char* category, sim::Lane lane, double start, double dur) {
+    if (enabled) spans.push_back(Span{name, category, lane, start, dur});
+  }
+  bool enabled = true;
+  std::vector<Span> spans;
+
+ private:
+  std::chrono::steady_clock::time_point t0_;
+};
+
+}  // namespace sparsim::trainer

@@ -1,0 +1,181 @@
+#include "train.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace sparsim::trainer {
+
+Trainer::Trainer(const TrainConfig& cfg, const Dataset& data, Comm& comm)
+    : cfg_(cfg), data_(data), comm_(comm), model_(cfg.model, cfg.placement, comm.rank(), comm.size()) {
+  SPARSIM_ASSERT(data.seq == cfg.model.seq, "dataset sequence length differs from the model's");
+}
+
+double Trainer::train_step() {
+  const int s = cfg_.model.seq, B = cfg_.global_batch / comm_.size();
+  const auto idx = batch_indices(data_, step_, cfg_.global_batch, comm_.rank(), comm_.size(), cfg_.data_seed);
+  std::vector<int> in, tgt, dom;
+  for (int i : idx) {
+    const auto& t = data_.tokens[static_cast<std::size_t>(i)];
+    in.insert(in.end(), t.begin(), t.begin() + s);
+    tgt.insert(tgt.end(), t.begin() + 1, t.end());
+    dom.push_back(data_.domain[static_cast<std::size_t>(i)]);
+  }
+  double loss = model_.forward_backward(in.data(), tgt.data(), dom.data(), B, cfg_.global_batch, comm_, prof_);
+  model_.allreduce_grads(comm_, prof_);
+  model_.step(cfg_.adamw, cfg_.device_threads, cfg_.host_threads, prof_);
+  comm_.allreduce_sum(&loss, 1);
+  ++step_;
+  return loss;
+}
+
+std::string Trainer::rank_path(const std::string& path) const {
+  return comm_.size() == 1 ? path : path + ".rank" + std::to_string(comm_.rank());
+}
+
+namespace {
+constexpr char kMagic[8] = {'S', 'P', 'T', 'R', 'C', 'K', 'P', '1'};
+void put(std::FILE* f, const void* p, std::size_t n) {
+  if (n && std::fwrite(p, 1, n, f) != n) throw std::runtime_error("checkpoint: write failed");
+}
+void get(std::ifstream& in, void* p, std::size_t n) {
+  if (!in.read(static_cast<char*>(p), static_cast<std::streamsize>(n))) throw std::runtime_error("checkpoint: truncated");
+}
+void put_vec(std::FILE* f, const std::vector<float>& v) { put(f, v.data(), v.size() * sizeof(float)); }
+void get_vec(std::ifstream& in, std::vector<float>& v) { get(in, v.data(), v.size() * sizeof(float)); }
+}  // namespace
+
+void Trainer::save(const std::string& path) const {
+  const std::string final_path = rank_path(path), tmp = final_path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw InputError(Origin{tmp, 0, 0}, "checkpoint", "cannot be written");
+  auto& m = const_cast<Model&>(model_);
+  put(f, kMagic, sizeof kMagic);
+  const int header[2] = {step_, m.dense_step()};
+  put(f, header, sizeof header);
+  for (Tensor* t : m.dense_params()) {
+    put_vec(f, t->w), put_vec(f, t->m), put_vec(f, t->v);
+  }
+  for (MoeLayer* l : m.moe_layers())
+    for (int e = 0; e < l->store.size(); ++e) {
+      const auto& st = l->store.master(e);
+      put(f, &st.step, sizeof st.step);
+      put_vec(f, st.w), put_vec(f, st.m), put_vec(f, st.v);
+    }
+  if (std::fflush(f) != 0 || ::fsync(fileno(f)) != 0) throw std::runtime_error("checkpoint: flush failed");
+  std::fclose(f);
+  std::filesystem::rename(tmp, final_path);  // atomic on POSIX: readers see the old or the new file
+}
+
+void Trainer::load(const std::string& path) {
+  const std::string p = rank_path(path);
+  try {
+    load_file(p);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::runtime_error& e) {  // truncated or for another model: bad input, not a crash
+    throw InputError(Origin{p, 0, 0}, "checkpoint", std::string(e.what()) + " (does not match the model)");
+  }
+}
+
+void Trainer::load_file(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw InputError(Origin{p, 0, 0}, "checkpoint", "cannot be read");
+  char magic[8];
+  get(in, magic, sizeof magic);
+  if (!std::equal(magic, magic + 8, kMagic)) throw InputError(Origin{p, 0, 0}, "checkpoint", "not a trainer checkpoint");
+  int header[2];
+  get(in, header, sizeof header);
+  step_ = header[0];
+  model_.set_dense_step(header[1]);
+  for (Tensor* t : model_.dense_params()) {
+    get_vec(in, t->w), get_vec(in, t->m), get_vec(in, t->v);
+  }
+  for (MoeLayer* l : model_.moe_layers())
+    for (int e = 0; e < l->store.size(); ++e) {
+      auto& st = l->store.master(e);
+      get(in, &st.step, sizeof st.step);
+      get_vec(in, st.w), get_vec(in, st.m), get_vec(in, st.v);
+    }
+  if (in.peek() != std::char_traits<char>::eof()) throw InputError(Origin{p, 0, 0}, "checkpoint", "does not match the model");
+}
+
+static void fill_result(sim::StepResult& r, const TrainConfig& cfg, Model& m, Comm& comm, const Profiler& prof,
+                        double t_begin, int timed_steps, double wall) {
+  r.backend = "measured";
+  r.devices = comm.size();
+  r.micro_batches = 1;
+  r.step_time = timed_steps > 0 ? wall / timed_steps : 0;
+  r.tokens_per_s = r.step_time > 0 ? cfg.global_batch * cfg.model.seq / r.step_time : 0;
+  r.params_total = m.params_total();
+  r.params_active = m.params_active_per_token();
+  r.model_flops = 6.0 * r.params_active * cfg.global_batch * cfg.model.seq;
+  r.hardware_flops = r.model_flops;
+  r.tflops_per_device = r.step_time > 0 ? r.model_flops / comm.size() / r.step_time / 1e12 : 0;
+  std::map<std::string, double> cat;
+  for (const auto& s : prof.spans)
+    if (s.start >= t_begin) cat[s.category] += s.dur;
+  const double n = std::max(1, timed_steps);
+  auto& b = r.breakdown;
+  b.ep = cat["ep"] / n, b.dp = cat["dp"] / n, b.h2d = cat["h2d"] / n, b.d2h = cat["d2h"] / n;
+  b.host_optimizer = cat["host_optimizer"] / n, b.optimizer = cat["optimizer"] / n;
+  // compute = what is left of the step: the timed kernels plus untimed glue (batching, adds)
+  b.compute = std::max(cat["compute"] / n, r.step_time - (b.ep + b.dp + b.h2d + b.d2h + b.host_optimizer + b.optimizer));
+  double dense = 0, experts = 0, pool = 0;
+  for (Tensor* t : m.dense_params()) dense += static_cast<double>(t->size());
+  for (MoeLayer* l : m.moe_layers())
+    for (int e = 0; e < l->store.size(); ++e) experts += static_cast<double>(l->store.master(e).w.size());
+  const bool host = cfg.placement != Placement::device;
+  for (MoeLayer* l : m.moe_layers()) pool += l->store.pool_experts();
+  auto& mem = r.memory;
+  mem.params = 4 * (dense + (host ? 0 : experts));
+  mem.grads = mem.params;
+  mem.optimizer = 2 * mem.params;
+  mem.host = host ? 16 * experts : 0;
+  const double phys = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  mem.device_capacity = phys / comm.size();
+  mem.host_capacity = phys;
+  (void)pool;
+}
+
+RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const RunOptions& opt) {
+  Trainer tr(cfg, data, comm);
+  if (opt.resume && !opt.checkpoint.empty()) {
+    const std::string p = comm.size() == 1 ? opt.checkpoint : opt.checkpoint + ".rank" + std::to_string(comm.rank());
+    if (std::filesystem::exists(p)) tr.load(opt.checkpoint);
+  }
+  RunResult out;
+  const int first = tr.step();
+  double t_begin = 0, t0 = tr.profiler().now();
+  for (int i = first; i < opt.steps; ++i) {
+    if (i - first == opt.warmup) t_begin = tr.profiler().now();
+    const double ts = tr.profiler().now();
+    out.losses.push_back(tr.train_step());
+    if (opt.progress && comm.rank() == 0) {
+      const double dt = tr.profiler().now() - ts;
+      std::fprintf(stderr, "step %d/%d loss %.4f tokens/s %.0f\n", tr.step(), opt.steps, out.losses.back(),
+                   cfg.global_batch * cfg.model.seq / dt);
+    }
+    if (!opt.checkpoint.empty() && opt.checkpoint_every > 0 && tr.step() % opt.checkpoint_every == 0)
+      tr.save(opt.checkpoint);
+    if (opt.after_step) opt.after_step(tr.step());
+  }
+  if (!opt.checkpoint.empty() && opt.checkpoint_every == 0) tr.save(opt.checkpoint);
+  const int ran = opt.steps - first, timed = std::max(0, ran - opt.warmup);
+  if (timed == 0) t_begin = t0;
+  const double wall = tr.profiler().now() - t_begin;
+  fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), t_begin, timed == 0 ? ran : timed, wall);
+  out.result.scenario = opt.name;
+  out.trace.name_actor(0, comm.rank(), "rank " + std::to_string(comm.rank()));
+  for (const auto& s : tr.profiler().spans)
+    if (s.start >= t_begin) {
+      out.trace.add(0, comm.rank(), s.lane, s.name, s.category, s.start - t_begin, s.dur);
+      out.phases_s[s.name] += s.dur / std::max(1, timed == 0 ? ran : timed);
+    }
+  return out;
+}
+
+}  // namespace sparsim::trainer

@@ -1,0 +1,64 @@
+// The training loop: batches, forward/backward, gradient all-reduce, optimizer, checkpoints,
+// progress on stderr, and the measured StepResult (backend "measured") + Chrome trace.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "comm.hpp"
+#include "config.hpp"
+#include "data.hpp"
+#include "model.hpp"
+#include "profiler.hpp"
+#include "sim/result.hpp"
+#include "sim/trace.hpp"
+
+namespace sparsim::trainer {
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& cfg, const Dataset& data, Comm& comm);
+  /// One optimizer step on the next global batch; returns the global mean loss (CE + aux).
+  double train_step();
+  int step() const { return step_; }
+  /// Atomic checkpoint (write PATH.tmp, fsync, rename): weights, AdamW moments and step
+  /// counts of this rank (PATH.rankR with several ranks). The data position is the step.
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+  Model& model() { return model_; }
+  Profiler& profiler() { return prof_; }
+
+ private:
+  std::string rank_path(const std::string& path) const;
+  void load_file(const std::string& p);
+  TrainConfig cfg_;
+  const Dataset& data_;
+  Comm& comm_;
+  Model model_;
+  Profiler prof_;
+  int step_ = 0;
+};
+
+struct RunOptions {
+  int steps = 10;               ///< run until this step count is reached
+  int warmup = 1;               ///< first steps of this run left out of the timings
+  std::string checkpoint;       ///< path; empty = no checkpoints
+  int checkpoint_every = 0;     ///< steps; 0 = only at the end
+  bool resume = false;          ///< load `checkpoint` first when it exists
+  bool progress = true;         ///< "step i/n loss x tokens/s y" on stderr (rank 0)
+  std::string name = "trainer";
+  std::function<void(int)> after_step;  ///< called with the step count after each step's checkpoint
+};
+
+struct RunResult {
+  std::vector<double> losses;   ///< one per step run here
+  sim::StepResult result;       ///< averaged over the timed steps
+  sim::Trace trace;             ///< this rank's spans of the timed steps
+  std::map<std::string, double> phases_s;  ///< per phase (span name): seconds per timed step
+};
+
+RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const RunOptions& opt);
+
+}  // namespace sparsim::trainer

@@ -1,0 +1,157 @@
+// trainer_mpi: the reference trainer under MPI (mpirun -np N trainer_mpi key=value ...).
+// Experts are sharded over the ranks (dispatch / combine with MPI_Alltoallv), dense gradients
+// are summed with MPI_Allreduce, every rank reads its own slice of the global batch.
+//
+// Keys (defaults in config.hpp): router=dense|topk|rre experts= top_k= capacity= domains=
+// layers= hidden= heads= ffn= seq= batch= steps= lr= placement=device|offload|ecss
+// corpus=DIR (default: the synthetic corpus) losses=FILE json=FILE trace=FILE progress=0|1
+// config=FILE.yaml (a trainer config, README.md; then only steps= and the outputs apply)
+// trace=F: rank 0 writes F, rank r > 0 writes F.rank<r>
+#include <cblas.h>
+#include <mpi.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "train.hpp"
+#include "train_file.hpp"
+
+namespace {
+
+using namespace sparsim::trainer;
+
+class MpiComm final : public Comm {
+ public:
+  MpiComm() {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::vector<int> alltoall(const std::vector<int>& send) override {
+    std::vector<int> recv(send.size());
+    check(MPI_Alltoall(send.data(), 1, MPI_INT, recv.data(), 1, MPI_INT, MPI_COMM_WORLD));
+    return recv;
+  }
+  void alltoallv(const float* send, const std::vector<int>& sc, float* recv, const std::vector<int>& rc) override {
+    std::vector<int> sd(sc.size(), 0), rd(rc.size(), 0);
+    for (std::size_t i = 1; i < sc.size(); ++i) sd[i] = sd[i - 1] + sc[i - 1], rd[i] = rd[i - 1] + rc[i - 1];
+    check(MPI_Alltoallv(send, sc.data(), sd.data(), MPI_FLOAT, recv, rc.data(), rd.data(), MPI_FLOAT, MPI_COMM_WORLD));
+  }
+  void allreduce_sum(float* data, std::size_t n) override {
+    check(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+  }
+  void allreduce_sum(double* data, std::size_t n) override {
+    check(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  }
+
+ private:
+  static void check(int rc) { SPARSIM_ASSERT(rc == MPI_SUCCESS, "MPI call failed"); }
+  int rank_ = 0, size_ = 1;
+};
+
+int run_main(int argc, char** argv, Comm& comm) {
+  std::map<std::string, std::string> kv;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto eq = a.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "trainer_mpi: expected key=value, found '" << a << "'\n";
+      return 2;
+    }
+    kv[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  auto take = [&](const std::string& k, const std::string& def) {
+    auto it = kv.find(k);
+    if (it == kv.end()) return def;
+    std::string v = it->second;
+    kv.erase(it);
+    return v;
+  };
+  TrainConfig c;
+  auto& m = c.model;
+  const std::string file = take("config", "");
+  const std::string router = take("router", "dense"), placement = take("placement", "device");
+  m.router = router == "topk" ? Router::topk : router == "rre" ? Router::rre : Router::dense;
+  c.placement = placement == "ecss" ? Placement::ecss : placement == "offload" ? Placement::offload : Placement::device;
+  m.experts = std::stoi(take("experts", "4"));
+  m.top_k = std::stoi(take("top_k", "1"));
+  m.capacity_factor = std::stod(take("capacity", "1.25"));
+  m.domains = std::stoi(take("domains", "2"));
+  m.layers = std::stoi(take("layers", "2"));
+  m.hidden = std::stoi(take("hidden", "32"));
+  m.heads = std::stoi(take("heads", "4"));
+  m.ffn = std::stoi(take("ffn", "64"));
+  m.seq = std::stoi(take("seq", "32"));
+  for (int l = 1; l < m.layers; l += 2) m.sparse_layers.push_back(l);
+  c.global_batch = std::stoi(take("batch", "4"));
+  c.adamw.lr = std::stof(take("lr", "0.003"));
+  RunOptions opt;
+  const std::string kv_threads = take("device_threads", "");
+  const bool kv_steps_given = kv.count("steps") > 0;
+  opt.steps = std::stoi(take("steps", "10"));
+  opt.progress = take("progress", "1") == "1";
+  opt.name = "trainer-" + router + "-" + placement + "-np" + std::to_string(comm.size());
+  const std::string corpus = take("corpus", ""), losses = take("losses", ""), json = take("json", ""),
+                    trace = take("trace", "");
+  if (!kv.empty()) {
+    std::cerr << "trainer_mpi: unknown key '" << kv.begin()->first << "'\n";
+    return 2;
+  }
+  std::string corpus_dir = corpus;
+  if (!file.empty()) {  // a trainer config YAML (README.md) replaces the model/training keys
+    const TrainFile tf = load_train_file(file);
+    const int steps = opt.steps;
+    c = tf.config;
+    opt.name = tf.name + "-np" + std::to_string(comm.size());
+    opt.warmup = tf.warmup_steps;
+    opt.steps = kv_steps_given ? steps : c.steps;
+    if (corpus.empty() && tf.corpus != "synthetic") corpus_dir = tf.corpus;
+  }
+  if (!kv_threads.empty()) c.device_threads = std::stoi(kv_threads);
+  else c.device_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.size());
+  if (c.global_batch % comm.size() != 0 || (c.model.router != Router::dense && c.model.experts % comm.size() != 0)) {
+    if (comm.rank() == 0) std::cerr << "trainer_mpi: batch and experts must be divisible by the " << comm.size() << " ranks\n";
+    return 2;
+  }
+  const Dataset data = pack(corpus_dir.empty() ? synthetic_corpus(std::max(2, c.model.domains), 2000, 11) : read_corpus(corpus_dir), c.model.seq);
+  const RunResult r = run(c, data, comm, opt);
+  if (!trace.empty() && comm.rank() != 0) r.trace.write(trace + ".rank" + std::to_string(comm.rank()), opt.name);
+  if (comm.rank() != 0) return 0;
+  if (!losses.empty()) {
+    std::ofstream f(losses);
+    f.precision(9);
+    for (double l : r.losses) f << l << '\n';
+  }
+  if (!json.empty()) std::ofstream(json) << sparsim::sim::to_json(r.result).dump(2) << '\n';
+  if (!trace.empty()) r.trace.write(trace, opt.name);
+  std::fprintf(stderr, "trainer_mpi: %d ranks, %.0f tokens/s, step %.4f s\n", comm.size(), r.result.tokens_per_s,
+               r.result.step_time);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rc = 0;
+  {
+    MpiComm comm;
+    // the CPU is split among the ranks, as in `sparsim calibrate --ranks N`
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    openblas_set_num_threads(std::max(1, cores / comm.size()));
+    try {
+      rc = run_main(argc, argv, comm);
+    } catch (const std::exception& e) {
+      std::cerr << "trainer_mpi: " << e.what() << '\n';
+      rc = 2;
+    }
+  }
+  MPI_Finalize();
+  return rc;
+}
