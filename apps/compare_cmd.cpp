@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "output.hpp"
@@ -104,15 +105,7 @@ int compare_main(const std::vector<std::string>& args) {
       ("csv", po::value(&csv), "write one CSV row per variant to this file")
       ("report", po::value(&report_dir), "write an HTML report of the variants into this directory")
       ("force", "replace existing output files");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&file));
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_verb(args, opts, file);
   if (vm.count("help")) {
     std::cout << opts
               << "\nFILE is a comparison file: name, baseline and variants (name: scenario file), e.g.\n"
@@ -137,7 +130,12 @@ int compare_main(const std::vector<std::string>& args) {
   if (names.empty()) {
     for (const auto& [n, s] : cmp.variants) names.push_back(n);
   }
-  if (baseline.empty()) baseline = cmp.baseline;
+  // The file's baseline, unless it is not among the variants shown: then the first one shown.
+  if (baseline.empty()) {
+    baseline = std::find(names.begin(), names.end(), cmp.baseline) != names.end() ? cmp.baseline : names.front();
+  } else if (std::find(names.begin(), names.end(), baseline) == names.end()) {
+    throw InputError(cli, "--baseline", "baseline '" + baseline + "' is not among the variants shown; known: " + known);
+  }
   std::vector<nlohmann::json> results;
   size_t base = names.size();
   for (size_t i = 0; i < names.size(); ++i) {
@@ -150,7 +148,7 @@ int compare_main(const std::vector<std::string>& args) {
     std::cerr << "compare: " << names[i] << " done\n";
     results.push_back(std::move(r));
   }
-  if (base == names.size()) throw InputError(cli, "--baseline", "baseline '" + baseline + "' is not among the variants shown; known: " + known);
+  SPARSIM_ASSERT(base < names.size(), "compare: the baseline was checked against the variants shown");
   std::cout << cmp.name << " (" << backend << " backend; ratios to " << baseline << ")\n"
             << compare_table(names, results, base);
   if (!json.empty()) write_file(json, nlohmann::json(results).dump(2) + "\n");
