@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "cli.hpp"
 #include "config/error.hpp"
 #include "output.hpp"
 #include "sim/result.hpp"
@@ -24,15 +25,7 @@ int train_main(const std::vector<std::string>& args) {
       ("resolved", po::value(&resolved), "write the resolved trainer configuration")
       ("format", po::value(&format)->default_value("table"), "stdout format: table | json")
       ("force", "replace existing output files");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&file));
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_verb(args, opts, file);
   if (vm.count("help")) {
     std::cout << opts << "\nTrains the reference transformer (schema: calibration/trainer/README.md) and measures a step.\n";
     return 0;
