@@ -62,13 +62,11 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
 
 double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic) {
   if (!sc.model.moe || traffic.empty()) return 0.0;
-  const ParamCount c = count_params(sc.model);
   const DeviceParams d = device_params(sc);
   // The busiest stage holds d.experts = n_sparse * (E/ep) * expert / t; scale by the largest
   // activated fraction over the sparse layers.
   double fraction = 0;
   for (const auto& t : traffic) fraction = std::max(fraction, t.activated_experts / std::max(1, t.local_experts));
-  (void)c;
   return d.experts * fraction;
 }
 
