@@ -64,17 +64,7 @@ double tp_time(const Pass& pass, const Scenario& sc, const Geometry& tp) {
   return t;
 }
 
-double ep_time(const Pass& pass, const Geometry& ep, double t) {
-  double time = 0;
-  for (double bytes : pass.ep) time += all_to_all(ep, bytes / t);
-  return time;
-}
-
-void add(StageTimes& st, const LayerWork& w, const Scenario& sc, const Geometry& tp, const Geometry* ep = nullptr) {
-  if (ep != nullptr) {
-    st.ep_forward += ep_time(w.forward, *ep, sc.plan.tp);
-    st.ep_backward += ep_time(w.backward, *ep, sc.plan.tp) + ep_time(w.recompute, *ep, sc.plan.tp);
-  }
+void add(StageTimes& st, const LayerWork& w, const Scenario& sc, const Geometry& tp) {
   st.forward += pass_time(w.forward, sc);
   st.backward += pass_time(w.backward, sc) + pass_time(w.recompute, sc);
   st.tp_forward += tp_time(w.forward, sc, tp);
@@ -151,10 +141,12 @@ BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLay
           sc, tp);
       part.a2a = all_to_all(ep, tr.pairwise_bytes / sc.plan.tp);
       part.traffic = static_cast<int>(i);
-      StageTimes st;
-      add(st, workload::sparse_layer(s, learned, e.experts, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden,
-                                     tr.pairwise_bytes, sc.plan.recompute),
-          sc, tp, &ep);
+      // The whole layer: its parts plus dispatch and combine in every pass that runs the
+      // experts (forward, backward, and the recomputed forward under full recomputation).
+      StageTimes st = part.pre;
+      st += part.experts;
+      st.ep_forward = 2 * part.a2a;
+      st.ep_backward = (sc.plan.recompute == Recompute::full ? 4 : 2) * part.a2a;
       b.parts.push_back(part);
       b.sparse_index[tr.layer] = static_cast<int>(b.sparse.size());
       b.sparse.push_back(st);

@@ -17,8 +17,6 @@ Level slowest_level(const Geometry& g) {
 
 namespace {
 
-Level slowest(const Geometry& g) { return slowest_level(g); }
-
 // One node's inter-node level: each rank gets its share of the node's NICs (all ranks of the
 // node communicate at once in a symmetric plan); latency = NIC + switch hops.
 Level inter_level(const Cluster& c, int nodes_spanned) {
@@ -53,14 +51,14 @@ Geometry geometry(const Cluster& c, const workload::Group& grp) {
 double ring_all_reduce(const Geometry& g, double bytes) {
   const double p = g.size;
   if (p <= 1) return 0.0;
-  const Level l = slowest(g);
+  const Level l = slowest_level(g);
   return 2 * (p - 1) / p * bytes / l.bandwidth + 2 * (p - 1) * l.latency;
 }
 
 double all_gather(const Geometry& g, double bytes) {
   const double p = g.size;
   if (p <= 1) return 0.0;
-  const Level l = slowest(g);
+  const Level l = slowest_level(g);
   return (p - 1) / p * bytes / l.bandwidth + (p - 1) * l.latency;
 }
 
@@ -77,7 +75,7 @@ double hierarchical_all_reduce(const Geometry& g, double bytes) {
 
 double tree_all_reduce(const Geometry& g, double bytes) {
   if (g.size <= 1) return 0.0;
-  const Level l = slowest(g);
+  const Level l = slowest_level(g);
   return 2 * bytes / l.bandwidth + 2 * std::ceil(std::log2(double(g.size))) * l.latency;
 }
 
@@ -93,7 +91,7 @@ double all_reduce(CollectiveAlgo algo, const Geometry& g, double bytes) {
 
 double all_to_all(const Geometry& g, double bytes) {
   if (g.size <= 1) return 0.0;
-  const Level l = slowest(g);
+  const Level l = slowest_level(g);
   return (g.size - 1) * l.latency + bytes / l.bandwidth;
 }
 

@@ -37,7 +37,6 @@ Op mem(std::string name, double bytes) { return Op{std::move(name), OpKind::memo
 Pass backward_of(const Pass& fwd) {
   Pass bwd;
   bwd.tp = fwd.tp;
-  bwd.ep = fwd.ep;
   for (const Op& o : fwd.ops) {
     bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count});
   }
@@ -100,7 +99,6 @@ LayerWork make(Pass fwd, Recompute rc, bool attention_core_only) {
 void append(Pass& into, const Pass& from) {
   into.ops.insert(into.ops.end(), from.ops.begin(), from.ops.end());
   into.tp.insert(into.tp.end(), from.tp.begin(), from.tp.end());
-  into.ep.insert(into.ep.end(), from.ep.begin(), from.ep.end());
 }
 
 }  // namespace
@@ -136,24 +134,6 @@ LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, do
     if (o.kind == OpKind::gemm) o.count = std::max(1, local_experts);
   }
   return make(std::move(ffn), rc, false);
-}
-
-LayerWork sparse_layer(const Shape& s, bool learned_gate, int experts, double rank_tokens, int local_experts,
-                       double expert_ffn, double a2a_bytes, Recompute rc) {
-  LayerWork w = attention_block(s, rc);
-  auto join = [&](const LayerWork& x) {
-    append(w.forward, x.forward);
-    append(w.backward, x.backward);
-    append(w.recompute, x.recompute);
-  };
-  if (learned_gate) join(gate_block(s, experts, rc));
-  LayerWork a2a;  // dispatch and combine, in every pass that runs the experts
-  a2a.forward.ep = {a2a_bytes, a2a_bytes};
-  a2a.backward.ep = {a2a_bytes, a2a_bytes};
-  if (rc == Recompute::full) a2a.recompute.ep = {a2a_bytes, a2a_bytes};
-  join(a2a);
-  join(expert_block(s, rank_tokens, local_experts, expert_ffn, rc));
-  return w;
 }
 
 LayerWork embedding(const Shape& s) {

@@ -30,7 +30,6 @@ struct Op {
 struct Pass {
   std::vector<Op> ops;
   std::vector<double> tp;   ///< bytes of each all-reduce (or reduce-scatter + all-gather) over t
-  std::vector<double> ep;   ///< bytes of each expert-parallel all-to-all (busiest rank, t devices)
   double flops() const;
 };
 
@@ -58,13 +57,9 @@ LayerWork attention_block(const Shape& s, Recompute rc);
 /// An FFN of hidden width f over `tokens` tokens (one expert, or the dense MLP), not TP-split
 /// when t == 1.
 LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc);
-/// A sparse layer: attention, the gate (learned routers: [T, h] @ [h, E]), dispatch all-to-all,
-/// the experts of the busiest rank over `rank_tokens` token-expert assignments in
-/// `local_experts` GEMMs, combine all-to-all of `a2a_bytes` (per rank, t devices together).
-LayerWork sparse_layer(const Shape& s, bool learned_gate, int experts, double rank_tokens, int local_experts,
-                       double expert_ffn, double a2a_bytes, Recompute rc);
-
-/// The parts of a sparse layer: the learned gate, and the busiest rank's experts.
+/// The parts of a sparse layer besides its attention block: the learned gate ([T, h] @ [h, E]),
+/// and the busiest expert-parallel rank's experts over `rank_tokens` token-expert assignments in
+/// `local_experts` GEMMs. The all-to-alls between them are costed by the backends.
 LayerWork gate_block(const Shape& s, int experts, Recompute rc);
 LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc);
 

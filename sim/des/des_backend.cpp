@@ -240,6 +240,7 @@ void stage_actor(Run& run, int a) {
           acc.b.ep += a2a_time;
           acc.b.dp += op.dp_seconds;
         } else if (traced) {
+          SPARSIM_ASSERT(op.ep_seconds == 0, "des: ops with all-to-alls run as segments");
           sg4::this_actor::execute(op.seconds * run.pf.device_speed);
           run.record(a, Lane::compute, op.name, "compute", start, now());
           if (op.tp_seconds > 0) {
@@ -247,21 +248,16 @@ void stage_actor(Run& run, int a) {
             sg4::this_actor::sleep_for(op.tp_seconds);
             run.record(a, Lane::compute, "tp " + op.name, "tp", t0, now());
           }
-          if (op.ep_seconds > 0) {
-            const double t0 = now();
-            sg4::this_actor::sleep_for(op.ep_seconds);
-            run.record(a, Lane::compute, "all-to-all " + op.name, "ep", t0, now());
-          }
           if (op.dp_seconds > 0) sg4::this_actor::sleep_for(op.dp_seconds);
         } else {
+          SPARSIM_ASSERT(op.ep_seconds == 0, "des: ops with all-to-alls run as segments");
           // One activity for the op: its TP collectives and ZeRO-3 gathers are closed-form
           // delays on links nothing else uses, so merging them changes no timing.
-          sg4::this_actor::execute((op.seconds + op.tp_seconds + op.dp_seconds + op.ep_seconds) * run.pf.device_speed);
+          sg4::this_actor::execute((op.seconds + op.tp_seconds + op.dp_seconds) * run.pf.device_speed);
         }
         if (op.segments.empty()) {
           acc.b.compute += op.seconds;
           acc.b.tp += op.tp_seconds;
-          acc.b.ep += op.ep_seconds;
           acc.b.dp += op.dp_seconds;
         }
         for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
