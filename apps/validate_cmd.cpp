@@ -143,7 +143,7 @@ int validate_main(const std::vector<std::string>& args) {
       std::cerr << "sparsim validate: " << trainer_mpi.string() << " not built (no MPI): " << tag << " skipped\n";
       continue;
     }
-    if (sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --allow-run-as-root -np " + std::to_string(c.ranks) +
+    if (sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --bind-to none --allow-run-as-root -np " + std::to_string(c.ranks) +
            " '" + trainer_mpi.string() + "' config='" + cfg.string() + "' progress=0 json='" + measured.string() +
            "' 2>>'" + (dir / "train.log").string() + "'") != 0 ||
         sh("'" + self.string() + "' simulate '" + scen.string() + "' --force --json '" + predicted.string() +

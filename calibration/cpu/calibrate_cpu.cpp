@@ -46,7 +46,7 @@ MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int
     r.why_not = "mpi_probe not found at " + probe;
     return r;
   }
-  const std::string cmd = "'" + mpirun + "' --oversubscribe --allow-run-as-root -np " + std::to_string(ranks) + " '" +
+  const std::string cmd = "'" + mpirun + "' --oversubscribe --bind-to none --allow-run-as-root -np " + std::to_string(ranks) + " '" +
                           probe + "'" + (quick ? " --quick" : "") + " 2>&1";
   log << "calibrate: " << cmd << "\n";
   FILE* pipe = popen(cmd.c_str(), "r");

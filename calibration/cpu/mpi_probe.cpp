@@ -1,6 +1,7 @@
 // mpi_probe: times MPI_Allreduce, MPI_Alltoall and MPI_Alltoallv among the ranks of one machine,
-// each checked for correct results first. Run by `sparsim calibrate` as
-//   mpirun --oversubscribe --allow-run-as-root -np P mpi_probe [--quick]
+// each checked for correct results first. They are called as the trainer calls them: nonblocking,
+// then mpi_wait.hpp's wait, which sleeps instead of polling. Run by `sparsim calibrate` as
+//   mpirun --oversubscribe --bind-to none --allow-run-as-root -np P mpi_probe [--quick]
 // Rank 0 prints one line per (collective, size) on stdout:
 //   <collective> <bytes> <min_s> <median_s> <max_s> <reps>
 // where bytes is the per-rank buffer S (all-reduce: the vector reduced; all-to-all(v): all the
@@ -14,6 +15,8 @@
 #include <cstring>
 #include <numeric>
 #include <vector>
+
+#include "mpi_wait.hpp"
 
 namespace {
 
@@ -86,7 +89,11 @@ int main(int argc, char** argv) {
       if (rank == 0) std::fprintf(stderr, "mpi_probe: MPI_Allreduce returned a wrong sum at %zu bytes\n", bytes);
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    const Stats ar = time_collective([&] { MPI_Allreduce(in.data(), out.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); }, reps_for(bytes, quick));
+    const Stats ar = time_collective([&] {
+      MPI_Request r;
+      MPI_Iallreduce(in.data(), out.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r);
+      sparsim::mpi::wait_politely(r);
+    }, reps_for(bytes, quick));
     if (rank == 0) std::printf("allreduce %zu %.9e %.9e %.9e %d\n", bytes, ar.min, ar.median, ar.max, reps_for(bytes, quick));
 
     // All-to-all: each rank sends n/p floats to every rank; element j of the block for rank d
@@ -101,7 +108,11 @@ int main(int argc, char** argv) {
       if (rank == 0) std::fprintf(stderr, "mpi_probe: MPI_Alltoall delivered wrong data at %zu bytes\n", bytes);
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    const Stats aa = time_collective([&] { MPI_Alltoall(sa.data(), static_cast<int>(blk), MPI_FLOAT, ra.data(), static_cast<int>(blk), MPI_FLOAT, MPI_COMM_WORLD); }, reps_for(bytes, quick));
+    const Stats aa = time_collective([&] {
+      MPI_Request r;
+      MPI_Ialltoall(sa.data(), static_cast<int>(blk), MPI_FLOAT, ra.data(), static_cast<int>(blk), MPI_FLOAT, MPI_COMM_WORLD, &r);
+      sparsim::mpi::wait_politely(r);
+    }, reps_for(bytes, quick));
     if (rank == 0) std::printf("alltoall %zu %.9e %.9e %.9e %d\n", blk * up * sizeof(float), aa.min, aa.median, aa.max, reps_for(bytes, quick));
 
     // All-to-allv with uneven loads, as MoE dispatch: rank s sends (s + d) % p + 1 units of
@@ -126,7 +137,11 @@ int main(int argc, char** argv) {
       if (rank == 0) std::fprintf(stderr, "mpi_probe: MPI_Alltoallv delivered wrong data at %zu bytes\n", bytes);
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    const Stats av = time_collective([&] { MPI_Alltoallv(sv.data(), sc.data(), sd.data(), MPI_FLOAT, rv.data(), rc.data(), rd.data(), MPI_FLOAT, MPI_COMM_WORLD); }, reps_for(bytes, quick));
+    const Stats av = time_collective([&] {
+      MPI_Request r;
+      MPI_Ialltoallv(sv.data(), sc.data(), sd.data(), MPI_FLOAT, rv.data(), rc.data(), rd.data(), MPI_FLOAT, MPI_COMM_WORLD, &r);
+      sparsim::mpi::wait_politely(r);
+    }, reps_for(bytes, quick));
     // Report the largest per-rank send volume: the slowest rank bounds the call.
     int send_bytes = stot * static_cast<int>(sizeof(float)), worst = 0;
     MPI_Allreduce(&send_bytes, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);

@@ -228,7 +228,8 @@ double Model::forward_backward(const int* inputs, const int* targets, const int*
 void Model::allreduce_grads(Comm& comm, Profiler& prof) {
   if (comm.size() == 1) return;
   auto sc = prof.scope("allreduce", "dp", Lane::dp_link);
-  std::vector<float> buf;
+  std::vector<float>& buf = grad_flat_;
+  buf.clear();
   for (Tensor* t : dense_params()) buf.insert(buf.end(), t->g.begin(), t->g.end());
   comm.allreduce_sum(buf.data(), buf.size());
   std::size_t off = 0;

@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "mpi_wait.hpp"
 #include "train.hpp"
 #include "train_file.hpp"
 
@@ -35,19 +36,27 @@ class MpiComm final : public Comm {
   int size() const override { return size_; }
   std::vector<int> alltoall(const std::vector<int>& send) override {
     std::vector<int> recv(send.size());
-    check(MPI_Alltoall(send.data(), 1, MPI_INT, recv.data(), 1, MPI_INT, MPI_COMM_WORLD));
+    MPI_Request r;
+    check(MPI_Ialltoall(send.data(), 1, MPI_INT, recv.data(), 1, MPI_INT, MPI_COMM_WORLD, &r));
+    check(sparsim::mpi::wait_politely(r));
     return recv;
   }
   void alltoallv(const float* send, const std::vector<int>& sc, float* recv, const std::vector<int>& rc) override {
     std::vector<int> sd(sc.size(), 0), rd(rc.size(), 0);
     for (std::size_t i = 1; i < sc.size(); ++i) sd[i] = sd[i - 1] + sc[i - 1], rd[i] = rd[i - 1] + rc[i - 1];
-    check(MPI_Alltoallv(send, sc.data(), sd.data(), MPI_FLOAT, recv, rc.data(), rd.data(), MPI_FLOAT, MPI_COMM_WORLD));
+    MPI_Request r;
+    check(MPI_Ialltoallv(send, sc.data(), sd.data(), MPI_FLOAT, recv, rc.data(), rd.data(), MPI_FLOAT, MPI_COMM_WORLD, &r));
+    check(sparsim::mpi::wait_politely(r));
   }
   void allreduce_sum(float* data, std::size_t n) override {
-    check(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+    MPI_Request r;
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r));
+    check(sparsim::mpi::wait_politely(r));
   }
   void allreduce_sum(double* data, std::size_t n) override {
-    check(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+    MPI_Request r;
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &r));
+    check(sparsim::mpi::wait_politely(r));
   }
 
  private:
