@@ -58,12 +58,55 @@ std::string trainer_yaml(const Case& c, int steps) {
          c.placement + "\ndata:\n  corpus: synthetic\n";
 }
 
-std::string scenario_yaml(const Case& c, const std::string& node) {
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw std::runtime_error("missing " + p.string());
+  return nlohmann::json::parse(in);
+}
+
+/// The routing of the measured run as scenario keys under model.moe (4-space indent): RRE gets
+/// the trainer's seed (its tables), the data's domain shares and per-domain token histograms;
+/// the learned gate gets the load it developed (choices per expert before capacity).
+std::string routing_yaml(const Case& c, const fs::path& routing_json, const fs::path& dir, const std::string& tag) {
+  if (c.router == "dense") return "";
+  const nlohmann::json j = read_json(routing_json);
+  std::ostringstream y;
+  y.precision(17);
+  if (c.router == "rre") {
+    y << "    seed: " << j.at("seed").get<unsigned long long>() << "\n    domain_mix: [";
+    const auto mix = j.at("domain_mix").get<std::vector<double>>();
+    for (std::size_t d = 0; d < mix.size(); ++d) y << (d ? ", " : "") << mix[d];
+    y << "]\n    token_histogram:\n      distribution: file\n      files:\n";
+    const auto hists = j.at("token_histograms").get<std::vector<std::vector<double>>>();
+    for (std::size_t d = 0; d < hists.size(); ++d) {
+      const fs::path f = dir / (tag + ".domain" + std::to_string(d) + ".hist");
+      std::ostringstream h;
+      h << "# token-ID counts of domain " << d << " of the trainer's data (one line per ID)\n";
+      for (double v : hists[d]) h << v << "\n";
+      write_file(f.string(), h.str());
+      y << "        - " << f.string() << "\n";
+    }
+  } else {
+    // one load for every sparse layer: the choices of all of them together
+    std::vector<double> load;
+    for (const auto& [layer, counts] : j.at("routed_per_expert").items()) {
+      const auto v = counts.get<std::vector<double>>();
+      load.resize(v.size(), 0.0);
+      for (std::size_t e = 0; e < v.size(); ++e) load[e] += v[e];
+    }
+    y << "    load:\n      distribution: histogram\n      histogram: [";
+    for (std::size_t e = 0; e < load.size(); ++e) y << (e ? ", " : "") << load[e];
+    y << "]\n";
+  }
+  return y.str();
+}
+
+std::string scenario_yaml(const Case& c, const std::string& node, const std::string& routing) {
   const bool sparse = c.router != "dense";
   return "name: " + c.name + "-np" + std::to_string(c.ranks) + "\ncluster:\n  node: " + node +
          "\n  nodes: 1\n  network: {topology: fat_tree, nodes_per_leaf: 4, oversubscription: 1, latency: 1 us}\n"
          "model:\n  name: trainer " + c.name + "\n  layers: 2\n  hidden: 256\n  heads: 4\n  ffn_hidden: 1024\n"
-         "  vocab: 258\n  seq_len: 64\n" + model_yaml(c, false).substr(model_yaml(c, false).find("  layers: 2\n") + 12) +
+         "  vocab: 258\n  seq_len: 64\n" + model_yaml(c, false).substr(model_yaml(c, false).find("  layers: 2\n") + 12) + routing +
          "training: {global_batch: 8, micro_batch: " + std::to_string(8 / c.ranks) +
          ", precision: fp32, optimizer: adamw}\nplan: {tp: 1, pp: 1, dp: " + std::to_string(c.ranks) +
          ", ep: " + std::to_string(sparse ? c.ranks : 1) + ", placement: " + c.placement + "}\n";
@@ -75,11 +118,6 @@ int sh(const std::string& cmd) {
   return rc == 0 ? 0 : 1;
 }
 
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("missing " + p.string());
-  return nlohmann::json::parse(in);
-}
 
 /// (name, seconds) per breakdown category plus the step time.
 std::vector<std::pair<std::string, double>> categories(const nlohmann::json& j) {
@@ -137,17 +175,20 @@ int validate_main(const std::vector<std::string>& args) {
     }
     const fs::path cfg = dir / (tag + ".trainer.yaml"), scen = dir / (tag + ".scenario.yaml");
     const fs::path measured = dir / (tag + ".measured.json"), predicted = dir / (tag + ".predicted.json");
+    const fs::path routing = dir / (tag + ".routing.json");
     write_file(cfg.string(), trainer_yaml(c, steps));
-    write_file(scen.string(), scenario_yaml(c, node.string()));
     if (!fs::exists(trainer_mpi)) {
       std::cerr << "sparsim validate: " << trainer_mpi.string() << " not built (no MPI): " << tag << " skipped\n";
       continue;
     }
-    if (sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --bind-to none --allow-run-as-root -np " + std::to_string(c.ranks) +
-           " '" + trainer_mpi.string() + "' config='" + cfg.string() + "' progress=0 json='" + measured.string() +
-           "' 2>>'" + (dir / "train.log").string() + "'") != 0 ||
-        sh("'" + self.string() + "' simulate '" + scen.string() + "' --force --json '" + predicted.string() +
-           "' >/dev/null 2>>'" + (dir / "simulate.log").string() + "'") != 0) {
+    // train first: the scenario takes the run's routing (routing_yaml)
+    const bool trained =
+        sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --bind-to none --allow-run-as-root -np " +
+           std::to_string(c.ranks) + " '" + trainer_mpi.string() + "' config='" + cfg.string() + "' progress=0 json='" +
+           measured.string() + "' routing='" + routing.string() + "' 2>>'" + (dir / "train.log").string() + "'") == 0;
+    if (trained) write_file(scen.string(), scenario_yaml(c, node.string(), routing_yaml(c, routing, dir, tag)));
+    if (!trained || sh("'" + self.string() + "' simulate '" + scen.string() + "' --force --json '" + predicted.string() +
+                       "' >/dev/null 2>>'" + (dir / "simulate.log").string() + "'") != 0) {
       std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
       failed = true;
       continue;

@@ -19,6 +19,7 @@ std::string flop_rate(double v) { return num(v / 1e9, "GFLOPS"); }
 std::string bandwidth(double v) { return num(v / 1e9, "GB/s"); }
 std::string bytes_gib(double v) { return num(v / (1024.0 * 1024 * 1024), "GiB"); }
 std::string micros(double v) { return num(v * 1e6, "us"); }
+std::string param_rate(double v) { return num(v / 1e6, "Mparams/s"); }
 
 void provenance(std::ostringstream& o, const Provenance& p, const std::string& indent) {
   auto list = [&](const char* key, const std::vector<std::string>& items) {
@@ -75,6 +76,8 @@ std::string to_yaml(const NodeFile& f) {
     last = fl;
     o << "    - {flops: " << fl << ", efficiency: " << g(std::clamp(r.efficiency, 1e-6, 1.0)) << "}\n";
   }
+  if (f.device.vector_flops > 0) o << "  vector_flops: " << flop_rate(f.device.vector_flops) << "\n";
+  if (f.device.optimizer_rate > 0) o << "  optimizer_rate: " << param_rate(f.device.optimizer_rate) << "\n";
   provenance(o, f.device.why, "  ");
   o << "intra_node:\n  group_size: " << f.intra.group_size << "\n  bandwidth: " << bandwidth(f.intra.bandwidth)
     << "\n  latency: " << micros(f.intra.latency) << "\n";
@@ -82,6 +85,7 @@ std::string to_yaml(const NodeFile& f) {
   o << "host:\n  name: " << quote(f.host.name) << "\n  sockets: " << f.host.sockets << "\n  cores: " << f.host.cores
     << "\n  flops: " << flop_rate(f.host.flops) << "\n  memory: " << bytes_gib(f.host.memory)
     << "\n  memory_bandwidth: " << bandwidth(f.host.memory_bandwidth) << "\n";
+  if (f.host.optimizer_rate > 0) o << "  optimizer_rate: " << param_rate(f.host.optimizer_rate) << "\n";
   provenance(o, f.host.why, "  ");
   o << "host_link:\n  bandwidth: " << bandwidth(f.host_link.bandwidth) << "\n  latency: " << micros(f.host_link.latency)
     << "\n  devices_per_switch: " << f.host_link.devices_per_switch
@@ -119,6 +123,16 @@ std::string measurements_yaml(const CpuCalibration& c) {
     o << in << "  - {threads: " << a.threads << ", mparams_per_s: " << g(a.params_per_s / 1e6)
       << ", gb_per_s: " << g(a.bytes_per_s / 1e9) << ", seconds: " << spread_yaml(a.seconds) << "}\n";
   }
+  o << in << "adamw_fp32_1Mi_params:  # cache-sized, as the reference trainer's dense part\n";
+  for (const auto& a : c.adam_cached) {
+    o << in << "  - {threads: " << a.threads << ", mparams_per_s: " << g(a.params_per_s / 1e6)
+      << ", seconds: " << spread_yaml(a.seconds) << "}\n";
+  }
+  const ElementwiseResult& e = c.elementwise;
+  o << in << "elementwise:  # trainer kernels, 1 thread: layer norm fwd+bwd [T,h], GELU fwd+bwd [T,f], softmax [T,s]\n";
+  o << in << "  {tokens: " << e.shape.tokens << ", hidden: " << e.shape.hidden << ", ffn: " << e.shape.ffn
+    << ", seq: " << e.shape.seq << ", vflops: " << g(e.vflops) << ", gflops: " << g(e.rate / 1e9)
+    << ", seconds: " << spread_yaml(e.seconds) << "}\n";
   if (c.mpi.ran) {
     o << in << "mpi:  # OpenMPI among " << c.mpi.ranks << " local ranks; t(S) = latency + S / bandwidth, weighted LSQ\n";
     for (const auto& [name, f] : c.mpi.collectives) {
@@ -163,11 +177,27 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
   f.device.memory = s.memory_bytes / ranks;
   f.device.memory_bandwidth = c.memory.triad.bandwidth / ranks;
   f.device.gemm_efficiency = efficiency_table(c.gemm, best);
+  // The trainer's element-wise kernels run on one thread per rank; its device AdamW on
+  // threads_per_device threads. Ranks beyond the cores share them.
+  const double cpu_share = std::min(1.0, static_cast<double>(s.logical_cpus) / ranks);
+  f.device.vector_flops = c.elementwise.rate * cpu_share;
+  auto adam_at = [](const std::vector<AdamResult>& v, int threads) {
+    const AdamResult* at = nullptr;
+    for (const auto& a : v)
+      if (a.threads <= threads) at = &a;
+    return at ? at->params_per_s : 0.0;
+  };
+  f.device.optimizer_rate = adam_at(c.adam_cached, c.threads_per_device) * share;
   f.device.why.source = {"peak_flops.fp32: the best fp32 OpenBLAS GEMM rate measured with " +
                              std::to_string(c.threads_per_device) + " thread(s) per device" +
                              (share < 1 ? ", times " + g(share) + " (threads per rank < 1)" : ""),
                          "memory: /proc/meminfo MemTotal / devices", "memory_bandwidth: STREAM triad with all threads / devices",
-                         "gemm_efficiency: measured GEMM rate / peak_flops over the shapes listed under the top-level source"};
+                         "gemm_efficiency: measured GEMM rate / peak_flops over the shapes listed under the top-level source",
+                         "vector_flops: the reference trainer's layer norm, GELU and softmax on 1 thread, FLOPs counted as the "
+                         "simulator counts them (models/workload/transformer.hpp vflop)" +
+                             (cpu_share < 1 ? ", times " + g(cpu_share) + " (ranks > hardware threads)" : std::string()),
+                         "optimizer_rate: AdamW over 1 Mi fp32 parameters with " + std::to_string(c.threads_per_device) +
+                             " thread(s)" + (share < 1 ? ", times " + g(share) : std::string())};
   f.device.why.note = {
       "peak_flops is the best MEASURED rate, not cores x GHz x FLOP/cycle: clocks under load are unknown (VM, boost), so "
       "the table is relative to it and peak x efficiency reproduces each measured rate; MFU is then relative to it too",
@@ -205,11 +235,17 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
   f.host.why.source = {"flops: best fp32 OpenBLAS GEMM rate with all " + std::to_string(s.logical_cpus) +
                            " threads (measured, not theoretical peak)",
                        "memory: /proc/meminfo MemTotal", "memory_bandwidth: STREAM triad, all threads"};
+  f.host.optimizer_rate = adam_at(c.adam_cached, s.logical_cpus);
+  if (f.host.optimizer_rate > 0) {
+    f.host.why.source.push_back("optimizer_rate: AdamW over 1 Mi fp32 parameters with all " + std::to_string(s.logical_cpus) +
+                                " threads");
+  }
   if (!c.adam.empty()) {
     const AdamResult& a = c.adam.back();
-    f.host.why.note = {"AdamW fp32 on the host with " + std::to_string(a.threads) + " threads: " + g(a.params_per_s / 1e6) +
-                       " Mparams/s (" + g(a.bytes_per_s / 1e9) + " GB/s of the 28 B/param traffic); the simulator's host "
-                       "optimizer is bounded by memory_bandwidth"};
+    f.host.why.note = {"AdamW fp32 over DRAM-sized arrays with " + std::to_string(a.threads) + " threads: " +
+                       g(a.params_per_s / 1e6) + " Mparams/s (" + g(a.bytes_per_s / 1e9) +
+                       " GB/s of the 28 B/param traffic); the simulator bounds the host optimizer by memory_bandwidth "
+                       "and by optimizer_rate"};
   }
 
   f.host_link.bandwidth = copy_link;

@@ -28,6 +28,8 @@ struct NodeFile {
     double memory = 0;
     double memory_bandwidth = 0;
     std::vector<EfficiencyRow> gemm_efficiency;
+    double vector_flops = 0;    ///< 0: not written
+    double optimizer_rate = 0;  ///< params/s; 0: not written
     Provenance why;
   } device;
   struct {
@@ -43,6 +45,7 @@ struct NodeFile {
     double flops = 0;
     double memory = 0;
     double memory_bandwidth = 0;
+    double optimizer_rate = 0;  ///< params/s; 0: not written
     Provenance why;
   } host;
   struct {

@@ -40,7 +40,7 @@ double peak_flops(const Device& d, Precision p) {
 
 double op_time(const Op& op, const Device& d, Precision p) {
   const double mem = op.bytes / d.memory_bandwidth;
-  if (op.kind == workload::OpKind::memory) return mem;
+  if (op.kind == workload::OpKind::memory) return d.vector_flops > 0 ? std::max(mem, op.vflops / d.vector_flops) : mem;
   const double compute = op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops / op.count));
   return std::max(compute, mem);
 }
@@ -48,6 +48,11 @@ double op_time(const Op& op, const Device& d, Precision p) {
 double adam_bytes_per_param(Precision p) {
   const workload::ParamBytes b = workload::param_bytes(p);
   return 2 * b.optimizer + b.grad + b.weight;
+}
+
+double device_adam_time(const Device& d, double params, Precision p) {
+  const double mem = params * adam_bytes_per_param(p) / d.memory_bandwidth;
+  return d.optimizer_rate > 0 ? std::max(mem, params / d.optimizer_rate) : mem;
 }
 
 namespace {
@@ -178,14 +183,13 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::S
   double host_params = 0;  // parameters one device updates on the host
   switch (p.placement) {
     case Placement::device:
-      o.device_optimizer = (dp.dense / d + dp.experts / de) * adam_bytes_per_param(sc.training.precision) /
-                           node.device.memory_bandwidth;
+      o.device_optimizer = device_adam_time(node.device, dp.dense / d + dp.experts / de, sc.training.precision);
       break;
     case Placement::offload:
       host_params = dp.dense / d + dp.experts / de;
       break;
     case Placement::ecss:
-      o.device_optimizer = dp.dense / d * adam_bytes_per_param(sc.training.precision) / node.device.memory_bandwidth;
+      o.device_optimizer = device_adam_time(node.device, dp.dense / d, sc.training.precision);
       host_params = workload::activated_expert_params(sc, traffic) / de;
       break;
   }
@@ -197,10 +201,12 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::S
     o.d2h = node.host_link.latency + host_params * pb.grad / link;
     o.h2d = node.host_link.latency + host_params * pb.weight / link;
     // Adam on the host: bytes through DRAM (fp32 master, m, v read and written, grad read,
-    // weight written) or ~10 FLOP per parameter on all cores, whichever is slower.
+    // weight written), ~10 FLOP per parameter on all cores, or the measured AdamW rate where
+    // the node file gives one, whichever is slowest.
     const double node_params = host_params * node.devices;
-    o.host_optimizer = std::max(node_params * (24.0 + pb.grad + pb.weight) / node.host.memory_bandwidth,
-                                10.0 * node_params / node.host.flops);
+    o.host_optimizer = std::max({node_params * (24.0 + pb.grad + pb.weight) / node.host.memory_bandwidth,
+                                 10.0 * node_params / node.host.flops,
+                                 node.host.optimizer_rate > 0 ? node_params / node.host.optimizer_rate : 0.0});
   }
   // Expert gradients are reduced over the dp/ep replicas that hold the same experts.
   if (sc.model.moe && p.dp / p.ep > 1) {

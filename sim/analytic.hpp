@@ -27,6 +27,8 @@ double peak_flops(const Device& d, Precision p);
 /// Optimizer (Adam) bytes moved per parameter: read and write fp32 master, m, v; read the
 /// gradient; write the 16-bit weight.
 double adam_bytes_per_param(Precision p);
+/// Adam over `params` on the device: bounded by memory_bandwidth and by optimizer_rate if given.
+double device_adam_time(const Device& d, double params, Precision p);
 
 /// Per micro-batch times of one pipeline stage, in seconds.
 struct StageTimes {

@@ -4,22 +4,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "parallel.hpp"
+#include "optim.hpp"
 
 namespace sparsim::calib {
 
-namespace {
-
-struct Factors {
-  float c1, c2;  // 1 / (1 - beta^t)
-};
-
-Factors factors(const AdamConfig& c) {
-  return {static_cast<float>(1.0 / (1.0 - std::pow(c.beta1, c.step))),
-          static_cast<float>(1.0 / (1.0 - std::pow(c.beta2, c.step)))};
-}
-
-}  // namespace
 
 void adamw_reference(float* p, const float* g, float* m, float* v, std::size_t n, const AdamConfig& c) {
   const double c1 = 1.0 / (1.0 - std::pow(c.beta1, c.step)), c2 = 1.0 / (1.0 - std::pow(c.beta2, c.step));
@@ -32,16 +20,7 @@ void adamw_reference(float* p, const float* g, float* m, float* v, std::size_t n
 }
 
 void adamw_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamConfig& c, int threads) {
-  const Factors f = factors(c);
-  parallel_slices(threads, n, [=](std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i) {
-      const float mi = c.beta1 * m[i] + (1 - c.beta1) * g[i];
-      const float vi = c.beta2 * v[i] + (1 - c.beta2) * g[i] * g[i];
-      m[i] = mi;
-      v[i] = vi;
-      p[i] -= c.lr * ((mi * f.c1) / (std::sqrt(vi * f.c2) + c.eps) + c.weight_decay * p[i]);
-    }
-  });
+  trainer::adamw_update(p, g, m, v, n, c.step, trainer::AdamW{c.lr, c.beta1, c.beta2, c.eps, c.weight_decay}, threads);
 }
 
 std::vector<AdamResult> measure_adam(std::size_t n, int max_threads, int reps) {

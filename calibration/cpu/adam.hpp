@@ -22,7 +22,8 @@ struct AdamConfig {
 ///   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
 ///   p -= lr * (m / (1-b1^t) / (sqrt(v / (1-b2^t)) + eps) + wd * p)
 void adamw_reference(float* p, const float* g, float* m, float* v, std::size_t n, const AdamConfig& c);
-/// The measured kernel: the same update, vectorisable inner loop, over `threads` slices.
+/// The measured kernel: the reference trainer's AdamW (trainer::adamw_update), so the rate
+/// written to a node file is the rate the trainer's optimizer runs at.
 void adamw_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamConfig& c, int threads);
 
 struct AdamResult {

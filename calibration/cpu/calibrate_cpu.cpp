@@ -117,6 +117,11 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
         << " GB/s)\n";
   }
 
+  c.adam_cached = measure_adam(1u << 20, threads, q ? 5 : 10);
+  for (const auto& a : c.adam_cached) log << "  adamw 1 Mi params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
+  c.elementwise = measure_elementwise(ElementwiseShape{}, q ? 5 : 10);
+  log << "  element-wise (layer norm, GELU, softmax; 1 thread): " << c.elementwise.rate / 1e9 << " GFLOP/s\n";
+
   c.mpi = run_mpi_probe(options.mpirun, options.mpi_probe, std::max(2, options.ranks), q, log);
   if (c.mpi.ran) {
     for (const auto& [name, f] : c.mpi.collectives) {

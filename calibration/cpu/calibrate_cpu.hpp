@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "adam.hpp"
+#include "elementwise.hpp"
 #include "fit.hpp"
 #include "gemm.hpp"
 #include "memory.hpp"
@@ -41,7 +42,9 @@ struct CpuCalibration {
   std::vector<GemmPoint> gemm;      ///< with threads_per_device
   double host_gemm_flop_rate = 0;   ///< best GEMM FLOP/s with every core (the host's rate)
   MemoryResult memory;              ///< all cores
-  std::vector<AdamResult> adam;     ///< 1, 2, 4, ... threads
+  std::vector<AdamResult> adam;     ///< 1, 2, 4, ... threads, DRAM-sized arrays
+  std::vector<AdamResult> adam_cached;  ///< 1, 2, 4, ... threads, 1 Mi parameters (cache-sized here)
+  ElementwiseResult elementwise;    ///< one thread
   MpiResult mpi;
   double elapsed_s = 0;
 };

@@ -244,7 +244,9 @@ void Model::step(const AdamW& hp, int device_threads, int host_threads, Profiler
   ++step_;
   {
     auto sc = prof.scope("adamw", "optimizer");
-    for (Tensor* t : dense_params()) adamw_update(t->w.data(), t->g.data(), t->m.data(), t->v.data(), t->size(), step_, hp, device_threads);
+    std::vector<AdamTensor> all;
+    for (Tensor* t : dense_params()) all.push_back({t->w.data(), t->g.data(), t->m.data(), t->v.data(), t->size(), step_});
+    adamw_update(all, hp, device_threads);
   }
   for (MoeLayer* m : moe_layers()) m->update(hp, device_threads, host_threads, prof);
   zero_grad();

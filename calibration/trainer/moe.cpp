@@ -56,26 +56,32 @@ int ExpertStore::pool_experts() const {
 
 void ExpertStore::update(const std::vector<bool>& active, const AdamW& hp, int device_threads, int host_threads,
                          Profiler& prof) {
+  std::vector<AdamTensor> batch;  // the active experts, updated by one thread team
+  if (placement_ == Placement::device) {
+    for (std::size_t i = 0; i < master_.size(); ++i) {
+      auto& m = master_[i];
+      if (active[i]) batch.push_back({m.w.data(), pool_g_[i].data(), m.m.data(), m.v.data(), n_, ++m.step});
+    }
+    if (!batch.empty()) {
+      auto s = prof.scope("expert_adamw", "optimizer");
+      adamw_update(batch, hp, device_threads);
+    }
+    for (auto& g : pool_g_) std::fill(g.begin(), g.end(), 0.0f);
+    return;
+  }
+  {
+    auto s = prof.scope("expert_grad_d2h", "d2h", Lane::pcie);
+    for (std::size_t i = 0; i < master_.size(); ++i)
+      if (resident_[i] && active[i]) host_g_[i] = pool_g_[i];  // compute pool -> host store
+  }
   for (std::size_t i = 0; i < master_.size(); ++i) {
     auto& m = master_[i];
-    if (placement_ == Placement::device) {
-      if (active[i]) {
-        auto s = prof.scope("expert_adamw", "optimizer");
-        adamw_update(m.w.data(), pool_g_[i].data(), m.m.data(), m.v.data(), n_, ++m.step, hp, device_threads);
-      }
-      std::fill(pool_g_[i].begin(), pool_g_[i].end(), 0.0f);
-      continue;
-    }
-    if (!resident_[i]) continue;
-    if (active[i]) {
-      {
-        auto s = prof.scope("expert_grad_d2h", "d2h", Lane::pcie);
-        host_g_[i] = pool_g_[i];  // compute pool -> host store
-      }
-      auto s = prof.scope("host_adamw", "host_optimizer", Lane::host);
-      adamw_update(m.w.data(), host_g_[i].data(), m.m.data(), m.v.data(), n_, ++m.step, hp, host_threads);
-    }
+    if (resident_[i] && active[i]) batch.push_back({m.w.data(), host_g_[i].data(), m.m.data(), m.v.data(), n_, ++m.step});
     resident_[i] = false;  // release the compute-pool slot (its buffers are reused, as a device pool's)
+  }
+  if (!batch.empty()) {
+    auto s = prof.scope("host_adamw", "host_optimizer", Lane::host);
+    adamw_update(batch, hp, host_threads);
   }
 }
 
@@ -86,6 +92,7 @@ MoeLayer::MoeLayer(const ModelConfig& cfg, Placement placement, int layer, int r
   SPARSIM_ASSERT(cfg.experts % ranks == 0, "experts must divide over the ranks");
   local_ = cfg.experts / ranks;
   first_ = rank * local_;
+  routed_per_expert.assign(static_cast<std::size_t>(cfg.experts), 0.0);
   const int h = cfg.hidden, f = cfg.ffn;
   P_ = 2 * static_cast<std::size_t>(h) * f + f + h;
   for (int e = 0; e < local_; ++e) {
@@ -126,7 +133,10 @@ void MoeLayer::route(const float* x, int B, const int* tokens, const int* domain
         std::vector<int> idx(static_cast<std::size_t>(E));
         for (int e = 0; e < E; ++e) idx[static_cast<std::size_t>(e)] = e;
         std::stable_sort(idx.begin(), idx.end(), [p](int l, int r) { return p[l] > p[r]; });
-        for (int j = 0; j < k; ++j) top[static_cast<std::size_t>(i * k + j)] = idx[static_cast<std::size_t>(j)];
+        for (int j = 0; j < k; ++j) {
+          top[static_cast<std::size_t>(i * k + j)] = idx[static_cast<std::size_t>(j)];
+          routed_per_expert[static_cast<std::size_t>(idx[static_cast<std::size_t>(j)])] += 1;
+        }
         frac_[static_cast<std::size_t>(b * E + idx[0])] += 1.0f / static_cast<float>(s);
       }
       std::vector<int> count(static_cast<std::size_t>(E), 0);
@@ -142,6 +152,8 @@ void MoeLayer::route(const float* x, int B, const int* tokens, const int* domain
         }
     }
   }
+  if (cfg_.router == Router::rre)
+    for (const auto& c : choices_) routed_per_expert[static_cast<std::size_t>(c.expert)] += 1;
   std::stable_sort(choices_.begin(), choices_.end(),
                    [](const Choice& l, const Choice& r) { return l.expert < r.expert; });
   kept_per_expert.assign(static_cast<std::size_t>(E), 0);

@@ -71,8 +71,12 @@ class MoeLayer {
   ExpertStore store;
   const std::vector<int>& table() const { return table_; }
   int first_expert() const { return first_; }
+  int layer() const { return layer_; }
   std::int64_t dropped = 0;  ///< token choices dropped by capacity in the last forward
   std::vector<std::int64_t> kept_per_expert;  ///< last forward, over this rank's tokens (size E)
+  /// Every forward so far, over this rank's tokens: choices per expert before capacity (size E).
+  /// `sparsim validate` gives the simulator the learned gate's load from these.
+  std::vector<double> routed_per_expert;
 
  private:
   struct Choice {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 namespace sparsim::trainer {
 
@@ -15,5 +16,19 @@ struct AdamW {
 ///   w -= lr (m / (1-b1^t) / (sqrt(v / (1-b2^t)) + eps) + wd w)
 void adamw_update(float* w, const float* g, float* m, float* v, std::size_t n, int step, const AdamW& hp,
                   int threads);
+
+/// One tensor of a batched update, at its own step count.
+struct AdamTensor {
+  float* w;
+  const float* g;
+  float* m;
+  float* v;
+  std::size_t n;
+  int step;
+};
+/// The update of adamw_update on every tensor, with one team of `threads` threads for all of
+/// them (the elements split evenly over the threads): the same results, without starting
+/// threads per tensor (a step has tens of small tensors).
+void adamw_update(const std::vector<AdamTensor>& tensors, const AdamW& hp, int threads);
 
 }  // namespace sparsim::trainer

@@ -176,6 +176,7 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   const double wall = tr.profiler().now() - t_begin;
   fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), t_begin, timed == 0 ? ran : timed, wall);
   out.result.scenario = opt.name;
+  for (MoeLayer* l : tr.model().moe_layers()) out.routed_per_expert[l->layer()] = l->routed_per_expert;
   out.trace.name_actor(0, comm.rank(), "rank " + std::to_string(comm.rank()));
   for (const auto& s : tr.profiler().spans)
     if (s.start >= t_begin) {
@@ -183,6 +184,20 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
       out.phases_s[s.name] += s.dur / std::max(1, timed == 0 ? ran : timed);
     }
   return out;
+}
+
+DataStats data_stats(const Dataset& data, int vocab) {
+  DataStats st;
+  const std::size_t D = data.domain_names.size();
+  st.token_histograms.assign(D, std::vector<double>(static_cast<std::size_t>(vocab), 0.0));
+  st.domain_mix.assign(D, 0.0);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto d = static_cast<std::size_t>(data.domain[i]);
+    st.domain_mix[d] += 1;
+    const auto& t = data.tokens[i];
+    for (std::size_t j = 0; j + 1 < t.size(); ++j) st.token_histograms[d][static_cast<std::size_t>(t[j])] += 1;
+  }
+  return st;
 }
 
 }  // namespace sparsim::trainer

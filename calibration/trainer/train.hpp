@@ -57,7 +57,16 @@ struct RunResult {
   sim::StepResult result;       ///< averaged over the timed steps
   sim::Trace trace;             ///< this rank's spans of the timed steps
   std::map<std::string, double> phases_s;  ///< per phase (span name): seconds per timed step
+  std::map<int, std::vector<double>> routed_per_expert;  ///< sparse layer -> this rank's routed choices, all steps
 };
+
+/// Token-ID counts (size kByteVocab) of the inputs of every sequence of `data`, per domain, and
+/// each domain's share of the sequences: what the simulator needs to route RRE as the trainer does.
+struct DataStats {
+  std::vector<std::vector<double>> token_histograms;
+  std::vector<double> domain_mix;
+};
+DataStats data_stats(const Dataset& data, int vocab);
 
 RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const RunOptions& opt);
 

@@ -7,6 +7,9 @@
 // corpus=DIR (default: the synthetic corpus) losses=FILE json=FILE trace=FILE progress=0|1
 // config=FILE.yaml (a trainer config, README.md; then only steps= and the outputs apply)
 // trace=F: rank 0 writes F, rank r > 0 writes F.rank<r>
+// routing=F: JSON of the routing the simulator needs to replay this run: per sparse layer the
+// choices per expert before capacity over all steps and ranks, and the data's per-domain
+// token-ID histograms and domain shares.
 #include <cblas.h>
 #include <mpi.h>
 
@@ -107,7 +110,7 @@ int run_main(int argc, char** argv, Comm& comm) {
   opt.progress = take("progress", "1") == "1";
   opt.name = "trainer-" + router + "-" + placement + "-np" + std::to_string(comm.size());
   const std::string corpus = take("corpus", ""), losses = take("losses", ""), json = take("json", ""),
-                    trace = take("trace", "");
+                    trace = take("trace", ""), routing_file = take("routing", "");
   if (!kv.empty()) {
     std::cerr << "trainer_mpi: unknown key '" << kv.begin()->first << "'\n";
     return 2;
@@ -130,6 +133,11 @@ int run_main(int argc, char** argv, Comm& comm) {
   }
   const Dataset data = pack(corpus_dir.empty() ? synthetic_corpus(std::max(2, c.model.domains), 2000, 11) : read_corpus(corpus_dir), c.model.seq);
   const RunResult r = run(c, data, comm, opt);
+  nlohmann::json routing;
+  for (auto [layer, counts] : r.routed_per_expert) {
+    comm.allreduce_sum(counts.data(), counts.size());
+    routing["routed_per_expert"][std::to_string(layer)] = counts;
+  }
   if (!trace.empty() && comm.rank() != 0) r.trace.write(trace + ".rank" + std::to_string(comm.rank()), opt.name);
   if (comm.rank() != 0) return 0;
   if (!losses.empty()) {
@@ -139,6 +147,13 @@ int run_main(int argc, char** argv, Comm& comm) {
   }
   if (!json.empty()) std::ofstream(json) << sparsim::sim::to_json(r.result).dump(2) << '\n';
   if (!trace.empty()) r.trace.write(trace, opt.name);
+  if (!routing_file.empty()) {
+    const DataStats st = data_stats(data, c.model.vocab);
+    routing["seed"] = c.model.seed;
+    routing["domain_mix"] = st.domain_mix;
+    routing["token_histograms"] = st.token_histograms;
+    std::ofstream(routing_file) << routing.dump() << '\n';
+  }
   std::fprintf(stderr, "trainer_mpi: %d ranks, %.0f tokens/s, step %.4f s\n", comm.size(), r.result.tokens_per_s,
                r.result.step_time);
   return 0;

@@ -35,6 +35,8 @@ Device read_device(Reader r) {
     d.gemm_efficiency.push_back(e);
   }
   if (d.gemm_efficiency.empty()) r.fail("gemm_efficiency", "expected at least one point");
+  if (r.has("vector_flops")) d.vector_flops = r.quantity("vector_flops", Dim::flop_rate);
+  if (r.has("optimizer_rate")) d.optimizer_rate = r.quantity("optimizer_rate", Dim::param_rate);
   r.finish();
   return d;
 }
@@ -120,7 +122,17 @@ Moe read_moe(Reader r, const Model& m) {
     e.token_histogram.kind = h.choice<TokenHistogram::Kind>(
         "distribution", {{"uniform", TokenHistogram::Kind::uniform}, {"zipf", TokenHistogram::Kind::zipf}, {"file", TokenHistogram::Kind::file}});
     if (e.token_histogram.kind == TokenHistogram::Kind::zipf) e.token_histogram.zipf_s = h.number("zipf_s", 0.0, 10.0);
-    if (e.token_histogram.kind == TokenHistogram::Kind::file) {
+    if (e.token_histogram.kind == TokenHistogram::Kind::file && h.has("files")) {
+      // one histogram per domain (rre): domain d's tokens follow files[d]
+      for (const auto& [node, p] : h.sequence("files")) {
+        if (!node.IsScalar()) h.fail_at(node, p, "expected a file name");
+        e.token_histogram.files.push_back(h.tree().relative_to_file(h.path() + ".files", node.Scalar()));
+      }
+      if (static_cast<int>(e.token_histogram.files.size()) != e.domains) {
+        h.fail("files", "expected one file per domain (" + std::to_string(e.domains) + ")");
+      }
+      e.token_histogram.key_path = h.path() + ".files";
+    } else if (e.token_histogram.kind == TokenHistogram::Kind::file) {
       const std::string f = h.text("file");
       e.token_histogram.file = h.tree().relative_to_file(h.path() + ".file", f);
       e.token_histogram.key_path = h.path() + ".file";
@@ -183,6 +195,7 @@ Node read_node(Reader r) {
     n.host.flops = h.quantity("flops", Dim::flop_rate);
     n.host.memory = h.quantity("memory", Dim::bytes);
     n.host.memory_bandwidth = h.quantity("memory_bandwidth", Dim::bandwidth);
+    if (h.has("optimizer_rate")) n.host.optimizer_rate = h.quantity("optimizer_rate", Dim::param_rate);
     h.finish();
   }
   {

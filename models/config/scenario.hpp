@@ -24,6 +24,12 @@ struct Device {
   double memory = 0;                       ///< bytes
   double memory_bandwidth = 0;             ///< bytes/s
   std::vector<EfficiencyPoint> gemm_efficiency;  ///< sorted by flops, non-empty
+  /// Optional ceilings (0 = not given). vector_flops: FLOP/s of element-wise (non-matrix) math,
+  /// which bounds layer norm, GELU, softmax beside memory_bandwidth. optimizer_rate: AdamW
+  /// parameters per second, bounding the device optimizer beside memory_bandwidth. Without
+  /// them those ops are memory-bound, as on GPUs; a CPU device needs them (calibrate --cpu).
+  double vector_flops = 0;
+  double optimizer_rate = 0;
 };
 
 struct IntraNode {
@@ -41,6 +47,7 @@ struct Host {
   double flops = 0;              ///< FLOP/s, all cores together (fp32 peak)
   double memory = 0;             ///< bytes of DRAM
   double memory_bandwidth = 0;   ///< bytes/s
+  double optimizer_rate = 0;     ///< AdamW params/s on all cores (0 = not given: DRAM- or FLOP-bound)
 };
 
 struct HostLink {
@@ -97,6 +104,7 @@ struct TokenHistogram {
   enum class Kind { uniform, zipf, file } kind = Kind::uniform;
   double zipf_s = 0;         ///< zipf: frequency of rank r ~ 1/(r+1)^s
   std::string file;          ///< file: one count per token ID, or "id count" lines (resolved path)
+  std::vector<std::string> files;  ///< file, per domain (rre): files[d] for domain d (resolved paths)
   std::string key_path;      ///< where it was configured, for errors while reading the file
 };
 

@@ -47,6 +47,8 @@ std::vector<Base> bases(Dim d) {
       return {{"FLOP", 1.0}, {"flop", 1.0}};
     case Dim::time:
       return {{"s", 1.0}};
+    case Dim::param_rate:
+      return {{"params/s", 1.0}, {"param/s", 1.0}};
   }
   return {};
 }
@@ -95,6 +97,8 @@ std::string_view describe(Dim d) {
       return "a FLOP count such as \"1 GFLOP\"";
     case Dim::time:
       return "a time such as \"2 us\", \"1.5 ms\" or \"3 s\"";
+    case Dim::param_rate:
+      return "a parameter update rate such as \"788 Mparams/s\"";
   }
   return "a quantity";
 }
@@ -142,7 +146,11 @@ std::string format(double v, Dim d) {
     std::snprintf(buf, sizeof buf, "%.9g %s", v / f, u);
     return buf;
   }
-  const char* base = d == Dim::bytes ? "B" : d == Dim::bandwidth ? "B/s" : d == Dim::flop_rate ? "FLOPS" : "FLOP";
+  const char* base = d == Dim::bytes        ? "B"
+                     : d == Dim::bandwidth  ? "B/s"
+                     : d == Dim::flop_rate  ? "FLOPS"
+                     : d == Dim::param_rate ? "params/s"
+                                            : "FLOP";
   static constexpr std::array<std::pair<const char*, double>, 6> kDec{
       {{"P", 1e15}, {"T", 1e12}, {"G", 1e9}, {"M", 1e6}, {"k", 1e3}, {"", 1.0}}};
   for (const auto& [p, f] : kDec) {

@@ -14,6 +14,7 @@ enum class Dim {
   flop_rate,  ///< FLOP per second: "312 TFLOPS", "2.5 TFLOP/s"
   flops,      ///< FLOP count: "1 GFLOP"
   time,       ///< seconds: "2 us", "1.5 ms"
+  param_rate, ///< parameters updated per second: "788 Mparams/s"
 };
 
 /// Human name of a dimension with examples, for error messages.

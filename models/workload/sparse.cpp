@@ -10,13 +10,19 @@ namespace sparsim::workload {
 
 namespace {
 
-std::vector<double> token_histogram(const Scenario& sc) {
+/// The token-ID histograms: one shared by every domain, or one per domain (files).
+std::vector<std::vector<double>> token_histograms(const Scenario& sc) {
   const Moe& e = *sc.model.moe;
   const TokenHistogram& t = e.token_histogram;
   switch (t.kind) {
-    case TokenHistogram::Kind::uniform: return std::vector<double>(sc.model.vocab, 1.0);
-    case TokenHistogram::Kind::zipf: return routing::zipf_token_histogram(sc.model.vocab, t.zipf_s, e.seed);
-    case TokenHistogram::Kind::file: return routing::read_token_histogram(t.file, sc.model.vocab, t.key_path);
+    case TokenHistogram::Kind::uniform: return {std::vector<double>(sc.model.vocab, 1.0)};
+    case TokenHistogram::Kind::zipf: return {routing::zipf_token_histogram(sc.model.vocab, t.zipf_s, e.seed)};
+    case TokenHistogram::Kind::file: {
+      if (t.files.empty()) return {routing::read_token_histogram(t.file, sc.model.vocab, t.key_path)};
+      std::vector<std::vector<double>> out;
+      for (const std::string& f : t.files) out.push_back(routing::read_token_histogram(f, sc.model.vocab, t.key_path));
+      return out;
+    }
   }
   return {};
 }
@@ -89,7 +95,13 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc) {
   // all-to-all, PanGu-Σ).
   const int domains = e.router == Router::hash ? 1 : e.domains;
   const routing::RreSpec spec{sc.model.vocab, e.experts, domains, e.seed};
-  const std::vector<std::vector<double>> hist{token_histogram(sc)};
+  std::vector<std::vector<double>> hist = token_histograms(sc);
+  if (e.router == Router::hash && hist.size() > 1) {  // hash routing has one group: all the domains' tokens together
+    std::vector<double> all(hist.front().size(), 0.0);
+    for (const auto& h : hist)
+      for (std::size_t v = 0; v < h.size(); ++v) all[v] += h[v];
+    hist = {all};
+  }
   const std::vector<double> mix = e.router == Router::hash ? std::vector<double>{1.0} : e.domain_mix;
   const routing::Matrix by_domain = routing::grouped_domain_tokens(spec, ep, T, mix);
   const int group = std::max(1, ep / domains);

@@ -30,7 +30,9 @@ Shape shape_of(const Scenario& sc) {
 namespace {
 
 Op gemm(std::string name, double flops, double bytes) { return Op{std::move(name), OpKind::gemm, flops, bytes}; }
-Op mem(std::string name, double bytes) { return Op{std::move(name), OpKind::memory, 0.0, bytes}; }
+Op mem(std::string name, double bytes, double vflops) {
+  return Op{std::move(name), OpKind::memory, 0.0, bytes, 1.0, vflops};
+}
 
 // Backward of a pass: GEMMs cost twice the forward FLOPs (dgrad + wgrad) and read their
 // operands twice; memory-bound ops move twice the bytes (read input and output grad, write grad).
@@ -38,7 +40,7 @@ Pass backward_of(const Pass& fwd) {
   Pass bwd;
   bwd.tp = fwd.tp;
   for (const Op& o : fwd.ops) {
-    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count});
+    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count, 2 * o.vflops});
   }
   return bwd;
 }
@@ -49,18 +51,18 @@ double bsh_local(const Shape& s) { return s.b * s.s * s.h / (s.sequence_parallel
 Pass attention_forward(const Shape& s) {
   const double b = s.b, q = s.s, h = s.h, a = s.a, t = s.t, eb = s.eb;
   Pass p;
-  p.ops.push_back(mem("ln1", 2 * bsh_local(s) * eb));
+  p.ops.push_back(mem("ln1", 2 * bsh_local(s) * eb, vflop::layernorm * bsh_local(s)));
   // [b*s, h] @ [h, 3h/t]
   p.ops.push_back(gemm("qkv", 2 * b * q * h * 3 * h / t, eb * (b * q * h + 3 * h * h / t + 3 * b * q * h / t)));
   // per head: [s, h/a] @ [h/a, s], a/t heads
   p.ops.push_back(gemm("attn_scores", 2 * b * q * q * h / t, eb * (2 * b * q * h / t + b * a * q * q / t)));
   // softmax + dropout over [b, a/t, s, s]: read scores, write probabilities and a mask
-  p.ops.push_back(mem("softmax", eb * 2 * b * a * q * q / t + b * a * q * q / t));
+  p.ops.push_back(mem("softmax", eb * 2 * b * a * q * q / t + b * a * q * q / t, vflop::softmax * b * a * q * q / t));
   // [s, s] @ [s, h/a] per head
   p.ops.push_back(gemm("attn_values", 2 * b * q * q * h / t, eb * (b * a * q * q / t + 2 * b * q * h / t)));
   // [b*s, h/t] @ [h/t, h]
   p.ops.push_back(gemm("attn_out", 2 * b * q * h * h / t, eb * (b * q * h / t + h * h / t + b * q * h)));
-  p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb));
+  p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb, vflop::add * bsh_local(s)));
   if (s.t > 1) p.tp.push_back(b * q * h * eb);
   return p;
 }
@@ -69,13 +71,15 @@ Pass ffn_forward(const Shape& s, double tokens, double f, double t) {
   const double h = s.h, eb = s.eb;
   const double up_cols = (s.glu ? 2 : 1) * f / t;
   Pass p;
-  p.ops.push_back(mem("ln2", 2 * tokens * h / (s.sequence_parallel ? t : 1.0) * eb));
+  const double local = tokens * h / (s.sequence_parallel ? t : 1.0);
+  p.ops.push_back(mem("ln2", 2 * local * eb, vflop::layernorm * local));
   // [tokens, h] @ [h, f/t] (glu: two such matrices)
   p.ops.push_back(gemm("ffn_up", 2 * tokens * h * up_cols, eb * (tokens * h + h * up_cols + tokens * up_cols)));
-  p.ops.push_back(mem("activation", eb * (tokens * up_cols + tokens * f / t)));
+  p.ops.push_back(mem("activation", eb * (tokens * up_cols + tokens * f / t),
+                      (s.glu ? vflop::silu_glu : vflop::gelu) * tokens * f / t));
   // [tokens, f/t] @ [f/t, h]
   p.ops.push_back(gemm("ffn_down", 2 * tokens * f / t * h, eb * (tokens * f / t + f / t * h + tokens * h)));
-  p.ops.push_back(mem("residual2", 3 * tokens * h / (s.sequence_parallel ? t : 1.0) * eb));
+  p.ops.push_back(mem("residual2", 3 * local * eb, vflop::add * local));
   if (t > 1) p.tp.push_back(tokens * h * eb);
   return p;
 }
@@ -123,7 +127,7 @@ LayerWork gate_block(const Shape& s, int experts, Recompute rc) {
   const double T = s.b * s.s;
   Pass p;
   p.ops.push_back(gemm("gate", 2 * T * s.h * experts / s.t, s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t)));
-  p.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t));
+  p.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t, vflop::softmax * T * experts / s.t));
   return make(std::move(p), rc, false);
 }
 
@@ -139,19 +143,19 @@ LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, do
 LayerWork embedding(const Shape& s) {
   LayerWork w;
   // gather b*s rows of h, write the (b, s, h) activation; backward scatters the gradient
-  w.forward.ops.push_back(mem("embedding", 2 * s.b * s.s * s.h * s.eb));
-  w.backward.ops.push_back(mem("embedding.bwd", 2 * s.b * s.s * s.h * s.eb));
+  w.forward.ops.push_back(mem("embedding", 2 * s.b * s.s * s.h * s.eb, vflop::add * s.b * s.s * s.h));
+  w.backward.ops.push_back(mem("embedding.bwd", 2 * s.b * s.s * s.h * s.eb, vflop::add * s.b * s.s * s.h));
   return w;
 }
 
 LayerWork head(const Shape& s, Recompute rc) {
   Pass p;
-  p.ops.push_back(mem("final_ln", 2 * bsh_local(s) * s.eb));
+  p.ops.push_back(mem("final_ln", 2 * bsh_local(s) * s.eb, vflop::layernorm * bsh_local(s)));
   // [b*s, h] @ [h, V/t]
   p.ops.push_back(gemm("logits", 2 * s.b * s.s * s.h * s.V / s.t,
                        s.eb * (s.b * s.s * s.h + s.h * s.V / s.t + s.b * s.s * s.V / s.t)));
   // softmax cross-entropy in fp32 over [b*s, V/t]: read logits, write probabilities
-  p.ops.push_back(mem("loss", 4.0 * 2 * s.b * s.s * s.V / s.t));
+  p.ops.push_back(mem("loss", 4.0 * 2 * s.b * s.s * s.V / s.t, vflop::softmax * s.b * s.s * s.V / s.t));
   (void)rc;  // logits are not recomputed (Narayanan et al. 2021)
   LayerWork w;
   w.backward = backward_of(p);

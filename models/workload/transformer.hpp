@@ -6,6 +6,12 @@
 //   QKV 6bsh^2/t, scores 2bs^2h/t, attention-over-values 2bs^2h/t, output 2bsh^2/t,
 //   MLP 4bshf/t (glu 6bshf/t)  ->  24bsh^2 + 4bs^2h for f = 4h, t = 1.
 // Backward is twice the forward GEMM FLOPs (input and weight gradients).
+//
+// Element-wise ops (OpKind::memory) carry bytes and element-wise FLOPs (`vflops`, not counted
+// in model or hardware FLOPs). Their FLOP convention per element, forward (backward twice) is
+// in `vflop` below; an exp or tanh counts 20 (range reduction and a degree-6 polynomial, as the
+// reference trainer computes it). `sparsim calibrate --cpu` times the trainer's element-wise
+// kernels with the same convention, so device.vector_flops and these counts agree.
 #pragma once
 
 #include <string>
@@ -17,6 +23,16 @@ namespace sparsim::workload {
 
 enum class OpKind { gemm, memory };
 
+/// Element-wise FLOP per element, forward.
+namespace vflop {
+inline constexpr double exp = 20;                  ///< exp or tanh
+inline constexpr double layernorm = 8;             ///< mean, variance, normalise, scale and shift
+inline constexpr double gelu = 10 + exp;           ///< tanh approximation: cubic, tanh, product
+inline constexpr double silu_glu = 4 + exp;        ///< x sigmoid(x) times the gate
+inline constexpr double softmax = 4 + exp;         ///< max, subtract, exp, sum, scale
+inline constexpr double add = 1;                   ///< residual add, embedding + position
+}  // namespace vflop
+
 /// One compute op on one device for one micro-batch.
 struct Op {
   std::string name;
@@ -24,6 +40,7 @@ struct Op {
   double flops = 0;  ///< FLOP
   double bytes = 0;  ///< bytes read + written from device memory
   double count = 1;  ///< independent GEMMs of equal size the FLOPs split into (one per expert)
+  double vflops = 0; ///< element-wise FLOP (memory ops; vflop convention), bounded by device.vector_flops
 };
 
 /// Ops of one pass of one layer, plus the tensor-parallel collectives it needs.
