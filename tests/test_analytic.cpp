@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "config/error.hpp"
 #include "config/loader.hpp"
 #include "sim/analytic.hpp"
 
@@ -91,4 +92,34 @@ TEST_CASE("analytic: impossible plans come back as a verdict, not a crash", "[an
   r = run({"cluster.node.device.memory=\"1 MiB\""});
   REQUIRE(r.feasible);
   REQUIRE_FALSE(r.memory.fits());
+}
+
+TEST_CASE("analytic: element-wise ops and AdamW are bounded by vector_flops and optimizer_rate when given", "[analytic]") {
+  const Scenario s = config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny.yaml").scenario;
+  Device d = s.cluster.node.device;
+  const workload::Op gelu{"activation", workload::OpKind::memory, 0.0, 8e6, 1.0, 30e6};
+  // without vector_flops: memory-bound
+  REQUIRE(d.vector_flops == 0);
+  CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(8e6 / d.memory_bandwidth));
+  // a slow vector unit makes it compute-bound; a fast one leaves it memory-bound
+  d.vector_flops = 1e9;
+  CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(30e6 / 1e9));
+  d.vector_flops = 1e18;
+  CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(8e6 / d.memory_bandwidth));
+  // AdamW without a rate: its bytes at memory bandwidth
+  const double bytes = 1e6 * sim::adam_bytes_per_param(Precision::fp32) / d.memory_bandwidth;
+  CHECK(sim::device_adam_time(d, 1e6, Precision::fp32) == Approx(bytes));
+  d.optimizer_rate = 1e6;  // one second per million parameters
+  CHECK(sim::device_adam_time(d, 1e6, Precision::fp32) == Approx(1.0));
+}
+
+TEST_CASE("loader: vector_flops and optimizer_rate carry units; a bad unit is an input error", "[analytic][loader]") {
+  const std::string f = std::string(SPARSIM_TEST_DATA) + "/tiny.yaml";
+  const Scenario s = config::load_scenario(f, {"cluster.node.device.vector_flops=15 GFLOPS",
+                                               "cluster.node.device.optimizer_rate=800 Mparams/s",
+                                               "cluster.node.host.optimizer_rate=1.5 Gparams/s"}).scenario;
+  CHECK(s.cluster.node.device.vector_flops == Approx(15e9));
+  CHECK(s.cluster.node.device.optimizer_rate == Approx(800e6));
+  CHECK(s.cluster.node.host.optimizer_rate == Approx(1.5e9));
+  CHECK_THROWS_AS(config::load_scenario(f, {"cluster.node.device.optimizer_rate=800 GB/s"}), InputError);
 }

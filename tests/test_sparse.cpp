@@ -1,11 +1,18 @@
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "config/error.hpp"
 #include "config/loader.hpp"
+#include "routing/routing.hpp"
 #include "sim/analytic.hpp"
 #include "workload/memory.hpp"
 #include "workload/sparse.hpp"
 
 using namespace sparsim;
+namespace fs = std::filesystem;
 
 namespace {
 Scenario tiny_moe(const std::vector<std::string>& sets = {}) {
@@ -121,4 +128,30 @@ TEST_CASE("sparse: the 1.085T PanGu-Sigma fits 512 Ascend 910 with ECSS, not on 
   REQUIRE(ecss.device_peak() <= ecss.device_capacity);
   REQUIRE(ecss.host <= ecss.host_capacity);
   REQUIRE(ecss.fits());
+}
+
+TEST_CASE("sparse: RRE with one token histogram per domain routes each domain by its own", "[sparse][rre]") {
+  // Domain 0's tokens are all ID 0, domain 1's all ID 1: each domain group sends every token to
+  // the one expert its table gives that ID, so each layer activates one expert per group.
+  const fs::path dir = fs::temp_directory_path() / ("sparsim-hist-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "d0.hist") << "0 100\n";
+  std::ofstream(dir / "d1.hist") << "1 100\n";
+  const std::string files = "[" + (dir / "d0.hist").string() + ", " + (dir / "d1.hist").string() + "]";
+  const Scenario sc = tiny_moe({"model.moe.token_histogram.distribution=file", "model.moe.token_histogram.files=" + files});
+  REQUIRE(sc.model.moe->token_histogram.files.size() == 2);
+  for (const auto& t : workload::sparse_traffic(sc)) {
+    const std::vector<int> table = routing::rre_table(routing::RreSpec{1000, 8, 2, 0}, t.layer);
+    std::vector<double> id0(1000, 0.0), id1(1000, 0.0);
+    id0[0] = 1, id1[1] = 1;
+    const std::vector<double> tokens = routing::rre_expert_tokens(routing::RreSpec{1000, 8, 2, 0}, table, {1.0, 1.0}, {id0, id1});
+    // by hand: expert table[0] of group 0 and expert 4 + table[1] of group 1 get all the tokens
+    REQUIRE(tokens[static_cast<std::size_t>(table[0])] == Approx(1.0));
+    REQUIRE(tokens[static_cast<std::size_t>(4 + table[1])] == Approx(1.0));
+    REQUIRE(t.activated_experts == 1);
+  }
+  CHECK_THROWS_AS(tiny_moe({"model.moe.token_histogram.distribution=file",
+                            "model.moe.token_histogram.files=[" + (dir / "d0.hist").string() + "]"}),
+                  InputError);
+  fs::remove_all(dir);
 }

@@ -52,6 +52,12 @@ std::vector<GemmShape> gemm_shapes(bool quick) {
     out.push_back({tokens, 4 * h, h, t + " ffn-up"});
     out.push_back({tokens, h, 4 * h, t + " ffn-down"});
     out.push_back({tokens, 256, h, t + " logits"});
+    // an expert's share of the tokens (T/8 with 8 experts): thin GEMMs, forward and weight gradient
+    const int te = tokens / 4;
+    const std::string x = "trainer expert T=" + std::to_string(te) + " h=" + std::to_string(h);
+    out.push_back({te, 4 * h, h, x + " ffn-up"});
+    out.push_back({te, h, 4 * h, x + " ffn-down"});
+    out.push_back({h, 4 * h, te, x + " ffn-up weight gradient"});
   }
   out.push_back({128, 128, 32, "trainer s=128 attention scores (one head)"});
   out.push_back({32, 32, 32, "tiny square"});

@@ -293,3 +293,28 @@ TEST_CASE("measured result: sparsim.result/1 with backend measured, trace catego
     CHECK(cats.count(c) == 1);
   }
 }
+
+TEST_CASE("AdamW: one team over several tensors equals one call per tensor, bit for bit", "[trainer][optim]") {
+  // Tensor sizes straddle the per-thread slices, and each tensor keeps its own step count.
+  AdamW hp;
+  hp.lr = 0.01f, hp.weight_decay = 0.1f;
+  const std::vector<std::size_t> sizes{3, 5000, 17, 12289};
+  std::vector<std::vector<float>> wa, ga, ma, va;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    wa.emplace_back(sizes[i]), ga.emplace_back(sizes[i]), ma.emplace_back(sizes[i], 0.0f), va.emplace_back(sizes[i], 0.0f);
+    for (std::size_t j = 0; j < sizes[i]; ++j) wa[i][j] = std::sin(float(i + j)), ga[i][j] = std::cos(0.3f * float(i * j + 1));
+  }
+  auto wb = wa, mb = ma, vb = va;
+  for (int s = 1; s <= 3; ++s) {
+    std::vector<AdamTensor> batch;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const int step = s + static_cast<int>(i);
+      adamw_update(wa[i].data(), ga[i].data(), ma[i].data(), va[i].data(), sizes[i], step, hp, 1);
+      batch.push_back({wb[i].data(), ga[i].data(), mb[i].data(), vb[i].data(), sizes[i], step});
+    }
+    adamw_update(batch, hp, 3);
+  }
+  REQUIRE(wa == wb);
+  REQUIRE(ma == mb);
+  REQUIRE(va == vb);
+}
