@@ -64,6 +64,15 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
+/// A YAML flow list: [a, b, c].
+std::string flow_list(const std::vector<double>& v) {
+  std::ostringstream y;
+  y.precision(17);
+  y << "[";
+  for (std::size_t i = 0; i < v.size(); ++i) y << (i ? ", " : "") << v[i];
+  return y.str() + "]";
+}
+
 /// The routing of the measured run as scenario keys under model.moe (4-space indent): RRE gets
 /// the trainer's seed (its tables), the data's domain shares and per-domain token histograms;
 /// the learned gate gets the load it developed (choices per expert before capacity).
@@ -71,12 +80,10 @@ std::string routing_yaml(const Case& c, const fs::path& routing_json, const fs::
   if (c.router == "dense") return "";
   const nlohmann::json j = read_json(routing_json);
   std::ostringstream y;
-  y.precision(17);
   if (c.router == "rre") {
-    y << "    seed: " << j.at("seed").get<unsigned long long>() << "\n    domain_mix: [";
-    const auto mix = j.at("domain_mix").get<std::vector<double>>();
-    for (std::size_t d = 0; d < mix.size(); ++d) y << (d ? ", " : "") << mix[d];
-    y << "]\n    token_histogram:\n      distribution: file\n      files:\n";
+    y << "    seed: " << j.at("seed").get<unsigned long long>()
+      << "\n    domain_mix: " << flow_list(j.at("domain_mix").get<std::vector<double>>())
+      << "\n    token_histogram:\n      distribution: file\n      files:\n";
     const auto hists = j.at("token_histograms").get<std::vector<std::vector<double>>>();
     for (std::size_t d = 0; d < hists.size(); ++d) {
       const fs::path f = dir / (tag + ".domain" + std::to_string(d) + ".hist");
@@ -94,9 +101,7 @@ std::string routing_yaml(const Case& c, const fs::path& routing_json, const fs::
       load.resize(v.size(), 0.0);
       for (std::size_t e = 0; e < v.size(); ++e) load[e] += v[e];
     }
-    y << "    load:\n      distribution: histogram\n      histogram: [";
-    for (std::size_t e = 0; e < load.size(); ++e) y << (e ? ", " : "") << load[e];
-    y << "]\n";
+    y << "    load:\n      distribution: histogram\n      histogram: " << flow_list(load) << "\n";
   }
   return y.str();
 }

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <vector>
+
+#include "parallel.hpp"
 
 namespace sparsim::trainer {
 
@@ -41,19 +42,8 @@ void adamw_update(const std::vector<AdamTensor>& tensors, const AdamW& hp, int t
       base += x.n;
     }
   };
-  const std::size_t t = static_cast<std::size_t>(std::max(1, threads));
-  if (t == 1 || total < 4096) {
-    run(0, total);
-    return;
-  }
-  std::vector<std::thread> pool;
-  const std::size_t chunk = (total + t - 1) / t;
-  for (std::size_t i = 1; i < t; ++i) {
-    const std::size_t lo = i * chunk, hi = std::min(total, lo + chunk);
-    if (lo < hi) pool.emplace_back(run, lo, hi);
-  }
-  run(0, std::min(total, chunk));  // this thread takes the first slice
-  for (auto& th : pool) th.join();
+  // small updates stay on this thread: starting threads would cost more than the update
+  parallel_slices(total < 4096 ? 1 : std::max(1, threads), total, run);
 }
 
 }  // namespace sparsim::trainer

@@ -10,7 +10,7 @@
 #include "cpu/adam.hpp"
 #include "cpu/gemm.hpp"
 #include "cpu/memory.hpp"
-#include "cpu/parallel.hpp"
+#include "parallel.hpp"
 #include "cpu/sysinfo.hpp"
 #include "cpu/timing.hpp"
 
@@ -114,7 +114,7 @@ TEST_CASE("parallel_slices covers every index exactly once", "[calibration]") {
   for (int threads : {1, 2, 3, 8}) {
     for (size_t n : {size_t{0}, size_t{1}, size_t{10}, size_t{1001}}) {
       std::vector<int> hits(n, 0);
-      parallel_slices(threads, n, [&](size_t lo, size_t hi) {
+      sparsim::parallel_slices(threads, n, [&](size_t lo, size_t hi) {
         for (size_t i = lo; i < hi; ++i) hits[i]++;
       });
       for (int h : hits) REQUIRE(h == 1);

@@ -1,4 +1,5 @@
 // Splitting a loop over [0, n) across std::threads (the caller's thread takes the first slice).
+// Used by the trainer's AdamW and by the calibration kernels (STREAM), which link the trainer.
 #pragma once
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 
 #include "config/error.hpp"
 
-namespace sparsim::calib {
+namespace sparsim {
 
 /// Calls f(begin, end) on `threads` contiguous slices of [0, n), in parallel; returns when all
 /// slices are done. Slices differ in length by at most one element.
@@ -27,4 +28,4 @@ void parallel_slices(int threads, std::size_t n, F&& f) {
 /// Online CPUs as the OS reports them (at least 1).
 inline int hardware_threads() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
-}  // namespace sparsim::calib
+}  // namespace sparsim
