@@ -5,29 +5,14 @@ never a crash or a stack; output files are not overwritten without --force.
 usage: cli_errors.py SPARSIM DATA_DIR
 """
 import os
-import subprocess
 import sys
 import tempfile
 
+from clitest import Cli
+
 sparsim, data = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def run(*args):
-    return subprocess.run([sparsim, *args], capture_output=True, text=True)
-
-
-def expect(args, code, *needles):
-    r = run(*args)
-    if r.returncode != code:
-        failures.append(f"{args}: exit {r.returncode}, expected {code}\n{r.stderr}")
-        return r
-    for n in needles:
-        if n not in r.stderr and n not in r.stdout:
-            failures.append(f"{args}: output lacks {n!r}\n{r.stderr}")
-    if "terminate called" in r.stderr or "Traceback" in r.stderr:
-        failures.append(f"{args}: crashed\n{r.stderr}")
-    return r
+cli = Cli(sparsim)
+run, expect, failures = cli.run, cli.expect, cli.failures
 
 
 d = lambda f: os.path.join(data, f)

@@ -7,30 +7,16 @@ usage: report_cli.py SPARSIM SOURCE_DIR
 """
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from clitest import Cli  # noqa: E402
+
 sparsim, src = sys.argv[1], sys.argv[2]
 tiny = os.path.join(src, "tests", "data", "tiny.yaml")
-failures = []
-
-
-def run(*args, env=None):
-    return subprocess.run([sparsim, *args], capture_output=True, text=True, env=env)
-
-
-def expect(args, code, *needles, env=None):
-    r = run(*args, env=env)
-    if r.returncode != code:
-        failures.append(f"{args}: exit {r.returncode}, expected {code}\n{r.stderr}")
-        return r
-    for n in needles:
-        if n not in r.stderr and n not in r.stdout:
-            failures.append(f"{args}: output lacks {n!r}\n{r.stderr}")
-    if "terminate called" in r.stderr or "Traceback" in r.stderr:
-        failures.append(f"{args}: crashed\n{r.stderr}")
-    return r
+cli = Cli(sparsim)
+run, expect, failures = cli.run, cli.expect, cli.failures
 
 
 def check(cond, what):
