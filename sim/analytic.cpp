@@ -38,10 +38,44 @@ double peak_flops(const Device& d, Precision p) {
   SPARSIM_UNREACHABLE(std::string("device ") + d.name + " has no peak for " + to_string(p));
 }
 
+double measured_gemm_rate(const Device& d, const workload::GemmCall& c) {
+  const double dims[3] = {c.m, c.n, c.k};
+  for (int free = 0; free < 3; ++free) {  // the dimension interpolated over: m, n, then k
+    const int a = (free + 1) % 3, b = (free + 2) % 3;
+    std::vector<std::pair<double, double>> line;  // (free dimension, rate) of the rows on this line
+    for (const GemmShapeRate& g : d.gemm_shapes) {
+      const double gd[3] = {g.m, g.n, g.k};
+      if (g.trans == c.trans && gd[a] == dims[a] && gd[b] == dims[b]) line.emplace_back(gd[free], g.flop_rate);
+    }
+    if (line.empty()) continue;
+    std::sort(line.begin(), line.end());
+    const double x = dims[free];
+    if (x <= line.front().first) return line.front().second;
+    if (x >= line.back().first) return line.back().second;
+    for (std::size_t i = 1; i < line.size(); ++i) {
+      if (x <= line[i].first) {
+        const auto [x0, r0] = line[i - 1];
+        const auto [x1, r1] = line[i];
+        return r0 + (std::log(x) - std::log(x0)) / (std::log(x1) - std::log(x0)) * (r1 - r0);
+      }
+    }
+  }
+  return 0;
+}
+
 double op_time(const Op& op, const Device& d, Precision p) {
   const double mem = op.bytes / d.memory_bandwidth;
   if (op.kind == workload::OpKind::memory) return d.vector_flops > 0 ? std::max(mem, op.vflops / d.vector_flops) : mem;
-  const double compute = op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops / op.count));
+  double compute = 0;
+  if (!d.gemm_shapes.empty() && !op.calls.empty()) {
+    // each GEMM at its measured shape's rate; a shape off the table at the FLOP-keyed efficiency
+    for (const workload::GemmCall& c : op.calls) {
+      const double rate = measured_gemm_rate(d, c);
+      compute += c.flops() / (rate > 0 ? rate : peak_flops(d, p) * gemm_efficiency(d, c.flops() / c.count));
+    }
+  } else {
+    compute = op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops / op.count));
+  }
   return std::max(compute, mem);
 }
 
@@ -142,7 +176,8 @@ BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLay
       BlockTimes::SparseParts part;
       add(part.pre, workload::attention_block(s, sc.plan.recompute), sc, tp);
       if (learned) add(part.pre, workload::gate_block(s, e.experts, sc.plan.recompute), sc, tp);
-      add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute),
+      add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute,
+                                                  tr.busiest_expert_tokens),
           sc, tp);
       part.a2a = all_to_all(ep, tr.pairwise_bytes / sc.plan.tp);
       part.traffic = static_cast<int>(i);
@@ -216,12 +251,13 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::S
   return o;
 }
 
-OptimizerPhase::Exposed OptimizerPhase::exposed() const {
+OptimizerPhase::Exposed OptimizerPhase::exposed(bool serial) const {
   // The device optimizer and the host path (d2h -> host Adam -> h2d) run side by side; the
-  // device optimizer hides the start of the host path.
+  // device optimizer hides the start of the host path. On a CPU whose cores are the devices
+  // (host.shares_device_cores) one runs after the other.
   Exposed x;
   x.device_optimizer = device_optimizer;
-  double hidden = device_optimizer;
+  double hidden = serial ? 0.0 : device_optimizer;
   auto take = [&](double t) {
     const double h = std::min(hidden, t);
     hidden -= h;
@@ -360,7 +396,7 @@ StepResult analytic_step(const Scenario& sc) {
   }
 
   // Optimizer step: on the device, and/or on the host behind copies (placements).
-  const OptimizerPhase::Exposed x = op.exposed();
+  const OptimizerPhase::Exposed x = op.exposed(sc.cluster.node.host.shares_device_cores);
   b.optimizer = x.device_optimizer;
   b.d2h = x.d2h;
   b.host_optimizer = x.host_optimizer;

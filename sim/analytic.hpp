@@ -19,6 +19,10 @@ double gemm_efficiency(const Device& d, double flops);
 
 /// Time of one op on one device: GEMMs at peak * efficiency (or memory-bound if their bytes
 /// take longer), memory ops at the memory bandwidth.
+/// FLOP/s of one GEMM from device.gemm_shapes: the rows that share two of its dimensions and its
+/// transposition, interpolated linearly in the log of the third (clamped to the ends); 0 when
+/// no row matches.
+double measured_gemm_rate(const Device& d, const workload::GemmCall& c);
 double op_time(const workload::Op& op, const Device& d, Precision p);
 
 /// Peak FLOP/s of `d` at precision `p` (falls back to fp16 for bf16 and vice versa).
@@ -80,7 +84,7 @@ struct OptimizerPhase {
   struct Exposed {
     double device_optimizer = 0, d2h = 0, host_optimizer = 0, h2d = 0;
   };
-  Exposed exposed() const;
+  Exposed exposed(bool serial = false) const;  /// serial: host path after the device optimizer
 };
 OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);
 

@@ -1,8 +1,15 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "sim/analytic.hpp"
+#include "workload/transformer.hpp"
 
 using namespace sparsim;
 
@@ -97,7 +104,7 @@ TEST_CASE("analytic: impossible plans come back as a verdict, not a crash", "[an
 TEST_CASE("analytic: element-wise ops and AdamW are bounded by vector_flops and optimizer_rate when given", "[analytic]") {
   const Scenario s = config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny.yaml").scenario;
   Device d = s.cluster.node.device;
-  const workload::Op gelu{"activation", workload::OpKind::memory, 0.0, 8e6, 1.0, 30e6};
+  const workload::Op gelu{"activation", workload::OpKind::memory, 0.0, 8e6, 1.0, 30e6, {}};
   // without vector_flops: memory-bound
   REQUIRE(d.vector_flops == 0);
   CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(8e6 / d.memory_bandwidth));
@@ -111,6 +118,89 @@ TEST_CASE("analytic: element-wise ops and AdamW are bounded by vector_flops and 
   CHECK(sim::device_adam_time(d, 1e6, Precision::fp32) == Approx(bytes));
   d.optimizer_rate = 1e6;  // one second per million parameters
   CHECK(sim::device_adam_time(d, 1e6, Precision::fp32) == Approx(1.0));
+}
+
+TEST_CASE("analytic: GEMMs on a device with measured shapes take their rates, interpolated in log(m)", "[analytic]") {
+  const Scenario s = config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny.yaml").scenario;
+  Device d = s.cluster.node.device;
+  using workload::GemmCall;
+  // a line over m at n = 1024, k = 256 (nn), and one weight-gradient point (tn)
+  d.gemm_shapes = {{32, 1024, 256, GemmTrans::nn, 80e9}, {128, 1024, 256, GemmTrans::nn, 160e9},
+                   {256, 1024, 64, GemmTrans::tn, 50e9}};
+  CHECK(sim::measured_gemm_rate(d, GemmCall{32, 1024, 256}) == Approx(80e9));
+  CHECK(sim::measured_gemm_rate(d, GemmCall{64, 1024, 256}) == Approx(120e9));  // halfway in log(m)
+  CHECK(sim::measured_gemm_rate(d, GemmCall{16, 1024, 256}) == Approx(80e9));   // clamped below
+  CHECK(sim::measured_gemm_rate(d, GemmCall{512, 1024, 256}) == Approx(160e9)); // and above
+  CHECK(sim::measured_gemm_rate(d, GemmCall{256, 1024, 64, GemmTrans::tn}) == Approx(50e9));
+  CHECK(sim::measured_gemm_rate(d, GemmCall{64, 1024, 256, GemmTrans::nt}) == 0);  // other transposition
+  CHECK(sim::measured_gemm_rate(d, GemmCall{64, 512, 128}) == 0);                 // two dimensions differ
+  // an op of two calls: each at its own rate; a call off the table at peak x efficiency
+  workload::Op op{"ffn_up", workload::OpKind::gemm, 0, 1.0, 1, 0, {GemmCall{64, 1024, 256, GemmTrans::nn, 2}, GemmCall{32, 1024, 256}}};
+  op.flops = op.calls[0].flops() + op.calls[1].flops();
+  CHECK(sim::op_time(op, d, Precision::bf16) == Approx(op.calls[0].flops() / 120e9 + op.calls[1].flops() / 80e9));
+  op.calls.push_back(GemmCall{64, 64, 64});
+  op.flops += op.calls[2].flops();
+  const double off = op.calls[2].flops() / (sim::peak_flops(d, Precision::bf16) * sim::gemm_efficiency(d, op.calls[2].flops()));
+  CHECK(sim::op_time(op, d, Precision::bf16) == Approx(op.calls[0].flops() / 120e9 + op.calls[1].flops() / 80e9 + off));
+}
+
+TEST_CASE("workload: GEMM calls carry the trainer's shapes, forward and backward, and each expert's tokens", "[analytic]") {
+  workload::Shape sh;
+  sh.b = 2, sh.s = 64, sh.h = 256, sh.a = 4, sh.f = 1024, sh.V = 258, sh.t = 1, sh.eb = 4;
+  const workload::LayerWork ffn = workload::ffn_block(sh, 128, 1024, Recompute::none);
+  const workload::Op& up = ffn.forward.ops[1];
+  REQUIRE(up.name == "ffn_up");
+  REQUIRE(up.calls.size() == 1);
+  CHECK((up.calls[0].m == 128 && up.calls[0].n == 1024 && up.calls[0].k == 256 && up.calls[0].trans == GemmTrans::nn));
+  const workload::Op& up_bwd = ffn.backward.ops[1];
+  REQUIRE(up_bwd.calls.size() == 2);  // input gradient [128,1024] @ [256,1024]^T, weight gradient [128,256]^T @ [128,1024]
+  CHECK((up_bwd.calls[0].m == 128 && up_bwd.calls[0].n == 256 && up_bwd.calls[0].k == 1024 && up_bwd.calls[0].trans == GemmTrans::nt));
+  CHECK((up_bwd.calls[1].m == 256 && up_bwd.calls[1].n == 1024 && up_bwd.calls[1].k == 128 && up_bwd.calls[1].trans == GemmTrans::tn));
+  CHECK(up_bwd.calls[0].flops() + up_bwd.calls[1].flops() == Approx(up_bwd.flops));
+  // attention: one [s, s] product per sequence and head
+  const workload::LayerWork att = workload::attention_block(sh, Recompute::none);
+  const workload::Op& scores = att.forward.ops[2];
+  REQUIRE(scores.name == "attn_scores");
+  CHECK((scores.calls[0].m == 64 && scores.calls[0].n == 64 && scores.calls[0].k == 64 && scores.calls[0].count == 8));
+  CHECK(scores.calls[0].flops() == Approx(scores.flops));
+  // experts: one GEMM per expert that receives tokens, FLOPs unchanged
+  const workload::LayerWork ex = workload::expert_block(sh, 128, 4, 1024, Recompute::none, {100, 0, 20, 8});
+  const workload::Op& ex_up = ex.forward.ops[1];
+  REQUIRE(ex_up.calls.size() == 3);
+  CHECK(ex_up.calls[0].m == 100);
+  CHECK(ex_up.calls[2].m == 8);
+  CHECK(ex_up.calls[0].flops() + ex_up.calls[1].flops() + ex_up.calls[2].flops() == Approx(ex_up.flops));
+  CHECK(workload::expert_block(sh, 128, 4, 1024, Recompute::none).forward.ops[1].calls[0].count == 4);
+}
+
+TEST_CASE("loader: device.gemm_shapes rows need integer m, n, k, a known trans and a FLOP rate", "[analytic][loader]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("sparsim-gemm-shapes-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string node = std::string(SPARSIM_TEST_DATA) + "/node.yaml";
+  auto write = [&](const std::string& rows) {
+    std::ifstream in(node);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string y = text.str();
+    const auto at = y.find("  gemm_efficiency:");
+    REQUIRE(at != std::string::npos);
+    y.insert(at, "  gemm_shapes:\n" + rows);
+    std::ofstream(dir / "node.yaml") << y;
+    std::ifstream sc(std::string(SPARSIM_TEST_DATA) + "/tiny.yaml");
+    std::stringstream st;
+    st << sc.rdbuf();
+    std::ofstream(dir / "tiny.yaml") << st.str();
+    return (dir / "tiny.yaml").string();
+  };
+  const Scenario s = config::load_scenario(write("    - {m: 64, n: 1024, k: 256, trans: tn, rate: 150 GFLOPS}\n")).scenario;
+  REQUIRE(s.cluster.node.device.gemm_shapes.size() == 1);
+  CHECK(s.cluster.node.device.gemm_shapes[0].trans == GemmTrans::tn);
+  CHECK(s.cluster.node.device.gemm_shapes[0].flop_rate == Approx(150e9));
+  CHECK_THROWS_AS(config::load_scenario(write("    - {m: 64, n: 1024, k: 256, trans: tt, rate: 150 GFLOPS}\n")), InputError);
+  CHECK_THROWS_AS(config::load_scenario(write("    - {m: 64, n: 1024, k: 256, rate: 150 GB/s}\n")), InputError);
+  CHECK_THROWS_AS(config::load_scenario(write("    - {m: 0, n: 1024, k: 256, rate: 150 GFLOPS}\n")), InputError);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("loader: vector_flops and optimizer_rate carry units; a bad unit is an input error", "[analytic][loader]") {

@@ -10,6 +10,7 @@
 #include "sim/des/des_backend.hpp"
 #include "sim/graph.hpp"
 #include "workload/memory.hpp"
+#include "workload/sparse.hpp"
 
 using namespace sparsim;
 
@@ -126,4 +127,24 @@ TEST_CASE("des: expert-parallel all-to-alls as flows match the closed form on an
     CHECK(r["step_time_s"].get<double>() == Approx(t.makespan).epsilon(1e-6));
     CHECK(r["breakdown_s"]["exposed_comm"]["ep"].get<double>() > 0);
   }
+}
+
+TEST_CASE("des = analytic: a host that shares the devices' cores runs the ECSS host path after the device optimizer",
+          "[des][ecss]") {
+  const std::string f = std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml";
+  const Scenario beside = config::load_scenario(f, {"plan.placement=ecss"}).scenario;
+  const Scenario shared =
+      config::load_scenario(f, {"plan.placement=ecss", "cluster.node.host.shares_device_cores=true"}).scenario;
+  REQUIRE(shared.cluster.node.host.shares_device_cores);
+  const auto phase = sim::optimizer_phase(shared, workload::sparse_traffic(shared));
+  REQUIRE(phase.device_optimizer > 0);
+  const sim::StepResult a = sim::analytic_step(beside), b = sim::analytic_step(shared);
+  // beside: the device optimizer hides the start of the host path; shared: nothing is hidden
+  CHECK(b.breakdown.d2h + b.breakdown.host_optimizer + b.breakdown.h2d ==
+        Approx(phase.d2h + phase.host_optimizer + phase.h2d).epsilon(1e-9));
+  CHECK(b.step_time - a.step_time == Approx(std::min(phase.device_optimizer, phase.d2h + phase.host_optimizer + phase.h2d)).epsilon(1e-6));
+  const nlohmann::json d = des(shared);
+  const auto& bd = d.at("breakdown_s");
+  CHECK(bd.at("d2h").get<double>() + bd.at("host_optimizer").get<double>() + bd.at("h2d").get<double>() ==
+        Approx(phase.d2h + phase.host_optimizer + phase.h2d).epsilon(1e-6));
 }

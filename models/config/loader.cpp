@@ -12,6 +12,7 @@ using units::Dim;
 namespace {
 
 const Choices<Precision> kPrecisions{{"fp16", Precision::fp16}, {"bf16", Precision::bf16}, {"fp32", Precision::fp32}};
+const Choices<GemmTrans> kGemmTrans{{"nn", GemmTrans::nn}, {"nt", GemmTrans::nt}, {"tn", GemmTrans::tn}};
 
 Device read_device(Reader r) {
   Device d;
@@ -37,6 +38,19 @@ Device read_device(Reader r) {
   if (d.gemm_efficiency.empty()) r.fail("gemm_efficiency", "expected at least one point");
   if (r.has("vector_flops")) d.vector_flops = r.quantity("vector_flops", Dim::flop_rate);
   if (r.has("optimizer_rate")) d.optimizer_rate = r.quantity("optimizer_rate", Dim::param_rate);
+  if (r.has("gemm_shapes")) {
+    for (const auto& [node, path] : r.sequence("gemm_shapes")) {
+      Reader p(r.tree(), node, path);
+      GemmShapeRate g;
+      g.m = static_cast<double>(p.integer("m"));
+      g.n = static_cast<double>(p.integer("n"));
+      g.k = static_cast<double>(p.integer("k"));
+      g.trans = p.choice_or("trans", kGemmTrans, GemmTrans::nn);
+      g.flop_rate = p.quantity("rate", Dim::flop_rate);
+      p.finish();
+      d.gemm_shapes.push_back(g);
+    }
+  }
   r.finish();
   return d;
 }
@@ -196,6 +210,7 @@ Node read_node(Reader r) {
     n.host.memory = h.quantity("memory", Dim::bytes);
     n.host.memory_bandwidth = h.quantity("memory_bandwidth", Dim::bandwidth);
     if (h.has("optimizer_rate")) n.host.optimizer_rate = h.quantity("optimizer_rate", Dim::param_rate);
+    n.host.shares_device_cores = h.flag_or("shares_device_cores", false);
     h.finish();
   }
   {

@@ -18,6 +18,16 @@ struct EfficiencyPoint {
   double efficiency = 0;  ///< fraction of peak in (0, 1]
 };
 
+/// A GEMM C = op(A) op(B) of m x k times k x n, row-major; op = transpose where ta / tb.
+enum class GemmTrans { nn, nt, tn };
+
+/// A measured GEMM rate for one shape (device.gemm_shapes, written by calibrate --cpu).
+struct GemmShapeRate {
+  double m = 0, n = 0, k = 0;
+  GemmTrans trans = GemmTrans::nn;
+  double flop_rate = 0;  ///< FLOP/s
+};
+
 struct Device {
   std::string name;
   std::map<Precision, double> peak_flops;  ///< FLOP/s per precision
@@ -30,6 +40,10 @@ struct Device {
   /// them those ops are memory-bound, as on GPUs; a CPU device needs them (calibrate --cpu).
   double vector_flops = 0;
   double optimizer_rate = 0;
+  /// Optional measured rates by GEMM shape (a CPU's small GEMMs depend on their shape, not only
+  /// on their FLOPs). A GEMM whose shape matches two dimensions and the transposition of some
+  /// rows is timed from them, interpolated in the log of the third; others use the efficiency.
+  std::vector<GemmShapeRate> gemm_shapes;
 };
 
 struct IntraNode {
@@ -48,6 +62,9 @@ struct Host {
   double memory = 0;             ///< bytes of DRAM
   double memory_bandwidth = 0;   ///< bytes/s
   double optimizer_rate = 0;     ///< AdamW params/s on all cores (0 = not given: DRAM- or FLOP-bound)
+  /// The devices are this CPU's own cores (calibrate --cpu): host work (copies, the host
+  /// optimizer) runs on them too, after the device optimizer instead of beside it.
+  bool shares_device_cores = false;
 };
 
 struct HostLink {

@@ -61,6 +61,7 @@ void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks
     double got = 0;
     for (int src = 0; src < ranks; ++src) got += tokens[src][e];
     if (got * micro_batches >= 1.0) active += 1;
+    out.busiest_expert_tokens.push_back(got);
   }
   out.activated_experts = active;
 }

@@ -25,6 +25,7 @@ struct SparseLayerTraffic {
   int group = 1;                 ///< ranks of one all-to-all (ep; ep / D for grouped RRE)
   double activated_experts = 0;  ///< experts of the busiest rank that receive >= 1 token in a step
   int local_experts = 0;         ///< E / ep
+  std::vector<double> busiest_expert_tokens;  ///< per micro-batch, each local expert of the busiest rank
 };
 
 /// One entry per sparse layer (in the order of model.moe.layers). Throws InputError when a

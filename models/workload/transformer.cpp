@@ -29,9 +29,26 @@ Shape shape_of(const Scenario& sc) {
 
 namespace {
 
-Op gemm(std::string name, double flops, double bytes) { return Op{std::move(name), OpKind::gemm, flops, bytes}; }
+Op gemm(std::string name, double bytes, std::vector<GemmCall> calls) {
+  double flops = 0;
+  for (const GemmCall& c : calls) flops += c.flops();
+  return Op{std::move(name), OpKind::gemm, flops, bytes, 1.0, 0.0, std::move(calls)};
+}
+Op gemm(std::string name, double bytes, double m, double n, double k, GemmTrans trans = GemmTrans::nn, double count = 1) {
+  return gemm(std::move(name), bytes, {GemmCall{m, n, k, trans, count}});
+}
+
+// The two GEMMs of a GEMM's backward, C = op(A) op(B): the gradients of A and of B.
+std::vector<GemmCall> gradient_calls(const GemmCall& c) {
+  switch (c.trans) {
+    case GemmTrans::nn: return {{c.m, c.k, c.n, GemmTrans::nt, c.count}, {c.k, c.n, c.m, GemmTrans::tn, c.count}};
+    case GemmTrans::nt: return {{c.m, c.k, c.n, GemmTrans::nn, c.count}, {c.n, c.k, c.m, GemmTrans::tn, c.count}};
+    case GemmTrans::tn: return {{c.k, c.m, c.n, GemmTrans::nt, c.count}, {c.k, c.n, c.m, GemmTrans::nn, c.count}};
+  }
+  return {};
+}
 Op mem(std::string name, double bytes, double vflops) {
-  return Op{std::move(name), OpKind::memory, 0.0, bytes, 1.0, vflops};
+  return Op{std::move(name), OpKind::memory, 0.0, bytes, 1.0, vflops, {}};
 }
 
 // Backward of a pass: GEMMs cost twice the forward FLOPs (dgrad + wgrad) and read their
@@ -40,7 +57,10 @@ Pass backward_of(const Pass& fwd) {
   Pass bwd;
   bwd.tp = fwd.tp;
   for (const Op& o : fwd.ops) {
-    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count, 2 * o.vflops});
+    std::vector<GemmCall> calls;
+    for (const GemmCall& c : o.calls)
+      for (const GemmCall& g : gradient_calls(c)) calls.push_back(g);
+    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count, 2 * o.vflops, std::move(calls)});
   }
   return bwd;
 }
@@ -53,15 +73,16 @@ Pass attention_forward(const Shape& s) {
   Pass p;
   p.ops.push_back(mem("ln1", 2 * bsh_local(s) * eb, vflop::layernorm * bsh_local(s)));
   // [b*s, h] @ [h, 3h/t]
-  p.ops.push_back(gemm("qkv", 2 * b * q * h * 3 * h / t, eb * (b * q * h + 3 * h * h / t + 3 * b * q * h / t)));
-  // per head: [s, h/a] @ [h/a, s], a/t heads
-  p.ops.push_back(gemm("attn_scores", 2 * b * q * q * h / t, eb * (2 * b * q * h / t + b * a * q * q / t)));
+  p.ops.push_back(gemm("qkv", eb * (b * q * h + 3 * h * h / t + 3 * b * q * h / t), b * q, 3 * h / t, h));
+  // per sequence and head: [s, h/a] @ [s, h/a]^T, a/t heads (the FLOP-keyed efficiency takes the
+  // b a/t products as one batched kernel: Op::count stays 1)
+  p.ops.push_back(gemm("attn_scores", eb * (2 * b * q * h / t + b * a * q * q / t), q, q, h / a, GemmTrans::nt, b * a / t));
   // softmax + dropout over [b, a/t, s, s]: read scores, write probabilities and a mask
   p.ops.push_back(mem("softmax", eb * 2 * b * a * q * q / t + b * a * q * q / t, vflop::softmax * b * a * q * q / t));
-  // [s, s] @ [s, h/a] per head
-  p.ops.push_back(gemm("attn_values", 2 * b * q * q * h / t, eb * (b * a * q * q / t + 2 * b * q * h / t)));
+  // [s, s] @ [s, h/a] per sequence and head
+  p.ops.push_back(gemm("attn_values", eb * (b * a * q * q / t + 2 * b * q * h / t), q, h / a, q, GemmTrans::nn, b * a / t));
   // [b*s, h/t] @ [h/t, h]
-  p.ops.push_back(gemm("attn_out", 2 * b * q * h * h / t, eb * (b * q * h / t + h * h / t + b * q * h)));
+  p.ops.push_back(gemm("attn_out", eb * (b * q * h / t + h * h / t + b * q * h), b * q, h, h / t));
   p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb, vflop::add * bsh_local(s)));
   if (s.t > 1) p.tp.push_back(b * q * h * eb);
   return p;
@@ -74,11 +95,11 @@ Pass ffn_forward(const Shape& s, double tokens, double f, double t) {
   const double local = tokens * h / (s.sequence_parallel ? t : 1.0);
   p.ops.push_back(mem("ln2", 2 * local * eb, vflop::layernorm * local));
   // [tokens, h] @ [h, f/t] (glu: two such matrices)
-  p.ops.push_back(gemm("ffn_up", 2 * tokens * h * up_cols, eb * (tokens * h + h * up_cols + tokens * up_cols)));
+  p.ops.push_back(gemm("ffn_up", eb * (tokens * h + h * up_cols + tokens * up_cols), tokens, up_cols, h));
   p.ops.push_back(mem("activation", eb * (tokens * up_cols + tokens * f / t),
                       (s.glu ? vflop::silu_glu : vflop::gelu) * tokens * f / t));
   // [tokens, f/t] @ [f/t, h]
-  p.ops.push_back(gemm("ffn_down", 2 * tokens * f / t * h, eb * (tokens * f / t + f / t * h + tokens * h)));
+  p.ops.push_back(gemm("ffn_down", eb * (tokens * f / t + f / t * h + tokens * h), tokens, h, f / t));
   p.ops.push_back(mem("residual2", 3 * local * eb, vflop::add * local));
   if (t > 1) p.tp.push_back(tokens * h * eb);
   return p;
@@ -126,16 +147,28 @@ LayerWork gate_block(const Shape& s, int experts, Recompute rc) {
   // [T, h] @ [h, E] logits, split over the t devices of the group, then softmax / top-k.
   const double T = s.b * s.s;
   Pass p;
-  p.ops.push_back(gemm("gate", 2 * T * s.h * experts / s.t, s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t)));
+  p.ops.push_back(gemm("gate", s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t), T / s.t, experts, s.h));
   p.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t, vflop::softmax * T * experts / s.t));
   return make(std::move(p), rc, false);
 }
 
-LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc) {
+LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc,
+                       const std::vector<double>& expert_tokens) {
   Pass ffn = ffn_forward(s, rank_tokens, expert_ffn, s.t);
+  const double experts = std::max(1, local_experts);
   for (Op& o : ffn.ops) {
     o.name = "expert_" + o.name;
-    if (o.kind == OpKind::gemm) o.count = std::max(1, local_experts);
+    if (o.kind != OpKind::gemm) continue;
+    o.count = experts;
+    // one GEMM per expert over its own tokens (an even split when the parts are not given)
+    const GemmCall whole = o.calls.front();
+    o.calls.clear();
+    if (expert_tokens.empty()) {
+      o.calls.push_back(GemmCall{whole.m / experts, whole.n, whole.k, whole.trans, experts});
+    } else {
+      for (double x : expert_tokens)
+        if (x > 0) o.calls.push_back(GemmCall{x, whole.n, whole.k, whole.trans, 1});
+    }
   }
   return make(std::move(ffn), rc, false);
 }
@@ -152,8 +185,8 @@ LayerWork head(const Shape& s, Recompute rc) {
   Pass p;
   p.ops.push_back(mem("final_ln", 2 * bsh_local(s) * s.eb, vflop::layernorm * bsh_local(s)));
   // [b*s, h] @ [h, V/t]
-  p.ops.push_back(gemm("logits", 2 * s.b * s.s * s.h * s.V / s.t,
-                       s.eb * (s.b * s.s * s.h + s.h * s.V / s.t + s.b * s.s * s.V / s.t)));
+  p.ops.push_back(gemm("logits", s.eb * (s.b * s.s * s.h + s.h * s.V / s.t + s.b * s.s * s.V / s.t), s.b * s.s,
+                       s.V / s.t, s.h));
   // softmax cross-entropy in fp32 over [b*s, V/t]: read logits, write probabilities
   p.ops.push_back(mem("loss", 4.0 * 2 * s.b * s.s * s.V / s.t, vflop::softmax * s.b * s.s * s.V / s.t));
   (void)rc;  // logits are not recomputed (Narayanan et al. 2021)

@@ -33,6 +33,16 @@ inline constexpr double softmax = 4 + exp;         ///< max, subtract, exp, sum,
 inline constexpr double add = 1;                   ///< residual add, embedding + position
 }  // namespace vflop
 
+/// The GEMMs a GEMM op is made of: `count` products op(A) op(B) of m x k times k x n. Their
+/// FLOPs add up to the op's; a device with measured rates by shape (device.gemm_shapes) times
+/// each of them.
+struct GemmCall {
+  double m = 0, n = 0, k = 0;
+  GemmTrans trans = GemmTrans::nn;
+  double count = 1;
+  double flops() const { return 2 * m * n * k * count; }
+};
+
 /// One compute op on one device for one micro-batch.
 struct Op {
   std::string name;
@@ -41,6 +51,7 @@ struct Op {
   double bytes = 0;  ///< bytes read + written from device memory
   double count = 1;  ///< independent GEMMs of equal size the FLOPs split into (one per expert)
   double vflops = 0; ///< element-wise FLOP (memory ops; vflop convention), bounded by device.vector_flops
+  std::vector<GemmCall> calls;  ///< gemm ops: the individual GEMMs (forward: as the trainer calls them)
 };
 
 /// Ops of one pass of one layer, plus the tensor-parallel collectives it needs.
@@ -78,7 +89,10 @@ LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc);
 /// and the busiest expert-parallel rank's experts over `rank_tokens` token-expert assignments in
 /// `local_experts` GEMMs. The all-to-alls between them are costed by the backends.
 LayerWork gate_block(const Shape& s, int experts, Recompute rc);
-LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc);
+/// `expert_tokens`: token-expert assignments of each local expert of the busiest rank (they sum
+/// to rank_tokens; the GEMM FLOPs follow the sum, the per-GEMM shapes the parts).
+LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc,
+                       const std::vector<double>& expert_tokens = {});
 
 /// Input embedding (first stage) and logits + loss (last stage).
 LayerWork embedding(const Shape& s);

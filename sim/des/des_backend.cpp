@@ -288,6 +288,13 @@ void stage_actor(Run& run, int a) {
         break;
       }
       case OpType::d2h:
+        if (run.sc.cluster.node.host.shares_device_cores) {  // the host is the devices' own cores: in turn
+          const auto t = run_host_path(run, a, v);
+          acc.b.d2h += t.d2h;
+          acc.b.host_optimizer += t.host;
+          acc.b.h2d += t.h2d;
+          break;
+        }
         // The host path (d2h -> host Adam -> h2d) runs beside the device optimizer.
         host_started = now();
         host = sg4::Actor::create("host" + std::to_string(a), sg4::this_actor::get_host(),
