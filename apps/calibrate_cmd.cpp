@@ -10,6 +10,7 @@
 #include "config/error.hpp"
 #include "cpu/calibrate_cpu.hpp"
 #include "output.hpp"
+#include "train_file.hpp"
 #include "writer.hpp"
 #ifdef SPARSIM_HAVE_CUDA
 #include "kernels/gpu.hpp"
@@ -42,7 +43,7 @@ std::string self_dir() {
 
 int calibrate_main(const std::vector<std::string>& args) {
   po::options_description opts("sparsim calibrate [--cpu] [--gpu] --out F.yaml [options]");
-  std::string out;
+  std::string out, model_shapes;
   int ranks = 1;
   opts.add_options()("help,h", "show this help")
       ("cpu", "calibrate this CPU as the device (the default when neither --cpu nor --gpu is given)")
@@ -50,6 +51,9 @@ int calibrate_main(const std::vector<std::string>& args) {
       ("out", po::value(&out), "write the hardware (node) file here")
       ("quick", "fewer shapes, sizes and repetitions (about 15 s on 2 cores instead of about 1 minute)")
       ("ranks", po::value(&ranks)->default_value(1), "--cpu: split the CPU into this many devices (MPI ranks)")
+      ("model-shapes", po::value(&model_shapes),
+       "--cpu: also time every GEMM shape of this trainer config's model (calibration/trainer/README.md) over "
+       "a grid of token counts, written as device.gemm_shapes")
       ("force", "replace an existing output file");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
@@ -91,6 +95,10 @@ int calibrate_main(const std::vector<std::string>& args) {
   o.mpirun = SPARSIM_MPIEXEC;
 #endif
   o.mpi_probe = find_probe(self_dir());
+  if (!model_shapes.empty()) {  // InputError (exit 2) for a bad file, before anything is measured
+    const trainer::ModelConfig m = trainer::load_train_file(model_shapes).config.model;
+    o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == trainer::Router::topk ? m.experts : 0};
+  }
   try {
     const calib::CpuCalibration c = calib::calibrate_cpu(o, std::cerr);
     calib::NodeFile node = calib::node_from_cpu(c);

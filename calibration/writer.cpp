@@ -78,6 +78,14 @@ std::string to_yaml(const NodeFile& f) {
   }
   if (f.device.vector_flops > 0) o << "  vector_flops: " << flop_rate(f.device.vector_flops) << "\n";
   if (f.device.optimizer_rate > 0) o << "  optimizer_rate: " << param_rate(f.device.optimizer_rate) << "\n";
+  if (!f.device.gemm_shapes.empty()) {
+    o << "  gemm_shapes:\n";
+    for (const auto& r : f.device.gemm_shapes) {
+      const char* t = r.trans == GemmTrans::nt ? "nt" : r.trans == GemmTrans::tn ? "tn" : "nn";
+      o << "    - {m: " << r.m << ", n: " << r.n << ", k: " << r.k << ", trans: " << t << ", rate: " << flop_rate(r.flop_rate)
+        << "}\n";
+    }
+  }
   provenance(o, f.device.why, "  ");
   o << "intra_node:\n  group_size: " << f.intra.group_size << "\n  bandwidth: " << bandwidth(f.intra.bandwidth)
     << "\n  latency: " << micros(f.intra.latency) << "\n";
@@ -86,6 +94,7 @@ std::string to_yaml(const NodeFile& f) {
     << "\n  flops: " << flop_rate(f.host.flops) << "\n  memory: " << bytes_gib(f.host.memory)
     << "\n  memory_bandwidth: " << bandwidth(f.host.memory_bandwidth) << "\n";
   if (f.host.optimizer_rate > 0) o << "  optimizer_rate: " << param_rate(f.host.optimizer_rate) << "\n";
+  if (f.host.shares_device_cores) o << "  shares_device_cores: true\n";
   provenance(o, f.host.why, "  ");
   o << "host_link:\n  bandwidth: " << bandwidth(f.host_link.bandwidth) << "\n  latency: " << micros(f.host_link.latency)
     << "\n  devices_per_switch: " << f.host_link.devices_per_switch
@@ -117,6 +126,8 @@ std::string measurements_yaml(const CpuCalibration& c) {
       << ", threads: " << c.memory.threads << ", seconds: " << spread_yaml(b.seconds) << "}\n";
   };
   bw("copy", c.memory.copy);
+  o << in << "copy_one_thread: {gb_per_s: " << g(c.memory.copy_one_thread.bandwidth / 1e9)
+    << ", seconds: " << spread_yaml(c.memory.copy_one_thread.seconds) << "}\n";
   bw("triad", c.memory.triad);
   o << in << "adamw_fp32:  # one update of all parameters; 28 bytes of DRAM traffic per parameter\n";
   for (const auto& a : c.adam) {
@@ -188,6 +199,9 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
     return at ? at->params_per_s : 0.0;
   };
   f.device.optimizer_rate = adam_at(c.adam_cached, c.threads_per_device) * share;
+  for (const auto& p : c.model_gemm)  // the typical (median) time: the trainer calls them back to back
+    f.device.gemm_shapes.push_back({static_cast<double>(p.shape.m), static_cast<double>(p.shape.n),
+                                    static_cast<double>(p.shape.k), p.shape.trans, p.shape.flops() / p.seconds.median * share});
   f.device.why.source = {"peak_flops.fp32: the best fp32 OpenBLAS GEMM rate measured with " +
                              std::to_string(c.threads_per_device) + " thread(s) per device" +
                              (share < 1 ? ", times " + g(share) + " (threads per rank < 1)" : ""),
@@ -198,6 +212,11 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
                              (cpu_share < 1 ? ", times " + g(cpu_share) + " (ranks > hardware threads)" : std::string()),
                          "optimizer_rate: AdamW over 1 Mi fp32 parameters with " + std::to_string(c.threads_per_device) +
                              " thread(s)" + (share < 1 ? ", times " + g(share) : std::string())};
+  if (!c.model_gemm.empty())
+    f.device.why.source.push_back("gemm_shapes: FLOP / median time of each GEMM of the trainer model given to calibrate "
+                                  "(--model-shapes), with " + std::to_string(c.threads_per_device) + " thread(s)" +
+                                  (share < 1 ? ", times " + g(share) : std::string()) +
+                                  "; nt / tn: B / A transposed, as in the input / weight gradients");
   f.device.why.note = {
       "peak_flops is the best MEASURED rate, not cores x GHz x FLOP/cycle: clocks under load are unknown (VM, boost), so "
       "the table is relative to it and peak x efficiency reproduces each measured rate; MFU is then relative to it too",
@@ -236,6 +255,8 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
                            " threads (measured, not theoretical peak)",
                        "memory: /proc/meminfo MemTotal", "memory_bandwidth: STREAM triad, all threads"};
   f.host.optimizer_rate = adam_at(c.adam_cached, s.logical_cpus);
+  f.host.shares_device_cores = true;  // the devices are this CPU's cores
+  f.host.why.source.push_back("shares_device_cores: the devices are slices of this CPU, so host work cannot overlap them");
   if (f.host.optimizer_rate > 0) {
     f.host.why.source.push_back("optimizer_rate: AdamW over 1 Mi fp32 parameters with all " + std::to_string(s.logical_cpus) +
                                 " threads");
@@ -248,12 +269,16 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
                        "and by optimizer_rate"};
   }
 
-  f.host_link.bandwidth = copy_link;
+  // one device's copies are one stream (one thread, as one DMA engine); the devices together
+  // share the DRAM (switch_bandwidth)
+  f.host_link.bandwidth = std::min(copy_link, c.memory.copy_one_thread.bandwidth / 2);
   f.host_link.latency = 1e-7;
   f.host_link.devices_per_switch = ranks;
   f.host_link.switch_bandwidth = copy_link;
-  f.host_link.why.source = {"bandwidth: half the STREAM copy rate (" + g(c.memory.copy.bandwidth / 1e9) +
-                            " GB/s counts read + write): host and device share the DRAM, a 'transfer' is a memcpy"};
+  f.host_link.why.source = {"bandwidth: half the one-thread STREAM copy rate (" + g(c.memory.copy_one_thread.bandwidth / 1e9) +
+                                " GB/s counts read + write): host and device share the DRAM, a 'transfer' is a memcpy",
+                            "switch_bandwidth: half the STREAM copy rate with all threads (" + g(c.memory.copy.bandwidth / 1e9) +
+                                " GB/s)"};
   f.host_link.why.note = {"latency: ASSUMPTION 0.1 us, a memcpy has no DMA setup; all devices share the DRAM (one switch)"};
 
   f.nic.count = 1;

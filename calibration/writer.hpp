@@ -28,6 +28,7 @@ struct NodeFile {
     double memory = 0;
     double memory_bandwidth = 0;
     std::vector<EfficiencyRow> gemm_efficiency;
+    std::vector<GemmShapeRate> gemm_shapes;  ///< empty: not written
     double vector_flops = 0;    ///< 0: not written
     double optimizer_rate = 0;  ///< params/s; 0: not written
     Provenance why;
@@ -46,6 +47,7 @@ struct NodeFile {
     double memory = 0;
     double memory_bandwidth = 0;
     double optimizer_rate = 0;  ///< params/s; 0: not written
+    bool shares_device_cores = false;
     Provenance why;
   } host;
   struct {

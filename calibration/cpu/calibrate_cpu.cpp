@@ -89,6 +89,11 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
     log << "  gemm " << p.shape.m << "x" << p.shape.n << "x" << p.shape.k << " " << p.flop_rate / 1e9 << " GFLOP/s ("
         << p.shape.tag << ")\n";
   }
+  if (options.gemm_model.hidden > 0) {
+    c.model_gemm = measure_gemm(model_gemm_shapes(options.gemm_model), q ? 7 : 15, 0.02);
+    log << "  gemm: " << c.model_gemm.size() << " shapes of the model (h=" << options.gemm_model.hidden
+        << ", f=" << options.gemm_model.ffn << ", s=" << options.gemm_model.seq << ")\n";
+  }
   double best = 0;
   for (const auto& p : c.gemm) best = std::max(best, p.flop_rate);
   if (c.threads_per_device == threads) {

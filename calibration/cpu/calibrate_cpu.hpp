@@ -20,6 +20,7 @@ struct CpuOptions {
   int ranks = 1;          ///< devices the CPU is split into (MPI ranks of the reference trainer)
   std::string mpirun;     ///< mpirun executable; empty = no MPI probe
   std::string mpi_probe;  ///< the mpi_probe program; empty = no MPI probe
+  GemmModel gemm_model;   ///< hidden > 0: also time this model's GEMM shapes (device.gemm_shapes)
 };
 
 /// One collective's measurements and their alpha-beta fit.
@@ -40,6 +41,7 @@ struct CpuCalibration {
   SystemInfo system;
   int threads_per_device = 1;       ///< OpenBLAS threads while measuring the device GEMM table
   std::vector<GemmPoint> gemm;      ///< with threads_per_device
+  std::vector<GemmPoint> model_gemm;  ///< options.gemm_model's shapes, with threads_per_device
   double host_gemm_flop_rate = 0;   ///< best GEMM FLOP/s with every core (the host's rate)
   MemoryResult memory;              ///< all cores
   std::vector<AdamResult> adam;     ///< 1, 2, 4, ... threads, DRAM-sized arrays

@@ -25,6 +25,25 @@ void gemm_blas(int m, int n, int k, const float* a, const float* b, float* c) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
 }
 
+namespace {
+
+// C = op(A) op(B) with A, B stored as `trans` says (tn: A is k x m; nt: B is n x k).
+void gemm_blas(GemmTrans trans, int m, int n, int k, const float* a, const float* b, float* c) {
+  const bool ta = trans == GemmTrans::tn, tb = trans == GemmTrans::nt;
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+              ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+}
+
+// The row-major r x c matrix x, transposed.
+std::vector<float> transposed(const std::vector<float>& x, int r, int c) {
+  std::vector<float> t(x.size());
+  for (int i = 0; i < r; ++i)
+    for (int j = 0; j < c; ++j) t[static_cast<std::size_t>(j) * r + i] = x[static_cast<std::size_t>(i) * c + j];
+  return t;
+}
+
+}  // namespace
+
 double gemm_sampled_error(int m, int n, int k, const float* a, const float* b, const float* c, int samples) {
   const long total = static_cast<long>(m) * n;
   const long count = std::min<long>(total, samples);
@@ -67,6 +86,37 @@ std::vector<GemmShape> gemm_shapes(bool quick) {
   return out;
 }
 
+std::vector<GemmShape> model_gemm_shapes(const GemmModel& g) {
+  SPARSIM_ASSERT(g.hidden > 0 && g.ffn > 0 && g.heads > 0 && g.seq > 0 && g.vocab > 0, "model dimensions > 0");
+  struct Weight {
+    int in, out;
+    const char* name;
+  };
+  std::vector<Weight> weights = {{g.hidden, 3 * g.hidden, "qkv"},
+                                 {g.hidden, g.hidden, "attn_out"},
+                                 {g.hidden, g.ffn, "ffn_up"},
+                                 {g.ffn, g.hidden, "ffn_down"},
+                                 {g.hidden, g.vocab, "logits"}};
+  if (g.experts > 0) weights.push_back({g.hidden, g.experts, "gate"});
+  std::vector<GemmShape> out;
+  for (const Weight& w : weights) {
+    // Round token counts (a batch of sequences) and, between them, odd ones: an expert's share
+    // of the tokens has any size, and OpenBLAS is slower off its register-tile multiples.
+    for (int t : {8, 13, 16, 21, 24, 29, 32, 41, 48, 57, 64, 79, 96, 111, 128, 157, 192, 221, 256, 313, 384, 443, 512,
+                  627, 768, 887, 1024}) {
+      const std::string at = " T=" + std::to_string(t);
+      out.push_back({t, w.out, w.in, std::string(w.name) + at, GemmTrans::nn});
+      out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt});
+      out.push_back({w.in, w.out, t, std::string(w.name) + " weight gradient" + at, GemmTrans::tn});
+    }
+  }
+  const int s = g.seq, dh = g.hidden / g.heads;
+  out.push_back({s, s, dh, "attn_scores (one head)", GemmTrans::nt});
+  out.push_back({s, dh, s, "attn_values (one head)", GemmTrans::nn});
+  out.push_back({s, dh, s, "attention key and value gradients (one head)", GemmTrans::tn});
+  return out;
+}
+
 std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int reps, double budget_s) {
   SPARSIM_ASSERT(reps >= 1, "reps >= 1");
   std::mt19937 rng(42);
@@ -78,15 +128,20 @@ std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int re
     for (auto& x : a) x = u(rng);
     for (auto& x : b) x = u(rng);
     GemmPoint p{s, {}, 0, 0};
+    // The operands as the kernel reads them: a holds A (m x k) or, for tn, A^T; b holds B
+    // (k x n) or, for nt, B^T.
+    const std::vector<float> a_stored = s.trans == GemmTrans::tn ? transposed(a, s.m, s.k) : a;
+    const std::vector<float> b_stored = s.trans == GemmTrans::nt ? transposed(b, s.k, s.n) : b;
+    auto run = [&] { gemm_blas(s.trans, s.m, s.n, s.k, a_stored.data(), b_stored.data(), c.data()); };
     // Correctness first (STYLE.md #1): the output of the kernel about to be timed.
-    gemm_blas(s.m, s.n, s.k, a.data(), b.data(), c.data());
+    run();
     p.max_error = gemm_sampled_error(s.m, s.n, s.k, a.data(), b.data(), c.data(), 256);
     if (!(p.max_error < 1e-3)) {
       throw std::runtime_error("GEMM " + s.tag + ": OpenBLAS differs from the reference by " + std::to_string(p.max_error));
     }
-    const Spread probe = time_seconds([&] { gemm_blas(s.m, s.n, s.k, a.data(), b.data(), c.data()); }, 0, 1);
+    const Spread probe = time_seconds(run, 0, 1);
     const int n = std::clamp(static_cast<int>(budget_s / std::max(probe.min, 1e-9)), 3, reps);
-    p.seconds = time_seconds([&] { gemm_blas(s.m, s.n, s.k, a.data(), b.data(), c.data()); }, 1, n);
+    p.seconds = time_seconds(run, 1, n);
     p.flop_rate = s.flops() / p.seconds.min;
     out.push_back(p);
   }

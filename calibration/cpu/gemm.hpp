@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/scenario.hpp"
 #include "timing.hpp"
 
 namespace sparsim::calib {
@@ -14,6 +15,7 @@ struct GemmShape {
   int n = 0;
   int k = 0;
   std::string tag;  ///< where the shape comes from, e.g. "trainer h=256 ffn-up"
+  GemmTrans trans = GemmTrans::nn;  ///< nt: B stored n x k; tn: A stored k x m (as the trainer's gradients)
   double flops() const { return 2.0 * m * n * k; }
 };
 
@@ -25,6 +27,19 @@ void gemm_blas(int m, int n, int k, const float* a, const float* b, float* c);
 /// Largest |c - reference| / (|reference| + 1) over `samples` output entries chosen evenly
 /// (every entry when samples >= m n); the reference entry is a double-accumulated dot product.
 double gemm_sampled_error(int m, int n, int k, const float* a, const float* b, const float* c, int samples);
+
+/// The dimensions of a transformer whose GEMMs `model_gemm_shapes` lists.
+struct GemmModel {
+  int hidden = 0, ffn = 0, heads = 0, seq = 0, vocab = 0;
+  int experts = 0;  ///< > 0: the learned gate's [T, h] @ [h, E] too
+};
+
+/// Every GEMM of the reference trainer's forward and backward for `m`, as the simulator names
+/// them (models/workload/transformer.cpp): QKV, output projection, FFN up and down, logits and
+/// gate, each forward (nn), input gradient (nt) and weight gradient (tn), over a grid of token
+/// counts from 8 to 1024, round and odd (the token count is k for weight gradients); and one
+/// sequence's attention GEMMs per head.
+std::vector<GemmShape> model_gemm_shapes(const GemmModel& m);
 
 /// Shapes measured: the reference trainer's (tokens x hidden with hidden 64..512, FFN 4h, the
 /// attention score and logits GEMMs) and large square ones. `quick` keeps a subset.

@@ -47,6 +47,9 @@ MemoryResult measure_memory(std::size_t n, int threads, int reps) {
   r.copy.seconds = time_seconds([&] { copy_kernel(a.data(), b.data(), n, threads); }, 1, reps);
   r.copy.bytes = 16 * dn;
   r.copy.bandwidth = r.copy.bytes / r.copy.seconds.min;
+  r.copy_one_thread.seconds = time_seconds([&] { copy_kernel(a.data(), b.data(), n, 1); }, 1, reps);
+  r.copy_one_thread.bytes = r.copy.bytes;
+  r.copy_one_thread.bandwidth = r.copy.bytes / r.copy_one_thread.seconds.min;
   r.triad.seconds = time_seconds([&] { triad_kernel(a.data(), b.data(), c.data(), s, n, threads); }, 1, reps);
   r.triad.bytes = 24 * dn;
   r.triad.bandwidth = r.triad.bytes / r.triad.seconds.min;

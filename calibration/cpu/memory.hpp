@@ -24,6 +24,7 @@ struct BandwidthResult {
 /// checked element by element against the scalar loops (throws std::runtime_error on mismatch).
 struct MemoryResult {
   BandwidthResult copy;
+  BandwidthResult copy_one_thread;  ///< one thread: a single copy stream (the trainer's host<->pool copies)
   BandwidthResult triad;
   std::size_t n = 0;
   int threads = 0;

@@ -2,6 +2,7 @@
 // lengths, several thread counts.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -15,6 +16,7 @@
 #include "cpu/timing.hpp"
 
 using namespace sparsim::calib;
+using sparsim::GemmTrans;
 
 TEST_CASE("gemm reference: a 2x3 by 3x2 product worked by hand", "[calibration][gemm]") {
   // [1 2 3; 4 5 6] * [7 8; 9 10; 11 12] = [1*7+2*9+3*11, 1*8+2*10+3*12; 4*7+5*9+6*11, 4*8+5*10+6*12]
@@ -70,6 +72,29 @@ TEST_CASE("gemm: measure_gemm checks and times, rates are FLOP / median time", "
     CHECK(p.flop_rate == Approx(p.shape.flops() / p.seconds.min));
   }
   CHECK(pts[0].shape.flops() == 2.0 * 5 * 7 * 11);
+}
+
+TEST_CASE("gemm: a model's shapes cover every weight three ways and the attention; transposed kernels are checked",
+          "[calibration][gemm]") {
+  const auto shapes = model_gemm_shapes(GemmModel{16, 48, 2, 8, 20, 4});
+  // 6 weights (qkv, attn_out, ffn_up, ffn_down, logits, gate) x 3 GEMMs x 27 token counts + 3 attention
+  REQUIRE(shapes.size() == 6 * 3 * 27 + 3);
+  const auto has = [&](int m, int n, int k, GemmTrans t) {
+    return std::any_of(shapes.begin(), shapes.end(),
+                       [&](const GemmShape& s) { return s.m == m && s.n == n && s.k == k && s.trans == t; });
+  };
+  CHECK(has(29, 48, 16, GemmTrans::nn));   // ffn_up forward, 29 tokens
+  CHECK(has(29, 16, 48, GemmTrans::nt));   // its input gradient
+  CHECK(has(16, 48, 29, GemmTrans::tn));   // its weight gradient
+  CHECK(has(64, 4, 16, GemmTrans::nn));    // the gate
+  CHECK(has(8, 8, 8, GemmTrans::nt));      // one head's scores: s x s x h/a
+  // every kernel, transposed or not, passes its reference check (measure_gemm throws otherwise)
+  std::vector<GemmShape> some;
+  for (const GemmShape& s : shapes)
+    if (s.m <= 32 && s.n <= 64 && s.k <= 64) some.push_back(s);
+  REQUIRE(some.size() > 20);
+  const auto points = measure_gemm(some, 3, 0.001);
+  for (const auto& p : points) CHECK(p.max_error < 1e-4);
 }
 
 TEST_CASE("gemm: efficiency table sorts, merges near-equal FLOP counts, clamps to 1", "[calibration][gemm]") {

@@ -16,7 +16,8 @@ using namespace sparsim::calib;
 namespace {
 
 // A calibration with round numbers instead of measurements: 2 threads, 10 GiB, GEMMs at 10,
-// 40 and 50 GFLOP/s, triad 20 GB/s, copy 16 GB/s, all-reduce among 2 ranks t = 4 us + S / 5 GB/s.
+// 40 and 50 GFLOP/s, triad 20 GB/s, copy 16 GB/s (12 GB/s on one thread), all-reduce among 2
+// ranks t = 4 us + S / 5 GB/s; one model GEMM shape, 2e6 FLOP in 100 us median (20 GFLOP/s).
 CpuCalibration synthetic(int ranks) {
   CpuCalibration c;
   c.options.ranks = ranks;
@@ -32,6 +33,8 @@ CpuCalibration synthetic(int ranks) {
             GemmPoint{{1000, 1000, 1000, "big"}, {1, 1, 1, 3}, 50e9, 0}};
   c.host_gemm_flop_rate = 50e9;
   c.memory.copy.bandwidth = 16e9;
+  c.memory.copy_one_thread.bandwidth = 12e9;
+  c.model_gemm = {GemmPoint{{100, 100, 100, "model ffn_up weight gradient", GemmTrans::tn}, {50e-6, 100e-6, 200e-6, 3}, 40e9, 0}};
   c.memory.triad.bandwidth = 20e9;
   c.memory.threads = 2;
   c.adam = {AdamResult{2, {1, 1, 1, 3}, 1e8, 2.8e9}};
@@ -75,8 +78,15 @@ TEST_CASE("writer: a CPU calibration loads back as a node with the derived figur
   CHECK(n.intra.bandwidth == Approx(5e9));
   CHECK(n.host.flops == Approx(50e9));
   CHECK(n.host.memory_bandwidth == Approx(20e9));
-  // A memcpy moves S bytes in 2S / copy-rate (STREAM counts read + write): 8 GB/s.
-  CHECK(n.host_link.bandwidth == Approx(8e9));
+  // A memcpy moves S bytes in 2S / copy-rate (STREAM counts read + write): one device's copies
+  // are one thread (6 GB/s), the devices together all threads (8 GB/s).
+  CHECK(n.host_link.bandwidth == Approx(6e9));
+  CHECK(n.host_link.switch_bandwidth == Approx(8e9));
+  CHECK(n.host.shares_device_cores);
+  // model shapes at their median time
+  REQUIRE(n.device.gemm_shapes.size() == 1);
+  CHECK(n.device.gemm_shapes[0].trans == GemmTrans::tn);
+  CHECK(n.device.gemm_shapes[0].flop_rate == Approx(20e9));
   CHECK(n.nic.bandwidth == Approx(5e9));
   std::filesystem::remove(path);
 }
@@ -90,6 +100,7 @@ TEST_CASE("writer: --ranks 2 splits the CPU into two devices", "[calibration][wr
   CHECK(n.device.memory == Approx(5.0 * (1 << 30)).epsilon(1e-6));
   CHECK(n.device.memory_bandwidth == Approx(10e9));
   CHECK(n.host.memory_bandwidth == Approx(20e9));
+  CHECK(n.device.gemm_shapes[0].flop_rate == Approx(20e9));  // 1 thread of 2 per device: no share below 1
   std::filesystem::remove(path);
 }
 
