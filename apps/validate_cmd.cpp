@@ -1,5 +1,6 @@
 #include "validate_cmd.hpp"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
@@ -94,10 +95,28 @@ std::string routing_yaml(const Case& c, const fs::path& routing_json, const fs::
       y << "        - " << f.string() << "\n";
     }
   } else {
-    // one load for every sparse layer: the choices of all of them together
+    // One load for every sparse layer: the choices of all of them together in a typical timed
+    // step. A learned gate's load moves from step to step (a few experts take most tokens, not
+    // always the same ones), so the average over steps would spread it and hide the drops the
+    // capacity makes; the typical step is the one of median concentration (sum of squared shares).
     std::vector<double> load;
-    for (const auto& [layer, counts] : j.at("routed_per_expert").items()) {
-      const auto v = counts.get<std::vector<double>>();
+    const char* key = j.contains("routed_per_step") ? "routed_per_step" : "routed_per_expert";
+    for (const auto& [layer, counts] : j.at(key).items()) {
+      std::vector<double> v;
+      if (std::string(key) == "routed_per_expert") {
+        v = counts.get<std::vector<double>>();
+      } else {
+        auto steps = counts.get<std::vector<std::vector<double>>>();
+        if (steps.empty()) continue;
+        auto concentration = [](const std::vector<double>& load_of_step) {
+          double sum = 0, sq = 0;
+          for (double x : load_of_step) sum += x, sq += x * x;
+          return sum > 0 ? sq / (sum * sum) : 0.0;
+        };
+        std::sort(steps.begin(), steps.end(),
+                  [&](const auto& a, const auto& b) { return concentration(a) < concentration(b); });
+        v = steps[steps.size() / 2];
+      }
       load.resize(v.size(), 0.0);
       for (std::size_t e = 0; e < v.size(); ++e) load[e] += v[e];
     }
@@ -159,7 +178,6 @@ int validate_main(const std::vector<std::string>& args) {
   const fs::path trainer_mpi = bin / "trainer_mpi";
   const int steps = quick ? 8 : 30;
   const std::string q = quick ? " --quick" : "";
-  std::vector<int> calibrated;
   std::vector<std::string> lines;
   bool failed = false;
   std::ostringstream table;
@@ -169,19 +187,18 @@ int validate_main(const std::vector<std::string>& args) {
   table << buf;
   for (const Case& c : cases(quick)) {
     const std::string tag = c.name + "-np" + std::to_string(c.ranks);
-    const fs::path node = dir / ("node-np" + std::to_string(c.ranks) + ".yaml");
-    if (std::find(calibrated.begin(), calibrated.end(), c.ranks) == calibrated.end()) {
-      if (sh("'" + self.string() + "' calibrate --cpu" + q + " --force --ranks " + std::to_string(c.ranks) + " --out '" +
-             node.string() + "' 2>'" + (dir / "calibrate.log").string() + "'") != 0) {
-        std::cerr << "sparsim validate: calibration failed (" << (dir / "calibrate.log").string() << ")\n";
-        return 1;
-      }
-      calibrated.push_back(c.ranks);
-    }
     const fs::path cfg = dir / (tag + ".trainer.yaml"), scen = dir / (tag + ".scenario.yaml");
     const fs::path measured = dir / (tag + ".measured.json"), predicted = dir / (tag + ".predicted.json");
-    const fs::path routing = dir / (tag + ".routing.json");
+    const fs::path routing = dir / (tag + ".routing.json"), node = dir / (tag + ".node.yaml");
     write_file(cfg.string(), trainer_yaml(c, steps));
+    // Calibrated just before the run it predicts (a shared machine's speed drifts), with this
+    // model's GEMM shapes and this many ranks.
+    if (sh("'" + self.string() + "' calibrate --cpu" + q + " --force --ranks " + std::to_string(c.ranks) +
+           " --model-shapes '" + cfg.string() + "' --out '" + node.string() + "' 2>>'" + (dir / "calibrate.log").string() +
+           "'") != 0) {
+      std::cerr << "sparsim validate: calibration failed (" << (dir / "calibrate.log").string() << ")\n";
+      return 1;
+    }
     if (!fs::exists(trainer_mpi)) {
       std::cerr << "sparsim validate: " << trainer_mpi.string() << " not built (no MPI): " << tag << " skipped\n";
       continue;

@@ -25,9 +25,11 @@ ExpertStore::ExpertStore(Placement placement, int local_experts, std::size_t par
 void ExpertStore::acquire(int e, Profiler& prof) {
   const auto i = static_cast<std::size_t>(e);
   if (placement_ == Placement::device || resident_[i]) return;
-  auto s = prof.scope("expert_h2d", "h2d", Lane::pcie);
-  pool_w_[i].assign(master_[i].w.begin(), master_[i].w.end());  // host store -> compute pool
-  pool_g_[i].assign(n_, 0.0f);
+  {
+    auto s = prof.scope("expert_h2d", "h2d", Lane::pcie);
+    pool_w_[i].assign(master_[i].w.begin(), master_[i].w.end());  // host store -> compute pool
+  }
+  pool_g_[i].assign(n_, 0.0f);  // a fresh gradient buffer, zeroed in the pool (a memset, not a copy)
   resident_[i] = true;
 }
 
@@ -115,6 +117,7 @@ MoeLayer::MoeLayer(const ModelConfig& cfg, Placement placement, int layer, int r
 void MoeLayer::route(const float* x, int B, const int* tokens, const int* domains, Profiler& prof) {
   auto sc = prof.scope("gate", "compute");
   const int s = cfg_.seq, E = cfg_.experts, k = cfg_.top_k;
+  const std::vector<double> before = routed_per_expert;
   choices_.clear();
   dropped = 0;
   if (cfg_.router == Router::rre) {
@@ -154,6 +157,9 @@ void MoeLayer::route(const float* x, int B, const int* tokens, const int* domain
   }
   if (cfg_.router == Router::rre)
     for (const auto& c : choices_) routed_per_expert[static_cast<std::size_t>(c.expert)] += 1;
+  std::vector<double> now(routed_per_expert);
+  for (std::size_t e = 0; e < now.size(); ++e) now[e] -= before[e];
+  routed_per_forward.push_back(std::move(now));
   std::stable_sort(choices_.begin(), choices_.end(),
                    [](const Choice& l, const Choice& r) { return l.expert < r.expert; });
   kept_per_expert.assign(static_cast<std::size_t>(E), 0);

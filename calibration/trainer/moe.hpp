@@ -77,6 +77,8 @@ class MoeLayer {
   /// Every forward so far, over this rank's tokens: choices per expert before capacity (size E).
   /// `sparsim validate` gives the simulator the learned gate's load from these.
   std::vector<double> routed_per_expert;
+  /// The same per forward (one vector of size E per forward, oldest first).
+  std::vector<std::vector<double>> routed_per_forward;
 
  private:
   struct Choice {

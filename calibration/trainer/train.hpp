@@ -58,6 +58,8 @@ struct RunResult {
   sim::Trace trace;             ///< this rank's spans of the timed steps
   std::map<std::string, double> phases_s;  ///< per phase (span name): seconds per timed step
   std::map<int, std::vector<double>> routed_per_expert;  ///< sparse layer -> this rank's routed choices, all steps
+  /// sparse layer -> this rank's routed choices per expert in each timed step (after warm-up)
+  std::map<int, std::vector<std::vector<double>>> routed_per_step;
 };
 
 /// Token-ID counts (size kByteVocab) of the inputs of every sequence of `data`, per domain, and

@@ -138,6 +138,10 @@ int run_main(int argc, char** argv, Comm& comm) {
     comm.allreduce_sum(counts.data(), counts.size());
     routing["routed_per_expert"][std::to_string(layer)] = counts;
   }
+  for (auto [layer, steps] : r.routed_per_step) {
+    for (auto& counts : steps) comm.allreduce_sum(counts.data(), counts.size());
+    routing["routed_per_step"][std::to_string(layer)] = steps;
+  }
   if (!trace.empty() && comm.rank() != 0) r.trace.write(trace + ".rank" + std::to_string(comm.rank()), opt.name);
   if (comm.rank() != 0) return 0;
   if (!losses.empty()) {
