@@ -41,6 +41,16 @@ r = subprocess.run([sparsim, "calibrate", "--cpu", "--quick", "--out", out], cap
 if r.returncode != 2:
     failures.append(f"existing output without --force: exit {r.returncode}, expected 2")
 
+# --model-shapes takes a trainer config; a bad one is an input error (exit 2) naming the key,
+# before anything is measured
+bad = os.path.join(work, "bad-trainer.yaml")
+with open(bad, "w") as fh:
+    fh.write("name: x\nmodel:\n  hidden: -3\n")
+r = subprocess.run([sparsim, "calibrate", "--cpu", "--quick", "--force", "--model-shapes", bad, "--out", out],
+                   capture_output=True, text=True)
+if r.returncode != 2 or "bad-trainer.yaml:" not in r.stderr:
+    failures.append(f"bad --model-shapes file: exit {r.returncode}, stderr {r.stderr.strip()!r}, expected 2 naming the file")
+
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
