@@ -74,6 +74,17 @@ std::string flow_list(const std::vector<double>& v) {
   return y.str() + "]";
 }
 
+/// Of per-step expert loads, the step of median concentration (sum of squared shares).
+std::vector<double> typical_step(std::vector<std::vector<double>> steps) {
+  auto concentration = [](const std::vector<double>& step) {
+    double sum = 0, sq = 0;
+    for (double x : step) sum += x, sq += x * x;
+    return sum > 0 ? sq / (sum * sum) : 0.0;
+  };
+  std::sort(steps.begin(), steps.end(), [&](const auto& a, const auto& b) { return concentration(a) < concentration(b); });
+  return steps[steps.size() / 2];
+}
+
 /// The routing of the measured run as scenario keys under model.moe (4-space indent): RRE gets
 /// the trainer's seed (its tables), the data's domain shares and per-domain token histograms;
 /// the learned gate gets the load it developed (choices per expert before capacity).
@@ -98,25 +109,11 @@ std::string routing_yaml(const Case& c, const fs::path& routing_json, const fs::
     // One load for every sparse layer: the choices of all of them together in a typical timed
     // step. A learned gate's load moves from step to step (a few experts take most tokens, not
     // always the same ones), so the average over steps would spread it and hide the drops the
-    // capacity makes; the typical step is the one of median concentration (sum of squared shares).
+    // capacity makes.
     std::vector<double> load;
-    const char* key = j.contains("routed_per_step") ? "routed_per_step" : "routed_per_expert";
-    for (const auto& [layer, counts] : j.at(key).items()) {
-      std::vector<double> v;
-      if (std::string(key) == "routed_per_expert") {
-        v = counts.get<std::vector<double>>();
-      } else {
-        auto steps = counts.get<std::vector<std::vector<double>>>();
-        if (steps.empty()) continue;
-        auto concentration = [](const std::vector<double>& load_of_step) {
-          double sum = 0, sq = 0;
-          for (double x : load_of_step) sum += x, sq += x * x;
-          return sum > 0 ? sq / (sum * sum) : 0.0;
-        };
-        std::sort(steps.begin(), steps.end(),
-                  [&](const auto& a, const auto& b) { return concentration(a) < concentration(b); });
-        v = steps[steps.size() / 2];
-      }
+    for (const auto& [layer, steps] : j.at("routed_per_step").items()) {
+      if (steps.empty()) continue;
+      const std::vector<double> v = typical_step(steps.get<std::vector<std::vector<double>>>());
       load.resize(v.size(), 0.0);
       for (std::size_t e = 0; e < v.size(); ++e) load[e] += v[e];
     }

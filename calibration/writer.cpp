@@ -81,9 +81,8 @@ std::string to_yaml(const NodeFile& f) {
   if (!f.device.gemm_shapes.empty()) {
     o << "  gemm_shapes:\n";
     for (const auto& r : f.device.gemm_shapes) {
-      const char* t = r.trans == GemmTrans::nt ? "nt" : r.trans == GemmTrans::tn ? "tn" : "nn";
-      o << "    - {m: " << r.m << ", n: " << r.n << ", k: " << r.k << ", trans: " << t << ", rate: " << flop_rate(r.flop_rate)
-        << "}\n";
+      o << "    - {m: " << r.m << ", n: " << r.n << ", k: " << r.k << ", trans: " << to_string(r.trans)
+        << ", rate: " << flop_rate(r.flop_rate) << "}\n";
     }
   }
   provenance(o, f.device.why, "  ");

@@ -21,18 +21,17 @@ void gemm_reference(int m, int n, int k, const float* a, const float* b, float* 
   }
 }
 
-void gemm_blas(int m, int n, int k, const float* a, const float* b, float* c) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-}
-
-namespace {
-
-// C = op(A) op(B) with A, B stored as `trans` says (tn: A is k x m; nt: B is n x k).
 void gemm_blas(GemmTrans trans, int m, int n, int k, const float* a, const float* b, float* c) {
   const bool ta = trans == GemmTrans::tn, tb = trans == GemmTrans::nt;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
               ta ? m : k, b, tb ? k : n, 0.0f, c, n);
 }
+
+void gemm_blas(int m, int n, int k, const float* a, const float* b, float* c) {
+  gemm_blas(GemmTrans::nn, m, n, k, a, b, c);
+}
+
+namespace {
 
 // The row-major r x c matrix x, transposed.
 std::vector<float> transposed(const std::vector<float>& x, int r, int c) {

@@ -23,6 +23,8 @@ struct GemmShape {
 void gemm_reference(int m, int n, int k, const float* a, const float* b, float* c);
 /// The measured kernel: cblas_sgemm, row-major, alpha 1, beta 0.
 void gemm_blas(int m, int n, int k, const float* a, const float* b, float* c);
+/// The same with A, B stored as `trans` says (tn: A is k x m; nt: B is n x k).
+void gemm_blas(GemmTrans trans, int m, int n, int k, const float* a, const float* b, float* c);
 
 /// Largest |c - reference| / (|reference| + 1) over `samples` output entries chosen evenly
 /// (every entry when samples >= m n); the reference entry is a double-accumulated dot product.

@@ -94,7 +94,6 @@ MoeLayer::MoeLayer(const ModelConfig& cfg, Placement placement, int layer, int r
   SPARSIM_ASSERT(cfg.experts % ranks == 0, "experts must divide over the ranks");
   local_ = cfg.experts / ranks;
   first_ = rank * local_;
-  routed_per_expert.assign(static_cast<std::size_t>(cfg.experts), 0.0);
   const int h = cfg.hidden, f = cfg.ffn;
   P_ = 2 * static_cast<std::size_t>(h) * f + f + h;
   for (int e = 0; e < local_; ++e) {
@@ -114,10 +113,17 @@ MoeLayer::MoeLayer(const ModelConfig& cfg, Placement placement, int layer, int r
   }
 }
 
+std::vector<double> MoeLayer::routed_per_expert() const {
+  std::vector<double> sum(static_cast<std::size_t>(cfg_.experts), 0.0);
+  for (const auto& f : routed_per_forward)
+    for (std::size_t e = 0; e < sum.size(); ++e) sum[e] += f[e];
+  return sum;
+}
+
 void MoeLayer::route(const float* x, int B, const int* tokens, const int* domains, Profiler& prof) {
   auto sc = prof.scope("gate", "compute");
   const int s = cfg_.seq, E = cfg_.experts, k = cfg_.top_k;
-  const std::vector<double> before = routed_per_expert;
+  std::vector<double>& routed = routed_per_forward.emplace_back(static_cast<std::size_t>(E), 0.0);
   choices_.clear();
   dropped = 0;
   if (cfg_.router == Router::rre) {
@@ -138,7 +144,7 @@ void MoeLayer::route(const float* x, int B, const int* tokens, const int* domain
         std::stable_sort(idx.begin(), idx.end(), [p](int l, int r) { return p[l] > p[r]; });
         for (int j = 0; j < k; ++j) {
           top[static_cast<std::size_t>(i * k + j)] = idx[static_cast<std::size_t>(j)];
-          routed_per_expert[static_cast<std::size_t>(idx[static_cast<std::size_t>(j)])] += 1;
+          routed[static_cast<std::size_t>(idx[static_cast<std::size_t>(j)])] += 1;
         }
         frac_[static_cast<std::size_t>(b * E + idx[0])] += 1.0f / static_cast<float>(s);
       }
@@ -156,10 +162,7 @@ void MoeLayer::route(const float* x, int B, const int* tokens, const int* domain
     }
   }
   if (cfg_.router == Router::rre)
-    for (const auto& c : choices_) routed_per_expert[static_cast<std::size_t>(c.expert)] += 1;
-  std::vector<double> now(routed_per_expert);
-  for (std::size_t e = 0; e < now.size(); ++e) now[e] -= before[e];
-  routed_per_forward.push_back(std::move(now));
+    for (const auto& c : choices_) routed[static_cast<std::size_t>(c.expert)] += 1;
   std::stable_sort(choices_.begin(), choices_.end(),
                    [](const Choice& l, const Choice& r) { return l.expert < r.expert; });
   kept_per_expert.assign(static_cast<std::size_t>(E), 0);

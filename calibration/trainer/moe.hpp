@@ -74,11 +74,11 @@ class MoeLayer {
   int layer() const { return layer_; }
   std::int64_t dropped = 0;  ///< token choices dropped by capacity in the last forward
   std::vector<std::int64_t> kept_per_expert;  ///< last forward, over this rank's tokens (size E)
-  /// Every forward so far, over this rank's tokens: choices per expert before capacity (size E).
-  /// `sparsim validate` gives the simulator the learned gate's load from these.
-  std::vector<double> routed_per_expert;
-  /// The same per forward (one vector of size E per forward, oldest first).
+  /// Each forward so far (oldest first), over this rank's tokens: choices per expert before
+  /// capacity (size E). `sparsim validate` gives the simulator the learned gate's load from these.
   std::vector<std::vector<double>> routed_per_forward;
+  /// routed_per_forward summed over the forwards (size E).
+  std::vector<double> routed_per_expert() const;
 
  private:
   struct Choice {

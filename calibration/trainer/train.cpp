@@ -177,7 +177,7 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), t_begin, timed == 0 ? ran : timed, wall);
   out.result.scenario = opt.name;
   for (MoeLayer* l : tr.model().moe_layers()) {
-    out.routed_per_expert[l->layer()] = l->routed_per_expert;
+    out.routed_per_expert[l->layer()] = l->routed_per_expert();
     const auto& f = l->routed_per_forward;  // one forward per step
     const auto n = static_cast<std::ptrdiff_t>(std::min<std::size_t>(f.size(), static_cast<std::size_t>(timed)));
     out.routed_per_step[l->layer()].assign(f.end() - n, f.end());

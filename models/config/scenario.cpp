@@ -8,6 +8,14 @@ bool Model::is_sparse_layer(int layer) const {
   return moe && std::binary_search(moe->layers.begin(), moe->layers.end(), layer);
 }
 
+const char* to_string(GemmTrans t) {
+  switch (t) {
+    case GemmTrans::nn: return "nn";
+    case GemmTrans::nt: return "nt";
+    case GemmTrans::tn: return "tn";
+  }
+  return "?";
+}
 const char* to_string(Precision p) {
   switch (p) {
     case Precision::fp16: return "fp16";

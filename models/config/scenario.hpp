@@ -203,5 +203,6 @@ const char* to_string(Schedule);
 const char* to_string(Recompute);
 const char* to_string(Placement);
 const char* to_string(CollectiveAlgo);
+const char* to_string(GemmTrans);
 
 }  // namespace sparsim
