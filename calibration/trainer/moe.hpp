@@ -41,7 +41,8 @@ class ExpertStore {
   void prepare(Profiler& prof);
   float* weights(int e);
   float* grads(int e);
-  /// AdamW on the experts with active[e]; grads are then zeroed (device) or the pool freed.
+  /// AdamW on the experts with active[e] (their gradients are the last backward's); non-device
+  /// placements then free the pool slots.
   void update(const std::vector<bool>& active, const AdamW& hp, int device_threads, int host_threads, Profiler& prof);
   ExpertState& master(int e) { return master_[static_cast<std::size_t>(e)]; }
   int size() const { return static_cast<int>(master_.size()); }

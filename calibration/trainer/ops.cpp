@@ -23,10 +23,11 @@ void linear_fwd(const float* x, const float* W, const float* b, float* y, int N,
 }
 
 void linear_bwd(const float* dy, const float* x, const float* W, float* dx, float* dW, float* db, int N, int in,
-                int out) {
+                int out, bool accumulate) {
   if (N == 0) return;
   if (dx) gemm(false, true, N, in, out, 1.0f, dy, out, W, out, 0.0f, dx, in);
-  gemm(true, false, in, out, N, 1.0f, x, in, dy, out, 1.0f, dW, out);
+  gemm(true, false, in, out, N, 1.0f, x, in, dy, out, accumulate ? 1.0f : 0.0f, dW, out);
+  if (!accumulate) std::fill(db, db + out, 0.0f);
   for (int i = 0; i < N; ++i)
     for (int j = 0; j < out; ++j) db[j] += dy[static_cast<std::size_t>(i) * out + j];
 }

@@ -16,9 +16,11 @@ void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, in
 
 /// y[N,out] = x[N,in] W[in,out] + b[out]
 void linear_fwd(const float* x, const float* W, const float* b, float* y, int N, int in, int out);
-/// dx[N,in] = dy W^T (skipped when dx is null); dW += x^T dy; db += column sums of dy.
+/// dx[N,in] = dy W^T (skipped when dx is null); dW += x^T dy; db += column sums of dy. With
+/// `accumulate` false, dW and db are overwritten instead (a gradient written once per step needs
+/// no zeroed buffer).
 void linear_bwd(const float* dy, const float* x, const float* W, float* dx, float* dW, float* db, int N, int in,
-                int out);
+                int out, bool accumulate = true);
 
 /// Row-wise layer norm of x[N,h]: y = (x - mean) rstd g + b, rstd = 1/sqrt(var + 1e-5).
 void layernorm_fwd(const float* x, const float* g, const float* b, float* y, float* mean, float* rstd, int N, int h);
