@@ -38,14 +38,17 @@ double peak_flops(const Device& d, Precision p) {
   SPARSIM_UNREACHABLE(std::string("device ") + d.name + " has no peak for " + to_string(p));
 }
 
-double measured_gemm_rate(const Device& d, const workload::GemmCall& c) {
+namespace {
+
+double measured_gemm_rate(const Device& d, const workload::GemmCall& c, bool windowed) {
   const double dims[3] = {c.m, c.n, c.k};
   for (int free = 0; free < 3; ++free) {  // the dimension interpolated over: m, n, then k
     const int a = (free + 1) % 3, b = (free + 2) % 3;
     std::vector<std::pair<double, double>> line;  // (free dimension, rate) of the rows on this line
     for (const GemmShapeRate& g : d.gemm_shapes) {
       const double gd[3] = {g.m, g.n, g.k};
-      if (g.trans == c.trans && gd[a] == dims[a] && gd[b] == dims[b]) line.emplace_back(gd[free], g.flop_rate);
+      if ((g.window > 1) == windowed && g.trans == c.trans && gd[a] == dims[a] && gd[b] == dims[b])
+        line.emplace_back(gd[free], g.flop_rate);
     }
     if (line.empty()) continue;
     std::sort(line.begin(), line.end());
@@ -63,9 +66,22 @@ double measured_gemm_rate(const Device& d, const workload::GemmCall& c) {
   return 0;
 }
 
+}  // namespace
+
+double measured_gemm_rate(const Device& d, const workload::GemmCall& c) {
+  // a varying token count takes the window-averaged rows, a fixed one the exact rows; either
+  // falls back to the other kind when its own has no match
+  const double rate = measured_gemm_rate(d, c, c.varies);
+  return rate > 0 ? rate : measured_gemm_rate(d, c, !c.varies);
+}
+
 double op_time(const Op& op, const Device& d, Precision p) {
   const double mem = op.bytes / d.memory_bandwidth;
-  if (op.kind == workload::OpKind::memory) return d.vector_flops > 0 ? std::max(mem, op.vflops / d.vector_flops) : mem;
+  if (op.kind == workload::OpKind::memory) {
+    const auto measured = op.kernel.empty() ? d.vector_rates.end() : d.vector_rates.find(op.kernel);
+    const double rate = measured != d.vector_rates.end() ? measured->second : d.vector_flops;
+    return rate > 0 ? std::max(mem, op.vflops / rate) : mem;
+  }
   double compute = 0;
   if (!d.gemm_shapes.empty() && !op.calls.empty()) {
     // each GEMM at its measured shape's rate; a shape off the table at the FLOP-keyed efficiency

@@ -21,7 +21,8 @@ double gemm_efficiency(const Device& d, double flops);
 /// take longer), memory ops at the memory bandwidth.
 /// FLOP/s of one GEMM from device.gemm_shapes: the rows that share two of its dimensions and its
 /// transposition, interpolated linearly in the log of the third (clamped to the ends); 0 when
-/// no row matches.
+/// no row matches. A call whose token count varies uses the window-averaged rows (window > 1),
+/// others the exact ones; each falls back to the other kind.
 double measured_gemm_rate(const Device& d, const workload::GemmCall& c);
 double op_time(const workload::Op& op, const Device& d, Precision p);
 

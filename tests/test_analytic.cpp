@@ -104,7 +104,7 @@ TEST_CASE("analytic: impossible plans come back as a verdict, not a crash", "[an
 TEST_CASE("analytic: element-wise ops and AdamW are bounded by vector_flops and optimizer_rate when given", "[analytic]") {
   const Scenario s = config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny.yaml").scenario;
   Device d = s.cluster.node.device;
-  const workload::Op gelu{"activation", workload::OpKind::memory, 0.0, 8e6, 1.0, 30e6, {}};
+  const workload::Op gelu{"activation", workload::OpKind::memory, 0.0, 8e6, 1.0, 30e6, {}, "gelu"};
   // without vector_flops: memory-bound
   REQUIRE(d.vector_flops == 0);
   CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(8e6 / d.memory_bandwidth));
@@ -113,6 +113,16 @@ TEST_CASE("analytic: element-wise ops and AdamW are bounded by vector_flops and 
   CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(30e6 / 1e9));
   d.vector_flops = 1e18;
   CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(8e6 / d.memory_bandwidth));
+  // a measured rate for its kernel wins over vector_flops; its backward and other kernels do not use it
+  d.vector_flops = 1e9;
+  d.vector_rates = {{"gelu", 2e9}, {"layernorm", 0.5e9}};
+  CHECK(sim::op_time(gelu, d, Precision::fp32) == Approx(30e6 / 2e9));
+  workload::Op gelu_bwd = gelu;
+  gelu_bwd.kernel = "gelu_bwd";
+  CHECK(sim::op_time(gelu_bwd, d, Precision::fp32) == Approx(30e6 / 1e9));
+  gelu_bwd.kernel.clear();  // an op naming no kernel
+  CHECK(sim::op_time(gelu_bwd, d, Precision::fp32) == Approx(30e6 / 1e9));
+  d.vector_rates.clear();
   // AdamW without a rate: its bytes at memory bandwidth
   const double bytes = 1e6 * sim::adam_bytes_per_param(Precision::fp32) / d.memory_bandwidth;
   CHECK(sim::device_adam_time(d, 1e6, Precision::fp32) == Approx(bytes));
@@ -134,8 +144,16 @@ TEST_CASE("analytic: GEMMs on a device with measured shapes take their rates, in
   CHECK(sim::measured_gemm_rate(d, GemmCall{256, 1024, 64, GemmTrans::tn}) == Approx(50e9));
   CHECK(sim::measured_gemm_rate(d, GemmCall{64, 1024, 256, GemmTrans::nt}) == 0);  // other transposition
   CHECK(sim::measured_gemm_rate(d, GemmCall{64, 512, 128}) == 0);                 // two dimensions differ
+  // a varying token count (an expert's) takes the window-averaged rows, a fixed one the exact
+  // rows; each falls back to the other kind
+  d.gemm_shapes.push_back({32, 1024, 256, GemmTrans::nn, 60e9, 16});
+  d.gemm_shapes.push_back({128, 1024, 256, GemmTrans::nn, 90e9, 16});
+  CHECK(sim::measured_gemm_rate(d, GemmCall{64, 1024, 256}) == Approx(120e9));
+  CHECK(sim::measured_gemm_rate(d, GemmCall{64, 1024, 256, GemmTrans::nn, 1, true}) == Approx(75e9));
+  CHECK(sim::measured_gemm_rate(d, GemmCall{256, 1024, 64, GemmTrans::tn, 1, true}) == Approx(50e9));
+  d.gemm_shapes.resize(3);
   // an op of two calls: each at its own rate; a call off the table at peak x efficiency
-  workload::Op op{"ffn_up", workload::OpKind::gemm, 0, 1.0, 1, 0, {GemmCall{64, 1024, 256, GemmTrans::nn, 2}, GemmCall{32, 1024, 256}}};
+  workload::Op op{"ffn_up", workload::OpKind::gemm, 0, 1.0, 1, 0, {GemmCall{64, 1024, 256, GemmTrans::nn, 2}, GemmCall{32, 1024, 256}}, {}};
   op.flops = op.calls[0].flops() + op.calls[1].flops();
   CHECK(sim::op_time(op, d, Precision::bf16) == Approx(op.calls[0].flops() / 120e9 + op.calls[1].flops() / 80e9));
   op.calls.push_back(GemmCall{64, 64, 64});
@@ -171,6 +189,16 @@ TEST_CASE("workload: GEMM calls carry the trainer's shapes, forward and backward
   CHECK(ex_up.calls[2].m == 8);
   CHECK(ex_up.calls[0].flops() + ex_up.calls[1].flops() + ex_up.calls[2].flops() == Approx(ex_up.flops));
   CHECK(workload::expert_block(sh, 128, 4, 1024, Recompute::none).forward.ops[1].calls[0].count == 4);
+  // the experts' token counts vary from step to step, in the backward too; the dense FFN's do not
+  CHECK(ex_up.calls[0].varies);
+  for (const auto& c : ex.backward.ops[1].calls) CHECK(c.varies);
+  CHECK_FALSE(up.calls[0].varies);
+  CHECK_FALSE(up_bwd.calls[1].varies);
+  // element-wise ops name their kernel, the backward with _bwd
+  CHECK(ffn.forward.ops[0].kernel == "layernorm");
+  CHECK(ffn.forward.ops[2].kernel == "gelu");
+  CHECK(ffn.backward.ops[2].kernel == "gelu_bwd");
+  CHECK(up.kernel.empty());
 }
 
 TEST_CASE("loader: device.gemm_shapes rows need integer m, n, k, a known trans and a FLOP rate", "[analytic][loader]") {
@@ -200,6 +228,10 @@ TEST_CASE("loader: device.gemm_shapes rows need integer m, n, k, a known trans a
   CHECK_THROWS_AS(config::load_scenario(write("    - {m: 64, n: 1024, k: 256, trans: tt, rate: 150 GFLOPS}\n")), InputError);
   CHECK_THROWS_AS(config::load_scenario(write("    - {m: 64, n: 1024, k: 256, rate: 150 GB/s}\n")), InputError);
   CHECK_THROWS_AS(config::load_scenario(write("    - {m: 0, n: 1024, k: 256, rate: 150 GFLOPS}\n")), InputError);
+  CHECK(config::load_scenario(write("    - {m: 64, n: 1024, k: 256, rate: 150 GFLOPS, window: 16}\n"))
+            .scenario.cluster.node.device.gemm_shapes[0]
+            .window == 16);
+  CHECK_THROWS_AS(config::load_scenario(write("    - {m: 64, n: 1024, k: 256, rate: 150 GFLOPS, window: 0}\n")), InputError);
   fs::remove_all(dir);
 }
 
@@ -212,4 +244,22 @@ TEST_CASE("loader: vector_flops and optimizer_rate carry units; a bad unit is an
   CHECK(s.cluster.node.device.optimizer_rate == Approx(800e6));
   CHECK(s.cluster.node.host.optimizer_rate == Approx(1.5e9));
   CHECK_THROWS_AS(config::load_scenario(f, {"cluster.node.device.optimizer_rate=800 GB/s"}), InputError);
+}
+
+TEST_CASE("loader: device.vector_rates takes known kernels (and their _bwd) with FLOP rates", "[analytic][loader]") {
+  const std::string f = std::string(SPARSIM_TEST_DATA) + "/tiny.yaml";
+  const Scenario s = config::load_scenario(f, {"cluster.node.device.vector_rates.layernorm=5 GFLOPS",
+                                               "cluster.node.device.vector_rates.gelu_bwd=20 GFLOPS"}).scenario;
+  const auto& v = s.cluster.node.device.vector_rates;
+  REQUIRE(v.size() == 2);
+  CHECK(v.at("layernorm") == Approx(5e9));
+  CHECK(v.at("gelu_bwd") == Approx(20e9));
+  try {
+    config::load_scenario(f, {"cluster.node.device.vector_rates.layernrom=5 GFLOPS"});
+    FAIL("a misspelt kernel must be an input error");
+  } catch (const InputError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("layernrom") &&
+                                          Catch::Contains("layernorm"));
+  }
+  CHECK_THROWS_AS(config::load_scenario(f, {"cluster.node.device.vector_rates.gelu=5 GB/s"}), InputError);
 }

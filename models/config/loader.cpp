@@ -38,6 +38,13 @@ Device read_device(Reader r) {
   if (d.gemm_efficiency.empty()) r.fail("gemm_efficiency", "expected at least one point");
   if (r.has("vector_flops")) d.vector_flops = r.quantity("vector_flops", Dim::flop_rate);
   if (r.has("optimizer_rate")) d.optimizer_rate = r.quantity("optimizer_rate", Dim::param_rate);
+  if (r.has("vector_rates")) {
+    Reader v = r.child("vector_rates");
+    for (const std::string& k : kVectorKernels)
+      for (const std::string& key : {k, k + "_bwd"})
+        if (v.has(key)) d.vector_rates[key] = v.quantity(key, Dim::flop_rate);
+    v.finish();
+  }
   if (r.has("gemm_shapes")) {
     for (const auto& [node, path] : r.sequence("gemm_shapes")) {
       Reader p(r.tree(), node, path);
@@ -47,6 +54,7 @@ Device read_device(Reader r) {
       g.k = static_cast<double>(p.integer("k"));
       g.trans = p.choice_or("trans", kGemmTrans, GemmTrans::nn);
       g.flop_rate = p.quantity("rate", Dim::flop_rate);
+      if (p.has("window")) g.window = static_cast<int>(p.integer("window"));
       p.finish();
       d.gemm_shapes.push_back(g);
     }

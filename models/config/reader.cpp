@@ -15,6 +15,7 @@ Reader::Reader(const Tree& tree, YAML::Node map, std::string key_path)
 std::string Reader::sub(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
 bool Reader::has(const std::string& key) const {
+  asked_.insert(key);
   const YAML::Node n = map_[key];
   return n.IsDefined() && !n.IsNull();
 }
@@ -169,8 +170,13 @@ void Reader::finish() const {
   for (auto it = map_.begin(); it != map_.end(); ++it) {
     const std::string k = it->first.as<std::string>();
     if (k == "source" || k == "note" || used_.count(k)) continue;
+    std::set<std::string> all(used_);
+    all.insert(asked_.begin(), asked_.end());
+    for (const auto& u : all)
+      if (!map_[u].IsDefined() && edit_distance(k, u) <= 2)
+        fail_at(it->first, sub(k), "unknown key '" + k + "'; did you mean '" + u + "'?");
     std::string known;
-    for (const auto& u : used_) known += (known.empty() ? "" : ", ") + u;
+    for (const auto& u : all) known += (known.empty() ? "" : ", ") + u;
     fail_at(it->first, sub(k), "unknown key '" + k + "'; known here: " + known);
   }
 }

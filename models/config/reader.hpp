@@ -73,6 +73,7 @@ class Reader {
   YAML::Node map_;
   std::string path_;
   std::set<std::string> used_;
+  mutable std::set<std::string> asked_;  ///< optional keys looked for with has(): known here too
 };
 
 template <class E>

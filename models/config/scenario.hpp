@@ -26,7 +26,15 @@ struct GemmShapeRate {
   double m = 0, n = 0, k = 0;
   GemmTrans trans = GemmTrans::nn;
   double flop_rate = 0;  ///< FLOP/s
+  /// > 1: the rate over `window` consecutive token counts centred on this one (m; k for tn),
+  /// for GEMMs whose token count varies (GemmCall::varies). A CPU BLAS is fast at multiples of
+  /// its register tile and slow between them, so one count is a poor guide to a varying one.
+  int window = 1;
 };
+
+/// The element-wise kernels a device may give measured rates for (device.vector_rates), each
+/// also as "<kernel>_bwd" for its backward.
+inline const std::vector<std::string> kVectorKernels = {"layernorm", "gelu", "silu_glu", "softmax", "cross_entropy", "add"};
 
 struct Device {
   std::string name;
@@ -44,6 +52,10 @@ struct Device {
   /// on their FLOPs). A GEMM whose shape matches two dimensions and the transposition of some
   /// rows is timed from them, interpolated in the log of the third; others use the efficiency.
   std::vector<GemmShapeRate> gemm_shapes;
+  /// Optional measured FLOP/s of single element-wise kernels (vflop convention), keyed as
+  /// kVectorKernels ("layernorm", "gelu_bwd", ...); a kernel not listed is bounded by
+  /// vector_flops. A CPU's layer norm (row reductions) runs at a third of its GELU's rate.
+  std::map<std::string, double> vector_rates;
 };
 
 struct IntraNode {

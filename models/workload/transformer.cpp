@@ -32,7 +32,7 @@ namespace {
 Op gemm(std::string name, double bytes, std::vector<GemmCall> calls) {
   double flops = 0;
   for (const GemmCall& c : calls) flops += c.flops();
-  return Op{std::move(name), OpKind::gemm, flops, bytes, 1.0, 0.0, std::move(calls)};
+  return Op{std::move(name), OpKind::gemm, flops, bytes, 1.0, 0.0, std::move(calls), {}};
 }
 Op gemm(std::string name, double bytes, double m, double n, double k, GemmTrans trans = GemmTrans::nn, double count = 1) {
   return gemm(std::move(name), bytes, {GemmCall{m, n, k, trans, count}});
@@ -41,14 +41,17 @@ Op gemm(std::string name, double bytes, double m, double n, double k, GemmTrans 
 // The two GEMMs of a GEMM's backward, C = op(A) op(B): the gradients of A and of B.
 std::vector<GemmCall> gradient_calls(const GemmCall& c) {
   switch (c.trans) {
-    case GemmTrans::nn: return {{c.m, c.k, c.n, GemmTrans::nt, c.count}, {c.k, c.n, c.m, GemmTrans::tn, c.count}};
-    case GemmTrans::nt: return {{c.m, c.k, c.n, GemmTrans::nn, c.count}, {c.n, c.k, c.m, GemmTrans::tn, c.count}};
-    case GemmTrans::tn: return {{c.k, c.m, c.n, GemmTrans::nt, c.count}, {c.k, c.n, c.m, GemmTrans::nn, c.count}};
+    case GemmTrans::nn:
+      return {{c.m, c.k, c.n, GemmTrans::nt, c.count, c.varies}, {c.k, c.n, c.m, GemmTrans::tn, c.count, c.varies}};
+    case GemmTrans::nt:
+      return {{c.m, c.k, c.n, GemmTrans::nn, c.count, c.varies}, {c.n, c.k, c.m, GemmTrans::tn, c.count, c.varies}};
+    case GemmTrans::tn:
+      return {{c.k, c.m, c.n, GemmTrans::nt, c.count, c.varies}, {c.k, c.n, c.m, GemmTrans::nn, c.count, c.varies}};
   }
   return {};
 }
-Op mem(std::string name, double bytes, double vflops) {
-  return Op{std::move(name), OpKind::memory, 0.0, bytes, 1.0, vflops, {}};
+Op mem(std::string name, double bytes, double vflops, std::string kernel) {
+  return Op{std::move(name), OpKind::memory, 0.0, bytes, 1.0, vflops, {}, std::move(kernel)};
 }
 
 // Backward of a pass: GEMMs cost twice the forward FLOPs (dgrad + wgrad) and read their
@@ -60,7 +63,8 @@ Pass backward_of(const Pass& fwd) {
     std::vector<GemmCall> calls;
     for (const GemmCall& c : o.calls)
       for (const GemmCall& g : gradient_calls(c)) calls.push_back(g);
-    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count, 2 * o.vflops, std::move(calls)});
+    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count, 2 * o.vflops, std::move(calls),
+                         o.kernel.empty() ? std::string() : o.kernel + "_bwd"});
   }
   return bwd;
 }
@@ -71,19 +75,19 @@ double bsh_local(const Shape& s) { return s.b * s.s * s.h / (s.sequence_parallel
 Pass attention_forward(const Shape& s) {
   const double b = s.b, q = s.s, h = s.h, a = s.a, t = s.t, eb = s.eb;
   Pass p;
-  p.ops.push_back(mem("ln1", 2 * bsh_local(s) * eb, vflop::layernorm * bsh_local(s)));
+  p.ops.push_back(mem("ln1", 2 * bsh_local(s) * eb, vflop::layernorm * bsh_local(s), "layernorm"));
   // [b*s, h] @ [h, 3h/t]
   p.ops.push_back(gemm("qkv", eb * (b * q * h + 3 * h * h / t + 3 * b * q * h / t), b * q, 3 * h / t, h));
   // per sequence and head: [s, h/a] @ [s, h/a]^T, a/t heads (the FLOP-keyed efficiency takes the
   // b a/t products as one batched kernel: Op::count stays 1)
   p.ops.push_back(gemm("attn_scores", eb * (2 * b * q * h / t + b * a * q * q / t), q, q, h / a, GemmTrans::nt, b * a / t));
   // softmax + dropout over [b, a/t, s, s]: read scores, write probabilities and a mask
-  p.ops.push_back(mem("softmax", eb * 2 * b * a * q * q / t + b * a * q * q / t, vflop::softmax * b * a * q * q / t));
+  p.ops.push_back(mem("softmax", eb * 2 * b * a * q * q / t + b * a * q * q / t, vflop::softmax * b * a * q * q / t, "softmax"));
   // [s, s] @ [s, h/a] per sequence and head
   p.ops.push_back(gemm("attn_values", eb * (b * a * q * q / t + 2 * b * q * h / t), q, h / a, q, GemmTrans::nn, b * a / t));
   // [b*s, h/t] @ [h/t, h]
   p.ops.push_back(gemm("attn_out", eb * (b * q * h / t + h * h / t + b * q * h), b * q, h, h / t));
-  p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb, vflop::add * bsh_local(s)));
+  p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb, vflop::add * bsh_local(s), "add"));
   if (s.t > 1) p.tp.push_back(b * q * h * eb);
   return p;
 }
@@ -93,14 +97,14 @@ Pass ffn_forward(const Shape& s, double tokens, double f, double t) {
   const double up_cols = (s.glu ? 2 : 1) * f / t;
   Pass p;
   const double local = tokens * h / (s.sequence_parallel ? t : 1.0);
-  p.ops.push_back(mem("ln2", 2 * local * eb, vflop::layernorm * local));
+  p.ops.push_back(mem("ln2", 2 * local * eb, vflop::layernorm * local, "layernorm"));
   // [tokens, h] @ [h, f/t] (glu: two such matrices)
   p.ops.push_back(gemm("ffn_up", eb * (tokens * h + h * up_cols + tokens * up_cols), tokens, up_cols, h));
   p.ops.push_back(mem("activation", eb * (tokens * up_cols + tokens * f / t),
-                      (s.glu ? vflop::silu_glu : vflop::gelu) * tokens * f / t));
+                      (s.glu ? vflop::silu_glu : vflop::gelu) * tokens * f / t, s.glu ? "silu_glu" : "gelu"));
   // [tokens, f/t] @ [f/t, h]
   p.ops.push_back(gemm("ffn_down", eb * (tokens * f / t + f / t * h + tokens * h), tokens, h, f / t));
-  p.ops.push_back(mem("residual2", 3 * local * eb, vflop::add * local));
+  p.ops.push_back(mem("residual2", 3 * local * eb, vflop::add * local, "add"));
   if (t > 1) p.tp.push_back(tokens * h * eb);
   return p;
 }
@@ -148,7 +152,7 @@ LayerWork gate_block(const Shape& s, int experts, Recompute rc) {
   const double T = s.b * s.s;
   Pass p;
   p.ops.push_back(gemm("gate", s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t), T / s.t, experts, s.h));
-  p.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t, vflop::softmax * T * experts / s.t));
+  p.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t, vflop::softmax * T * experts / s.t, "softmax"));
   return make(std::move(p), rc, false);
 }
 
@@ -163,11 +167,12 @@ LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, do
     // one GEMM per expert over its own tokens (an even split when the parts are not given)
     const GemmCall whole = o.calls.front();
     o.calls.clear();
+    // (the routed counts vary from step to step: varies)
     if (expert_tokens.empty()) {
-      o.calls.push_back(GemmCall{whole.m / experts, whole.n, whole.k, whole.trans, experts});
+      o.calls.push_back(GemmCall{whole.m / experts, whole.n, whole.k, whole.trans, experts, true});
     } else {
       for (double x : expert_tokens)
-        if (x > 0) o.calls.push_back(GemmCall{x, whole.n, whole.k, whole.trans, 1});
+        if (x > 0) o.calls.push_back(GemmCall{x, whole.n, whole.k, whole.trans, 1, true});
     }
   }
   return make(std::move(ffn), rc, false);
@@ -176,19 +181,19 @@ LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, do
 LayerWork embedding(const Shape& s) {
   LayerWork w;
   // gather b*s rows of h, write the (b, s, h) activation; backward scatters the gradient
-  w.forward.ops.push_back(mem("embedding", 2 * s.b * s.s * s.h * s.eb, vflop::add * s.b * s.s * s.h));
-  w.backward.ops.push_back(mem("embedding.bwd", 2 * s.b * s.s * s.h * s.eb, vflop::add * s.b * s.s * s.h));
+  w.forward.ops.push_back(mem("embedding", 2 * s.b * s.s * s.h * s.eb, vflop::add * s.b * s.s * s.h, "add"));
+  w.backward.ops.push_back(mem("embedding.bwd", 2 * s.b * s.s * s.h * s.eb, vflop::add * s.b * s.s * s.h, "add_bwd"));
   return w;
 }
 
 LayerWork head(const Shape& s, Recompute rc) {
   Pass p;
-  p.ops.push_back(mem("final_ln", 2 * bsh_local(s) * s.eb, vflop::layernorm * bsh_local(s)));
+  p.ops.push_back(mem("final_ln", 2 * bsh_local(s) * s.eb, vflop::layernorm * bsh_local(s), "layernorm"));
   // [b*s, h] @ [h, V/t]
   p.ops.push_back(gemm("logits", s.eb * (s.b * s.s * s.h + s.h * s.V / s.t + s.b * s.s * s.V / s.t), s.b * s.s,
                        s.V / s.t, s.h));
   // softmax cross-entropy in fp32 over [b*s, V/t]: read logits, write probabilities
-  p.ops.push_back(mem("loss", 4.0 * 2 * s.b * s.s * s.V / s.t, vflop::softmax * s.b * s.s * s.V / s.t));
+  p.ops.push_back(mem("loss", 4.0 * 2 * s.b * s.s * s.V / s.t, vflop::softmax * s.b * s.s * s.V / s.t, "cross_entropy"));
   (void)rc;  // logits are not recomputed (Narayanan et al. 2021)
   LayerWork w;
   w.backward = backward_of(p);

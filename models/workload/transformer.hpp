@@ -40,6 +40,10 @@ struct GemmCall {
   double m = 0, n = 0, k = 0;
   GemmTrans trans = GemmTrans::nn;
   double count = 1;
+  /// The token count (m; k of a weight gradient) is a mean that varies from step to step, as an
+  /// expert's share of the routed tokens: timed from device.gemm_shapes rows averaged over a
+  /// window of token counts when the device has them.
+  bool varies = false;
   double flops() const { return 2 * m * n * k * count; }
 };
 
@@ -52,6 +56,9 @@ struct Op {
   double count = 1;  ///< independent GEMMs of equal size the FLOPs split into (one per expert)
   double vflops = 0; ///< element-wise FLOP (memory ops; vflop convention), bounded by device.vector_flops
   std::vector<GemmCall> calls;  ///< gemm ops: the individual GEMMs (forward: as the trainer calls them)
+  /// memory ops: the element-wise kernel (one of sparsim::kVectorKernels, "_bwd" appended for the
+  /// backward), whose device.vector_rates entry bounds it when the device has one
+  std::string kernel;
 };
 
 /// Ops of one pass of one layer, plus the tensor-parallel collectives it needs.
