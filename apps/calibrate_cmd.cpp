@@ -97,7 +97,8 @@ int calibrate_main(const std::vector<std::string>& args) {
   o.mpi_probe = find_probe(self_dir());
   if (!model_shapes.empty()) {  // InputError (exit 2) for a bad file, before anything is measured
     const trainer::ModelConfig m = trainer::load_train_file(model_shapes).config.model;
-    o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == trainer::Router::topk ? m.experts : 0};
+    o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == trainer::Router::topk ? m.experts : 0,
+                    m.router != trainer::Router::dense && !m.sparse_layers.empty()};
   }
   try {
     const calib::CpuCalibration c = calib::calibrate_cpu(o, std::cerr);

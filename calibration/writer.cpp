@@ -77,12 +77,17 @@ std::string to_yaml(const NodeFile& f) {
     o << "    - {flops: " << fl << ", efficiency: " << g(std::clamp(r.efficiency, 1e-6, 1.0)) << "}\n";
   }
   if (f.device.vector_flops > 0) o << "  vector_flops: " << flop_rate(f.device.vector_flops) << "\n";
+  if (!f.device.vector_rates.empty()) {
+    o << "  vector_rates:\n";
+    for (const auto& [kernel, rate] : f.device.vector_rates) o << "    " << kernel << ": " << flop_rate(rate) << "\n";
+  }
   if (f.device.optimizer_rate > 0) o << "  optimizer_rate: " << param_rate(f.device.optimizer_rate) << "\n";
   if (!f.device.gemm_shapes.empty()) {
     o << "  gemm_shapes:\n";
     for (const auto& r : f.device.gemm_shapes) {
       o << "    - {m: " << r.m << ", n: " << r.n << ", k: " << r.k << ", trans: " << to_string(r.trans)
-        << ", rate: " << flop_rate(r.flop_rate) << "}\n";
+        << ", rate: " << flop_rate(r.flop_rate) << (r.window > 1 ? ", window: " + std::to_string(r.window) : std::string())
+        << "}\n";
     }
   }
   provenance(o, f.device.why, "  ");
@@ -143,6 +148,12 @@ std::string measurements_yaml(const CpuCalibration& c) {
   o << in << "  {tokens: " << e.shape.tokens << ", hidden: " << e.shape.hidden << ", ffn: " << e.shape.ffn
     << ", seq: " << e.shape.seq << ", vflops: " << g(e.vflops) << ", gflops: " << g(e.rate / 1e9)
     << ", seconds: " << spread_yaml(e.seconds) << "}\n";
+  if (!e.kernels.empty()) {
+    o << in << "elementwise_kernels:  # each alone, 1 thread; GFLOP/s at the median time\n";
+    for (const auto& k : e.kernels)
+      o << in << "  - {kernel: " << k.kernel << ", vflops: " << g(k.vflops) << ", gflops: " << g(k.rate / 1e9)
+        << ", seconds: " << spread_yaml(k.seconds) << "}\n";
+  }
   if (c.mpi.ran) {
     o << in << "mpi:  # OpenMPI among " << c.mpi.ranks << " local ranks; t(S) = latency + S / bandwidth, weighted LSQ\n";
     for (const auto& [name, f] : c.mpi.collectives) {
@@ -153,6 +164,11 @@ std::string measurements_yaml(const CpuCalibration& c) {
       }
       o << "]}\n";
     }
+    const ShareResult& sh = c.mpi.share;
+    if (sh.threads > 0)
+      o << in << "  sharing: {threads: " << sh.threads << ", chunk_alone_s: " << g(sh.chunk_alone_s)
+        << ", iteration_s: " << g(sh.iteration_s) << ", iterations: " << sh.iterations
+        << ", efficiency: " << g(sh.efficiency(c.mpi.ranks)) << "}  # compute chunk alone vs all ranks, then an all-to-all\n";
   }
   return o.str();
 }
@@ -177,8 +193,13 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
                   "after a warm-up; spread = min/median/max over the repetitions listed below"};
   f.measurements = measurements_yaml(c);
 
-  // A share below one thread per device (oversubscribed ranks) scales the rates down.
-  const double share = std::min(1.0, static_cast<double>(s.logical_cpus) / ranks / c.threads_per_device);
+  // A share below one thread per device (oversubscribed ranks) scales the rates down: by the
+  // fair share threads / ranks, times how much of it bulk-synchronous ranks were measured to
+  // get (mpi_probe's sharing efficiency; 1 when not measured).
+  const bool oversubscribed = ranks > s.logical_cpus;
+  const double share_eff =
+      oversubscribed && c.mpi.ran && c.mpi.share.threads > 0 ? std::clamp(c.mpi.share.efficiency(ranks), 0.05, 1.0) : 1.0;
+  const double share = std::min(1.0, static_cast<double>(s.logical_cpus) / ranks / c.threads_per_device) * share_eff;
   double best = 0;
   for (const auto& p : c.gemm) best = std::max(best, p.flop_rate);
   const double peak = best * share;
@@ -189,8 +210,12 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
   f.device.gemm_efficiency = efficiency_table(c.gemm, best);
   // The trainer's element-wise kernels run on one thread per rank; its device AdamW on
   // threads_per_device threads. Ranks beyond the cores share them.
-  const double cpu_share = std::min(1.0, static_cast<double>(s.logical_cpus) / ranks);
+  const double cpu_share = std::min(1.0, static_cast<double>(s.logical_cpus) / ranks) * share_eff;
   f.device.vector_flops = c.elementwise.rate * cpu_share;
+  for (const auto& k : c.elementwise.kernels) {
+    f.device.vector_rates[k.kernel] = k.rate * cpu_share;
+    if (k.kernel == "cross_entropy") f.device.vector_rates["cross_entropy_bwd"] = k.rate * cpu_share;
+  }
   auto adam_at = [](const std::vector<AdamResult>& v, int threads) {
     const AdamResult* at = nullptr;
     for (const auto& a : v)
@@ -200,22 +225,31 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
   f.device.optimizer_rate = adam_at(c.adam_cached, c.threads_per_device) * share;
   for (const auto& p : c.model_gemm)  // the typical (median) time: the trainer calls them back to back
     f.device.gemm_shapes.push_back({static_cast<double>(p.shape.m), static_cast<double>(p.shape.n),
-                                    static_cast<double>(p.shape.k), p.shape.trans, p.shape.flops() / p.seconds.median * share});
+                                    static_cast<double>(p.shape.k), p.shape.trans, p.shape.flops() / p.seconds.median * share,
+                                    p.shape.window});
   f.device.why.source = {"peak_flops.fp32: the best fp32 OpenBLAS GEMM rate measured with " +
                              std::to_string(c.threads_per_device) + " thread(s) per device" +
-                             (share < 1 ? ", times " + g(share) + " (threads per rank < 1)" : ""),
+                             (share < 1 ? ", times " + g(share) + " (threads per rank < 1" +
+                                              (share_eff < 1 ? ": the fair share times the measured sharing efficiency " +
+                                                                   g(share_eff) + ")"
+                                                             : std::string(")"))
+                                        : std::string()),
                          "memory: /proc/meminfo MemTotal / devices", "memory_bandwidth: STREAM triad with all threads / devices",
                          "gemm_efficiency: measured GEMM rate / peak_flops over the shapes listed under the top-level source",
                          "vector_flops: the reference trainer's layer norm, GELU and softmax on 1 thread, FLOPs counted as the "
                          "simulator counts them (models/workload/transformer.hpp vflop)" +
                              (cpu_share < 1 ? ", times " + g(cpu_share) + " (ranks > hardware threads)" : std::string()),
-                         "optimizer_rate: AdamW over 1 Mi fp32 parameters with " + std::to_string(c.threads_per_device) +
+                         "vector_rates: each of those kernels alone (median time), the same convention and share; "
+                         "cross_entropy is the trainer's fused loss forward and backward, so its rate stands for both",
+                         "optimizer_rate: AdamW over 1 Mi fp32 parameters (median time) with " + std::to_string(c.threads_per_device) +
                              " thread(s)" + (share < 1 ? ", times " + g(share) : std::string())};
   if (!c.model_gemm.empty())
     f.device.why.source.push_back("gemm_shapes: FLOP / median time of each GEMM of the trainer model given to calibrate "
                                   "(--model-shapes), with " + std::to_string(c.threads_per_device) + " thread(s)" +
                                   (share < 1 ? ", times " + g(share) : std::string()) +
-                                  "; nt / tn: B / A transposed, as in the input / weight gradients");
+                                  "; nt / tn: B / A transposed, as in the input / weight gradients; window: the "
+                                  "GEMMs at that many consecutive token counts around m (k for tn) timed together, for "
+                                  "experts, whose token counts vary from step to step");
   f.device.why.note = {
       "peak_flops is the best MEASURED rate, not cores x GHz x FLOP/cycle: clocks under load are unknown (VM, boost), so "
       "the table is relative to it and peak x efficiency reproduces each measured rate; MFU is then relative to it too",

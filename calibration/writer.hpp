@@ -30,6 +30,7 @@ struct NodeFile {
     std::vector<EfficiencyRow> gemm_efficiency;
     std::vector<GemmShapeRate> gemm_shapes;  ///< empty: not written
     double vector_flops = 0;    ///< 0: not written
+    std::map<std::string, double> vector_rates;  ///< kernel -> FLOP/s; empty: not written
     double optimizer_rate = 0;  ///< params/s; 0: not written
     Provenance why;
   } device;

@@ -29,8 +29,8 @@ void adamw_update(float* p, const float* g, float* m, float* v, std::size_t n, c
 struct AdamResult {
   int threads = 0;
   Spread seconds;          ///< per update of all n parameters
-  double params_per_s = 0; ///< n / best (min) time
-  double bytes_per_s = 0;  ///< 28 bytes per parameter (read p, g, m, v; write p, m, v) / best time
+  double params_per_s = 0; ///< n / median time
+  double bytes_per_s = 0;  ///< 28 bytes per parameter (read p, g, m, v; write p, m, v) / median time
 };
 
 /// Checks the kernel against the reference (throws std::runtime_error past 1e-5 relative), then

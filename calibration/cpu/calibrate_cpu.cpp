@@ -35,6 +35,20 @@ std::map<std::string, CollectiveFit> parse_probe_output(const std::string& text)
   return out;
 }
 
+ShareResult parse_probe_share(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string name;
+    ShareResult r;
+    if (ls >> name && name == "share" && ls >> r.threads >> r.chunk_alone_s >> r.iteration_s >> r.iterations &&
+        r.threads > 0 && r.chunk_alone_s > 0 && r.iteration_s > 0)
+      return r;
+  }
+  return {};
+}
+
 MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log) {
   MpiResult r;
   r.ranks = ranks;
@@ -63,6 +77,7 @@ MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int
     return r;
   }
   r.collectives = parse_probe_output(text);
+  r.share = parse_probe_share(text);
   if (!r.collectives.count("allreduce")) {
     r.why_not = "mpi_probe printed no all-reduce timings";
     return r;
@@ -124,8 +139,14 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
 
   c.adam_cached = measure_adam(1u << 20, threads, q ? 5 : 10);
   for (const auto& a : c.adam_cached) log << "  adamw 1 Mi params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
-  c.elementwise = measure_elementwise(ElementwiseShape{}, q ? 5 : 10);
+  ElementwiseShape ew;  // the trainer model's shapes when given (tokens: validate's 8 x 64 per rank)
+  if (options.gemm_model.hidden > 0) {
+    const GemmModel& gm = options.gemm_model;
+    ew.hidden = gm.hidden, ew.ffn = gm.ffn, ew.seq = gm.seq, ew.vocab = gm.vocab;
+  }
+  c.elementwise = measure_elementwise(ew, q ? 5 : 10);
   log << "  element-wise (layer norm, GELU, softmax; 1 thread): " << c.elementwise.rate / 1e9 << " GFLOP/s\n";
+  for (const auto& k : c.elementwise.kernels) log << "    " << k.kernel << ": " << k.rate / 1e9 << " GFLOP/s\n";
 
   c.mpi = run_mpi_probe(options.mpirun, options.mpi_probe, std::max(2, options.ranks), q, log);
   if (c.mpi.ran) {
@@ -133,6 +154,9 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
       log << "  " << name << " fit: latency " << f.fit.latency * 1e6 << " us, " << f.fit.bandwidth() / 1e9
           << " GB/s (max residual " << f.fit.max_rel_residual * 100 << " %)\n";
     }
+    if (c.mpi.share.threads > 0)
+      log << "  " << c.mpi.ranks << " ranks on " << c.mpi.share.threads << " threads: share efficiency "
+          << c.mpi.share.efficiency(c.mpi.ranks) << "\n";
   } else {
     log << "  MPI probe skipped: " << c.mpi.why_not << "\n";
   }

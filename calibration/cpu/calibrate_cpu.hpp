@@ -29,11 +29,26 @@ struct CollectiveFit {
   LinearFit fit;
 };
 
+/// How well ranks beyond the hardware threads share them (mpi_probe's measure_sharing): a
+/// compute chunk alone, and one bulk-synchronous iteration (the chunk on every rank, then a
+/// small all-to-all) with all ranks running.
+struct ShareResult {
+  int threads = 0;          ///< hardware threads; 0 = not measured (ranks <= threads)
+  double chunk_alone_s = 0;
+  double iteration_s = 0;
+  int iterations = 0;
+  /// The fraction of the fair share threads / ranks each rank gets: 1 = perfect time-sharing.
+  double efficiency(int ranks) const {
+    return threads > 0 && iteration_s > 0 ? chunk_alone_s * ranks / threads / iteration_s : 1.0;
+  }
+};
+
 struct MpiResult {
   bool ran = false;
   std::string why_not;  ///< when !ran: what was missing or failed
   int ranks = 0;
   std::map<std::string, CollectiveFit> collectives;  ///< allreduce, alltoall, alltoallv
+  ShareResult share;
 };
 
 struct CpuCalibration {
@@ -58,6 +73,10 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log);
 /// Parses mpi_probe's stdout ("<collective> <bytes> <min> <median> <max> <reps>" lines) into
 /// per-collective fits of the best (min) times. Lines that do not parse are ignored.
 std::map<std::string, CollectiveFit> parse_probe_output(const std::string& text);
+
+/// Parses mpi_probe's "share <threads> <chunk_alone_s> <iteration_s> <iterations>" line (none:
+/// threads 0).
+ShareResult parse_probe_share(const std::string& text);
 
 /// Runs `mpirun --oversubscribe --allow-run-as-root -np ranks probe [--quick]`.
 MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log);

@@ -57,6 +57,32 @@ ElementwiseResult measure_elementwise(const ElementwiseShape& sh, int reps) {
       },
       2, reps);
   r.rate = r.vflops / r.seconds.min;
+  // each kernel alone: a layer norm's row reductions run at a fraction of GELU's rate, so one
+  // rate for all of them misplaces time between the simulator's ops
+  auto alone = [&](std::string kernel, double vflops, auto&& call) {
+    KernelRate k{std::move(kernel), vflops, time_seconds(call, 2, reps), 0};
+    k.rate = k.vflops / k.seconds.median;
+    r.kernels.push_back(std::move(k));
+  };
+  alone("layernorm", vf::layernorm * static_cast<double>(Th), [&] {
+    trainer::layernorm_fwd(x.data(), g.data(), b.data(), y.data(), mean.data(), rstd.data(), T, h);
+  });
+  alone("layernorm_bwd", 2 * vf::layernorm * static_cast<double>(Th), [&] {
+    trainer::layernorm_bwd(dy.data(), x.data(), g.data(), mean.data(), rstd.data(), dx.data(), dg.data(), db.data(), T, h);
+  });
+  alone("gelu", vf::gelu * static_cast<double>(Tf), [&] { trainer::gelu_fwd(u.data(), a.data(), Tf); });
+  alone("gelu_bwd", 2 * vf::gelu * static_cast<double>(Tf), [&] { trainer::gelu_bwd(u.data(), du.data(), a.data(), Tf); });
+  alone("softmax", vf::softmax * static_cast<double>(T) * s, [&] { trainer::softmax_rows(scores.data(), T, s); });
+  const int V = sh.vocab;
+  std::vector<float> logits(static_cast<std::size_t>(T) * V), dlogits(logits.size());
+  std::vector<int> targets(static_cast<std::size_t>(T));
+  for (std::size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(0.013f * static_cast<float>(i));
+  for (int t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = (t * 31) % V;
+  double sink = 0;
+  alone("cross_entropy", 3 * vf::softmax * static_cast<double>(T) * V, [&] {
+    sink += trainer::xent_fwd_bwd(logits.data(), targets.data(), dlogits.data(), T, V, 1.0f);
+  });
+  if (!std::isfinite(sink)) throw std::runtime_error("cross-entropy kernel returned a non-finite loss");
   return r;
 }
 

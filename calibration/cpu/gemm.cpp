@@ -31,6 +31,31 @@ void gemm_blas(int m, int n, int k, const float* a, const float* b, float* c) {
   gemm_blas(GemmTrans::nn, m, n, k, a, b, c);
 }
 
+std::vector<int> GemmShape::token_counts() const {
+  const int t = trans == GemmTrans::tn ? k : m;
+  if (window <= 1) return {t};
+  std::vector<int> out;
+  for (int x = t - window / 2; x < t - window / 2 + window; ++x)
+    if (x >= 1) out.push_back(x);
+  return out;
+}
+
+GemmShape GemmShape::at_tokens(int t) const {
+  GemmShape s = *this;
+  (trans == GemmTrans::tn ? s.k : s.m) = t;
+  s.window = 1;
+  return s;
+}
+
+double GemmShape::flops() const {
+  double f = 0;
+  for (int t : token_counts()) {
+    const GemmShape s = at_tokens(t);
+    f += 2.0 * s.m * s.n * s.k;
+  }
+  return f;
+}
+
 namespace {
 
 // The row-major r x c matrix x, transposed.
@@ -96,7 +121,7 @@ std::vector<GemmShape> model_gemm_shapes(const GemmModel& g) {
                                  {g.hidden, g.ffn, "ffn_up"},
                                  {g.ffn, g.hidden, "ffn_down"},
                                  {g.hidden, g.vocab, "logits"}};
-  if (g.experts > 0) weights.push_back({g.hidden, g.experts, "gate"});
+  if (g.gate_experts > 0) weights.push_back({g.hidden, g.gate_experts, "gate"});
   std::vector<GemmShape> out;
   for (const Weight& w : weights) {
     // Round token counts (a batch of sequences) and, between them, odd ones: an expert's share
@@ -108,6 +133,16 @@ std::vector<GemmShape> model_gemm_shapes(const GemmModel& g) {
       out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt});
       out.push_back({w.in, w.out, t, std::string(w.name) + " weight gradient" + at, GemmTrans::tn});
     }
+  }
+  if (g.experts) {
+    // experts: the FFN's weights over windows of token counts, as routing varies them
+    for (const Weight& w : {weights[2], weights[3]})
+      for (int t : {8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
+        const std::string at = " T=" + std::to_string(t) + "+-" + std::to_string(kExpertWindow / 2) + " (expert)";
+        out.push_back({t, w.out, w.in, std::string(w.name) + at, GemmTrans::nn, kExpertWindow});
+        out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt, kExpertWindow});
+        out.push_back({w.in, w.out, t, std::string(w.name) + " weight gradient" + at, GemmTrans::tn, kExpertWindow});
+      }
   }
   const int s = g.seq, dh = g.hidden / g.heads;
   out.push_back({s, s, dh, "attn_scores (one head)", GemmTrans::nt});
@@ -122,19 +157,28 @@ std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int re
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   std::vector<GemmPoint> out;
   for (const GemmShape& s : shapes) {
-    std::vector<float> a(static_cast<std::size_t>(s.m) * s.k), b(static_cast<std::size_t>(s.k) * s.n),
-        c(static_cast<std::size_t>(s.m) * s.n);
+    // operands for the largest token count of the window; a smaller one uses their leading part
+    const std::vector<int> counts = s.token_counts();
+    const GemmShape big = s.at_tokens(counts.back());
+    std::vector<float> a(static_cast<std::size_t>(big.m) * big.k), b(static_cast<std::size_t>(big.k) * big.n),
+        c(static_cast<std::size_t>(big.m) * big.n);
     for (auto& x : a) x = u(rng);
     for (auto& x : b) x = u(rng);
     GemmPoint p{s, {}, 0, 0};
     // The operands as the kernel reads them: a holds A (m x k) or, for tn, A^T; b holds B
-    // (k x n) or, for nt, B^T.
-    const std::vector<float> a_stored = s.trans == GemmTrans::tn ? transposed(a, s.m, s.k) : a;
-    const std::vector<float> b_stored = s.trans == GemmTrans::nt ? transposed(b, s.k, s.n) : b;
-    auto run = [&] { gemm_blas(s.trans, s.m, s.n, s.k, a_stored.data(), b_stored.data(), c.data()); };
-    // Correctness first (STYLE.md #1): the output of the kernel about to be timed.
+    // (k x n) or, for nt, B^T. (For tn the token count is k: the leading k rows of A^T and of B.)
+    const std::vector<float> a_stored = s.trans == GemmTrans::tn ? transposed(a, big.m, big.k) : a;
+    const std::vector<float> b_stored = s.trans == GemmTrans::nt ? transposed(b, big.k, big.n) : b;
+    auto run = [&] {
+      for (int t : counts) {
+        const GemmShape x = s.at_tokens(t);
+        gemm_blas(x.trans, x.m, x.n, x.k, a_stored.data(), b_stored.data(), c.data());
+      }
+    };
+    // Correctness first (STYLE.md #1): the output of the kernel about to be timed (for a
+    // window, its largest GEMM, the last one run).
     run();
-    p.max_error = gemm_sampled_error(s.m, s.n, s.k, a.data(), b.data(), c.data(), 256);
+    p.max_error = gemm_sampled_error(big.m, big.n, big.k, a.data(), b.data(), c.data(), 256);
     if (!(p.max_error < 1e-3)) {
       throw std::runtime_error("GEMM " + s.tag + ": OpenBLAS differs from the reference by " + std::to_string(p.max_error));
     }

@@ -16,7 +16,15 @@ struct GemmShape {
   int k = 0;
   std::string tag;  ///< where the shape comes from, e.g. "trainer h=256 ffn-up"
   GemmTrans trans = GemmTrans::nn;  ///< nt: B stored n x k; tn: A stored k x m (as the trainer's gradients)
-  double flops() const { return 2.0 * m * n * k; }
+  /// > 1: one measurement is the GEMMs at `window` consecutive token counts centred on this one
+  /// (token_counts), the token count being m, or k for tn (device.gemm_shapes window)
+  int window = 1;
+  /// The token counts a measurement runs: this one, or its window (those >= 1).
+  std::vector<int> token_counts() const;
+  /// The shape at token count t.
+  GemmShape at_tokens(int t) const;
+  /// FLOP of one measurement: 2 m n k, summed over the window.
+  double flops() const;
 };
 
 /// The reference: a plain triple loop, accumulated in double.
@@ -33,14 +41,17 @@ double gemm_sampled_error(int m, int n, int k, const float* a, const float* b, c
 /// The dimensions of a transformer whose GEMMs `model_gemm_shapes` lists.
 struct GemmModel {
   int hidden = 0, ffn = 0, heads = 0, seq = 0, vocab = 0;
-  int experts = 0;  ///< > 0: the learned gate's [T, h] @ [h, E] too
+  int gate_experts = 0;  ///< > 0: the learned gate's [T, h] @ [h, E] too
+  bool experts = false;  ///< sparse layers: the FFN's GEMMs over windows of token counts too
 };
 
 /// Every GEMM of the reference trainer's forward and backward for `m`, as the simulator names
 /// them (models/workload/transformer.cpp): QKV, output projection, FFN up and down, logits and
 /// gate, each forward (nn), input gradient (nt) and weight gradient (tn), over a grid of token
 /// counts from 8 to 1024, round and odd (the token count is k for weight gradients); and one
-/// sequence's attention GEMMs per head.
+/// sequence's attention GEMMs per head. With experts, the FFN's GEMMs again over windows of
+/// kExpertWindow token counts (an expert's token count varies from step to step).
+inline constexpr int kExpertWindow = 16;
 std::vector<GemmShape> model_gemm_shapes(const GemmModel& m);
 
 /// Shapes measured: the reference trainer's (tokens x hidden with hidden 64..512, FFN 4h, the

@@ -6,14 +6,19 @@
 //   <collective> <bytes> <min_s> <median_s> <max_s> <reps>
 // where bytes is the per-rank buffer S (all-reduce: the vector reduced; all-to-all(v): all the
 // data a rank sends, (p-1)/p of it to other ranks) and a time is the slowest rank's, per call.
+// With more ranks than hardware threads it also prints how well they share the cores:
+//   share <hardware_threads> <chunk_alone_s> <iteration_s> <iterations>
+// (see measure_sharing).
 // Exit 0 ok, 1 a collective returned wrong data, 2 bad arguments.
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "mpi_wait.hpp"
@@ -50,6 +55,71 @@ bool all_ok(bool ok) {
   int mine = ok ? 1 : 0, all = 0;
   MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   return all == 1;
+}
+
+// A compute-bound chunk: `n` rounds of dependent FMAs over 64 floats (registers and L1 only, as
+// a GEMM's inner kernel). Returns a value that depends on every round, so none is optimised out.
+float compute_chunk(long n) {
+  float acc[64];
+  for (int i = 0; i < 64; ++i) acc[i] = 1.0f + 1e-3f * static_cast<float>(i);
+  for (long r = 0; r < n; ++r)
+    for (float& a : acc) a = a * 0.999999f + 1e-7f;
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
+
+// Ranks beyond the hardware threads time-share them. A rank's fair share is threads / ranks of
+// a core, but a bulk-synchronous program (compute, then a collective every rank waits for, as
+// the trainer's layers) gets less: a rank that arrives early polls the collective on a core its
+// peers need, and the last to arrive runs while the others are descheduled. Each rank
+// alternates a fixed compute chunk (about `chunk_s` alone, the length of a layer's phase between
+// two all-to-alls) with a small all-to-all. Prints the chunk's time alone (rank 0 computing, the
+// others asleep in mpi_wait) and the time per iteration of all ranks together; their ratio,
+// times ranks / threads, is the efficiency of the share.
+void measure_sharing(int rank, int p, int threads, double chunk_s, int iterations) {
+  // Rank 0 sizes and times the chunk alone while the other ranks sleep outside MPI (a rank
+  // polling a collective would take a core from it).
+  float sink = 0;
+  long n = 1000;
+  double alone = 1e30;
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (;;) {
+      const double t0 = MPI_Wtime();
+      sink += compute_chunk(n);
+      const double dt = MPI_Wtime() - t0;
+      if (dt > chunk_s / 4) {
+        n = static_cast<long>(static_cast<double>(n) * chunk_s / dt);
+        break;
+      }
+      n *= 2;
+    }
+    for (int i = 0; i < 5; ++i) {
+      const double t0 = MPI_Wtime();
+      sink += compute_chunk(n);
+      alone = std::min(alone, MPI_Wtime() - t0);
+    }
+  } else {
+    std::this_thread::sleep_for(std::chrono::duration<double>(20 * chunk_s + 0.05));
+  }
+  MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  const auto up = static_cast<std::size_t>(p);
+  std::vector<float> sa(256 * up, 1.0f), ra(256 * up);
+  auto iteration = [&] {
+    sink += compute_chunk(n);
+    MPI_Request r;
+    MPI_Ialltoall(sa.data(), 256, MPI_FLOAT, ra.data(), 256, MPI_FLOAT, MPI_COMM_WORLD, &r);
+    sparsim::mpi::wait_politely(r);
+  };
+  for (int i = 0; i < 3; ++i) iteration();
+  MPI_Barrier(MPI_COMM_WORLD);
+  const double t0 = MPI_Wtime();
+  for (int i = 0; i < iterations; ++i) iteration();
+  const double per = (MPI_Wtime() - t0) / iterations;
+  if (rank == 0) std::printf("share %d %.9e %.9e %d\n", threads, alone, per, iterations);
+  if (sink == 12345.0f) std::printf(" ");  // keeps the chunks' results alive
 }
 
 int reps_for(std::size_t bytes, bool quick) {
@@ -147,6 +217,8 @@ int main(int argc, char** argv) {
     MPI_Allreduce(&send_bytes, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (rank == 0) std::printf("alltoallv %d %.9e %.9e %.9e %d\n", worst, av.min, av.median, av.max, reps_for(bytes, quick));
   }
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (p > threads) measure_sharing(rank, p, threads, 0.004, quick ? 40 : 120);
   std::fflush(stdout);
   MPI_Finalize();
   return 0;

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "cpu/adam.hpp"
+#include "cpu/elementwise.hpp"
 #include "cpu/gemm.hpp"
 #include "cpu/memory.hpp"
 #include "parallel.hpp"
 #include "cpu/sysinfo.hpp"
 #include "cpu/timing.hpp"
+#include "workload/transformer.hpp"
 
 using namespace sparsim::calib;
 using sparsim::GemmTrans;
@@ -95,6 +97,40 @@ TEST_CASE("gemm: a model's shapes cover every weight three ways and the attentio
   REQUIRE(some.size() > 20);
   const auto points = measure_gemm(some, 3, 0.001);
   for (const auto& p : points) CHECK(p.max_error < 1e-4);
+}
+
+TEST_CASE("gemm: a sparse model's expert GEMMs are timed over windows of token counts", "[calibration][gemm]") {
+  GemmModel m{16, 48, 2, 8, 20, 0, true};
+  const auto shapes = model_gemm_shapes(m);
+  // 5 weights x 3 x 27 + 3 attention, then ffn_up and ffn_down x 3 GEMMs x 12 windowed token counts
+  REQUIRE(shapes.size() == 5 * 3 * 27 + 3 + 2 * 3 * 12);
+  std::vector<GemmShape> windowed;
+  for (const GemmShape& s : shapes)
+    if (s.window > 1) windowed.push_back(s);
+  REQUIRE(windowed.size() == 2 * 3 * 12);
+  for (const GemmShape& s : windowed) CHECK(s.window == kExpertWindow);
+  // a window of 16 around 24 runs 16..31, and its FLOPs are theirs summed; around 8, only 1..15
+  const GemmShape up{24, 48, 16, "", GemmTrans::nn, 16};
+  const auto counts = up.token_counts();
+  REQUIRE(counts.size() == 16);
+  CHECK(counts.front() == 16);
+  CHECK(counts.back() == 31);
+  CHECK(up.flops() == Approx(2.0 * 48 * 16 * (16 + 31) * 16 / 2));
+  CHECK(GemmShape{8, 48, 16, "", GemmTrans::nn, 16}.token_counts().size() == 15);
+  const GemmShape wgrad{16, 48, 24, "", GemmTrans::tn, 16};  // a weight gradient: the count is k
+  CHECK(wgrad.at_tokens(30).k == 30);
+  CHECK(wgrad.at_tokens(30).m == 16);
+  // each window's kernels pass the reference check on its largest GEMM, and the rate is the sum
+  std::vector<GemmShape> some;
+  for (const GemmShape& s : windowed)
+    if (s.m <= 48 && s.k <= 48) some.push_back(s);
+  REQUIRE(some.size() >= 6);
+  for (const auto& p : measure_gemm(some, 3, 0.001)) {
+    CHECK(p.max_error < 1e-4);
+    CHECK(p.flop_rate == Approx(p.shape.flops() / p.seconds.min));
+  }
+  m.experts = false;
+  CHECK(model_gemm_shapes(m).size() == 5 * 3 * 27 + 3);
 }
 
 TEST_CASE("gemm: efficiency table sorts, merges near-equal FLOP counts, clamps to 1", "[calibration][gemm]") {
@@ -190,7 +226,25 @@ TEST_CASE("adamw: measure_adam reports 1, 2, 4 ... threads up to the maximum", "
   REQUIRE(r.size() == 3);  // 1, 2, then min(4, 3) = 3
   CHECK(r[0].threads == 1);
   CHECK(r[2].threads == 3);
-  for (const auto& a : r) CHECK(a.params_per_s == Approx((1 << 14) / a.seconds.min));
+  for (const auto& a : r) CHECK(a.params_per_s == Approx((1 << 14) / a.seconds.median));
+}
+
+TEST_CASE("elementwise: each trainer kernel timed alone, FLOPs by the simulator's convention", "[calibration]") {
+  namespace vf = sparsim::workload::vflop;
+  const ElementwiseShape sh{32, 16, 64, 8, 20};
+  const ElementwiseResult r = measure_elementwise(sh, 3);
+  CHECK(r.vflops == Approx(3 * vf::layernorm * 32 * 16 + 3 * vf::gelu * 32 * 64 + vf::softmax * 32 * 8));
+  std::vector<std::string> names;
+  for (const auto& k : r.kernels) {
+    names.push_back(k.kernel);
+    CHECK(k.rate == Approx(k.vflops / k.seconds.median));
+  }
+  CHECK(names == std::vector<std::string>{"layernorm", "layernorm_bwd", "gelu", "gelu_bwd", "softmax", "cross_entropy"});
+  CHECK(r.kernels[0].vflops == Approx(vf::layernorm * 32 * 16));
+  CHECK(r.kernels[3].vflops == Approx(2 * vf::gelu * 32 * 64));   // backward: twice the forward
+  CHECK(r.kernels[5].vflops == Approx(3 * vf::softmax * 32 * 20));  // fused loss: forward and backward
+  for (const auto& k : r.kernels) CHECK(std::find(sparsim::kVectorKernels.begin(), sparsim::kVectorKernels.end(),
+                                                  k.kernel.substr(0, k.kernel.find("_bwd"))) != sparsim::kVectorKernels.end());
 }
 
 TEST_CASE("spread: min, median (mean of the middle two when even), max", "[calibration]") {

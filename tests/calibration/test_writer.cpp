@@ -45,6 +45,8 @@ CpuCalibration synthetic(int ranks) {
   ar.fit.latency = 4e-6;
   ar.fit.seconds_per_byte = 1.0 / 5e9;
   c.mpi.collectives["allreduce"] = ar;
+  c.elementwise.rate = 10e9;
+  c.elementwise.kernels = {KernelRate{"layernorm", 1e6, {1, 1, 1, 3}, 4e9}, KernelRate{"cross_entropy", 1e6, {1, 1, 1, 3}, 30e9}};
   return c;
 }
 
@@ -102,6 +104,50 @@ TEST_CASE("writer: --ranks 2 splits the CPU into two devices", "[calibration][wr
   CHECK(n.host.memory_bandwidth == Approx(20e9));
   CHECK(n.device.gemm_shapes[0].flop_rate == Approx(20e9));  // 1 thread of 2 per device: no share below 1
   std::filesystem::remove(path);
+}
+
+TEST_CASE("writer: element-wise kernels and windowed model GEMMs are written and load back", "[calibration][writer]") {
+  CpuCalibration c = synthetic(1);
+  GemmPoint windowed = c.model_gemm[0];
+  windowed.shape.trans = GemmTrans::nn;
+  windowed.shape.window = 16;
+  c.model_gemm.push_back(windowed);
+  const std::string path = write_temp(to_yaml(node_from_cpu(c)), "sparsim-calib-writer-5.yaml");
+  const Node n = config::load_node(path);
+  CHECK(n.device.vector_flops == Approx(10e9));
+  REQUIRE(n.device.vector_rates.size() == 3);  // cross_entropy's rate stands for its backward too
+  CHECK(n.device.vector_rates.at("layernorm") == Approx(4e9));
+  CHECK(n.device.vector_rates.at("cross_entropy_bwd") == Approx(30e9));
+  REQUIRE(n.device.gemm_shapes.size() == 2);
+  CHECK(n.device.gemm_shapes[0].window == 1);
+  CHECK(n.device.gemm_shapes[1].window == 16);
+  // the window's FLOPs (16 GEMMs around m = 100) over its median time
+  CHECK(n.device.gemm_shapes[1].flop_rate == Approx(windowed.shape.flops() / 100e-6));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("writer: ranks beyond the threads get the fair share times the measured sharing efficiency",
+          "[calibration][writer]") {
+  // 4 ranks on 2 threads: fair share 1/2; mpi_probe measured a 4 ms chunk alone and 10 ms per
+  // iteration of all four, so each rank got 4 x 4 / 2 / 10 = 0.8 of its share.
+  CpuCalibration c = synthetic(4);
+  c.mpi.ranks = 4;
+  c.mpi.share = ShareResult{2, 4e-3, 10e-3, 40};
+  CHECK(c.mpi.share.efficiency(4) == Approx(0.8));
+  const std::string over = write_temp(to_yaml(node_from_cpu(c)), "sparsim-calib-writer-6.yaml");
+  const Node n = config::load_node(over);
+  CHECK(n.device.peak_flops.at(Precision::fp32) == Approx(50e9 * 0.5 * 0.8));
+  CHECK(n.device.gemm_shapes[0].flop_rate == Approx(20e9 * 0.5 * 0.8));
+  CHECK(n.device.vector_rates.at("layernorm") == Approx(4e9 * 0.5 * 0.8));
+  // not measured (or not oversubscribed): the fair share alone
+  c.mpi.share = ShareResult{};
+  const std::string plain = write_temp(to_yaml(node_from_cpu(c)), "sparsim-calib-writer-7.yaml");
+  const Node fair = config::load_node(plain);
+  CHECK(fair.device.peak_flops.at(Precision::fp32) == Approx(50e9 * 0.5));
+  std::filesystem::remove(over);
+  std::filesystem::remove(plain);
+  CHECK(parse_probe_share("allreduce 64 1 1 1 3\nshare 2 0.004 0.01 40\n").efficiency(4) == Approx(0.8));
+  CHECK(parse_probe_share("allreduce 64 1 1 1 3\n").threads == 0);
 }
 
 TEST_CASE("writer: the provenance names the CPU, the library, the date and the spread", "[calibration][writer]") {
