@@ -96,9 +96,11 @@ int calibrate_main(const std::vector<std::string>& args) {
 #endif
   o.mpi_probe = find_probe(self_dir());
   if (!model_shapes.empty()) {  // InputError (exit 2) for a bad file, before anything is measured
-    const trainer::ModelConfig m = trainer::load_train_file(model_shapes).config.model;
+    const trainer::TrainConfig t = trainer::load_train_file(model_shapes).config;
+    const trainer::ModelConfig& m = t.model;
     o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == trainer::Router::topk ? m.experts : 0,
-                    m.router != trainer::Router::dense && !m.sparse_layers.empty()};
+                    m.router != trainer::Router::dense && !m.sparse_layers.empty(),
+                    std::max(1, t.global_batch / std::max(1, o.ranks)) * m.seq};
   }
   try {
     const calib::CpuCalibration c = calib::calibrate_cpu(o, std::cerr);

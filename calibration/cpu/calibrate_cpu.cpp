@@ -105,7 +105,7 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
         << p.shape.tag << ")\n";
   }
   if (options.gemm_model.hidden > 0) {
-    c.model_gemm = measure_gemm(model_gemm_shapes(options.gemm_model), q ? 7 : 15, 0.02);
+    c.model_gemm = measure_gemm_interleaved(model_gemm_shapes(options.gemm_model, q), q ? 7 : 15, q ? 0.1 : 0.3);
     log << "  gemm: " << c.model_gemm.size() << " shapes of the model (h=" << options.gemm_model.hidden
         << ", f=" << options.gemm_model.ffn << ", s=" << options.gemm_model.seq << ")\n";
   }
@@ -139,10 +139,11 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
 
   c.adam_cached = measure_adam(1u << 20, threads, q ? 5 : 10);
   for (const auto& a : c.adam_cached) log << "  adamw 1 Mi params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
-  ElementwiseShape ew;  // the trainer model's shapes when given (tokens: validate's 8 x 64 per rank)
+  ElementwiseShape ew;  // the trainer model's shapes when given
   if (options.gemm_model.hidden > 0) {
     const GemmModel& gm = options.gemm_model;
     ew.hidden = gm.hidden, ew.ffn = gm.ffn, ew.seq = gm.seq, ew.vocab = gm.vocab;
+    if (gm.tokens > 0) ew.tokens = gm.tokens;
   }
   c.elementwise = measure_elementwise(ew, q ? 5 : 10);
   log << "  element-wise (layer norm, GELU, softmax; 1 thread): " << c.elementwise.rate / 1e9 << " GFLOP/s\n";

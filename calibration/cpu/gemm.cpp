@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <stdexcept>
 
@@ -110,7 +111,7 @@ std::vector<GemmShape> gemm_shapes(bool quick) {
   return out;
 }
 
-std::vector<GemmShape> model_gemm_shapes(const GemmModel& g) {
+std::vector<GemmShape> model_gemm_shapes(const GemmModel& g, bool quick) {
   SPARSIM_ASSERT(g.hidden > 0 && g.ffn > 0 && g.heads > 0 && g.seq > 0 && g.vocab > 0, "model dimensions > 0");
   struct Weight {
     int in, out;
@@ -126,8 +127,9 @@ std::vector<GemmShape> model_gemm_shapes(const GemmModel& g) {
   for (const Weight& w : weights) {
     // Round token counts (a batch of sequences) and, between them, odd ones: an expert's share
     // of the tokens has any size, and OpenBLAS is slower off its register-tile multiples.
-    for (int t : {8, 13, 16, 21, 24, 29, 32, 41, 48, 57, 64, 79, 96, 111, 128, 157, 192, 221, 256, 313, 384, 443, 512,
-                  627, 768, 887, 1024}) {
+    const std::vector<int> grid = {8,   13,  16,  21,  24,  29,  32,  41,  48,  57,  64,  79,  96, 111,
+                                   128, 157, 192, 221, 256, 313, 384, 443, 512, 627, 768, 887, 1024};
+    for (int t : quick && g.tokens > 0 ? std::vector<int>{g.tokens} : grid) {
       const std::string at = " T=" + std::to_string(t);
       out.push_back({t, w.out, w.in, std::string(w.name) + at, GemmTrans::nn});
       out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt});
@@ -137,7 +139,7 @@ std::vector<GemmShape> model_gemm_shapes(const GemmModel& g) {
   if (g.experts) {
     // experts: the FFN's weights over windows of token counts, as routing varies them
     for (const Weight& w : {weights[2], weights[3]})
-      for (int t : {8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
+      for (int t : {8, 16, 32, 64, 128, 256, 512}) {
         const std::string at = " T=" + std::to_string(t) + "+-" + std::to_string(kExpertWindow / 2) + " (expert)";
         out.push_back({t, w.out, w.in, std::string(w.name) + at, GemmTrans::nn, kExpertWindow});
         out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt, kExpertWindow});
@@ -151,42 +153,85 @@ std::vector<GemmShape> model_gemm_shapes(const GemmModel& g) {
   return out;
 }
 
-std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int reps, double budget_s) {
-  SPARSIM_ASSERT(reps >= 1, "reps >= 1");
-  std::mt19937 rng(42);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<GemmPoint> out;
-  for (const GemmShape& s : shapes) {
-    // operands for the largest token count of the window; a smaller one uses their leading part
-    const std::vector<int> counts = s.token_counts();
+namespace {
+
+// One shape's operands as the kernel reads them, checked against the reference: a holds A
+// (m x k) or, for tn, A^T; b holds B (k x n) or, for nt, B^T. They are sized for the largest
+// token count of the window; a smaller one uses their leading part (for tn the token count is
+// k: the leading k rows of A^T and of B).
+struct Prepared {
+  GemmShape shape;
+  std::vector<int> counts;
+  std::vector<float> a_stored, b_stored, c;
+  double max_error = 0;
+
+  Prepared(const GemmShape& s, std::mt19937& rng) : shape(s), counts(s.token_counts()) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     const GemmShape big = s.at_tokens(counts.back());
-    std::vector<float> a(static_cast<std::size_t>(big.m) * big.k), b(static_cast<std::size_t>(big.k) * big.n),
-        c(static_cast<std::size_t>(big.m) * big.n);
+    std::vector<float> a(static_cast<std::size_t>(big.m) * big.k), b(static_cast<std::size_t>(big.k) * big.n);
+    c.resize(static_cast<std::size_t>(big.m) * big.n);
     for (auto& x : a) x = u(rng);
     for (auto& x : b) x = u(rng);
-    GemmPoint p{s, {}, 0, 0};
-    // The operands as the kernel reads them: a holds A (m x k) or, for tn, A^T; b holds B
-    // (k x n) or, for nt, B^T. (For tn the token count is k: the leading k rows of A^T and of B.)
-    const std::vector<float> a_stored = s.trans == GemmTrans::tn ? transposed(a, big.m, big.k) : a;
-    const std::vector<float> b_stored = s.trans == GemmTrans::nt ? transposed(b, big.k, big.n) : b;
-    auto run = [&] {
-      for (int t : counts) {
-        const GemmShape x = s.at_tokens(t);
-        gemm_blas(x.trans, x.m, x.n, x.k, a_stored.data(), b_stored.data(), c.data());
-      }
-    };
+    a_stored = s.trans == GemmTrans::tn ? transposed(a, big.m, big.k) : a;
+    b_stored = s.trans == GemmTrans::nt ? transposed(b, big.k, big.n) : b;
     // Correctness first (STYLE.md #1): the output of the kernel about to be timed (for a
     // window, its largest GEMM, the last one run).
     run();
-    p.max_error = gemm_sampled_error(big.m, big.n, big.k, a.data(), b.data(), c.data(), 256);
-    if (!(p.max_error < 1e-3)) {
-      throw std::runtime_error("GEMM " + s.tag + ": OpenBLAS differs from the reference by " + std::to_string(p.max_error));
+    max_error = gemm_sampled_error(big.m, big.n, big.k, a.data(), b.data(), c.data(), 256);
+    if (!(max_error < 1e-3)) {
+      throw std::runtime_error("GEMM " + s.tag + ": OpenBLAS differs from the reference by " + std::to_string(max_error));
     }
-    const Spread probe = time_seconds(run, 0, 1);
+  }
+  void run() {
+    for (int t : counts) {
+      const GemmShape x = shape.at_tokens(t);
+      gemm_blas(x.trans, x.m, x.n, x.k, a_stored.data(), b_stored.data(), c.data());
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int reps, double budget_s) {
+  SPARSIM_ASSERT(reps >= 1, "reps >= 1");
+  std::mt19937 rng(42);
+  std::vector<GemmPoint> out;
+  for (const GemmShape& s : shapes) {
+    Prepared g(s, rng);
+    GemmPoint p{s, {}, 0, g.max_error};
+    const Spread probe = time_seconds([&] { g.run(); }, 0, 1);
     const int n = std::clamp(static_cast<int>(budget_s / std::max(probe.min, 1e-9)), 3, reps);
-    p.seconds = time_seconds(run, 1, n);
+    p.seconds = time_seconds([&] { g.run(); }, 1, n);
     p.flop_rate = s.flops() / p.seconds.min;
     out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<GemmPoint> measure_gemm_interleaved(const std::vector<GemmShape>& shapes, int max_rounds, double budget_s) {
+  SPARSIM_ASSERT(max_rounds >= 3, "max_rounds >= 3");
+  std::mt19937 rng(42);
+  std::vector<GemmPoint> out(shapes.size());
+  // groups: the shapes of one token count (a step's GEMMs at that batch size), in input order
+  std::map<std::pair<int, int>, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const GemmShape& s = shapes[i];
+    groups[{s.trans == GemmTrans::tn ? s.k : s.m, s.window}].push_back(i);
+  }
+  for (const auto& [key, members] : groups) {
+    std::vector<Prepared> gs;
+    for (std::size_t i : members) gs.emplace_back(shapes[i], rng);
+    std::vector<std::vector<double>> samples(gs.size());
+    double round_s = 0;  // round 0 warms up and sizes the number of rounds
+    for (std::size_t j = 0; j < gs.size(); ++j) round_s += time_seconds([&] { gs[j].run(); }, 0, 1).min;
+    const int rounds = std::clamp(static_cast<int>(budget_s / std::max(round_s, 1e-9)), 3, max_rounds);
+    for (int r = 0; r < rounds; ++r)
+      for (std::size_t j = 0; j < gs.size(); ++j) samples[j].push_back(time_seconds([&] { gs[j].run(); }, 0, 1).min);
+    for (std::size_t j = 0; j < gs.size(); ++j) {
+      GemmPoint p{shapes[members[j]], spread_of(samples[j]), 0, gs[j].max_error};
+      p.flop_rate = p.shape.flops() / p.seconds.min;
+      out[members[j]] = p;
+    }
   }
   return out;
 }

@@ -43,6 +43,7 @@ struct GemmModel {
   int hidden = 0, ffn = 0, heads = 0, seq = 0, vocab = 0;
   int gate_experts = 0;  ///< > 0: the learned gate's [T, h] @ [h, E] too
   bool experts = false;  ///< sparse layers: the FFN's GEMMs over windows of token counts too
+  int tokens = 0;        ///< > 0: the tokens per device of a step (the dense GEMMs' token count)
 };
 
 /// Every GEMM of the reference trainer's forward and backward for `m`, as the simulator names
@@ -52,7 +53,8 @@ struct GemmModel {
 /// sequence's attention GEMMs per head. With experts, the FFN's GEMMs again over windows of
 /// kExpertWindow token counts (an expert's token count varies from step to step).
 inline constexpr int kExpertWindow = 16;
-std::vector<GemmShape> model_gemm_shapes(const GemmModel& m);
+/// `quick` with m.tokens known: the dense GEMMs at that token count only, not the grid.
+std::vector<GemmShape> model_gemm_shapes(const GemmModel& m, bool quick = false);
 
 /// Shapes measured: the reference trainer's (tokens x hidden with hidden 64..512, FFN 4h, the
 /// attention score and logits GEMMs) and large square ones. `quick` keeps a subset.
@@ -69,6 +71,13 @@ struct GemmPoint {
 /// then times it: `reps` repetitions after one warm-up, the repetition count reduced for
 /// shapes slower than `budget_s` per shape.
 std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int reps, double budget_s);
+
+/// The same checks, then the shapes timed as a training step meets them: grouped by token count
+/// (a step's GEMMs at one batch size), each group's shapes called in turn, one call each per
+/// round, so that a GEMM follows other GEMMs and finds its operands evicted, not itself with its
+/// operands in cache. After one warm-up round, as many rounds as fit `budget_s` per group, 3 to
+/// `max_rounds`; per-shape spread over the rounds.
+std::vector<GemmPoint> measure_gemm_interleaved(const std::vector<GemmShape>& shapes, int max_rounds, double budget_s);
 
 /// One row of the node file's gemm_efficiency table.
 struct EfficiencyRow {

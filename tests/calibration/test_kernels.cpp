@@ -102,15 +102,15 @@ TEST_CASE("gemm: a model's shapes cover every weight three ways and the attentio
 TEST_CASE("gemm: a sparse model's expert GEMMs are timed over windows of token counts", "[calibration][gemm]") {
   GemmModel m{16, 48, 2, 8, 20, 0, true};
   const auto shapes = model_gemm_shapes(m);
-  // 5 weights x 3 x 27 + 3 attention, then ffn_up and ffn_down x 3 GEMMs x 12 windowed token counts
-  REQUIRE(shapes.size() == 5 * 3 * 27 + 3 + 2 * 3 * 12);
+  // 5 weights x 3 x 27 + 3 attention, then ffn_up and ffn_down x 3 GEMMs x 7 windowed token counts
+  REQUIRE(shapes.size() == 5 * 3 * 27 + 3 + 2 * 3 * 7);
   std::vector<GemmShape> windowed;
   for (const GemmShape& s : shapes)
     if (s.window > 1) windowed.push_back(s);
-  REQUIRE(windowed.size() == 2 * 3 * 12);
+  REQUIRE(windowed.size() == 2 * 3 * 7);
   for (const GemmShape& s : windowed) CHECK(s.window == kExpertWindow);
   // a window of 16 around 24 runs 16..31, and its FLOPs are theirs summed; around 8, only 1..15
-  const GemmShape up{24, 48, 16, "", GemmTrans::nn, 16};
+  const GemmShape up{24, 48, 16, "", GemmTrans::nn, 16};  // (any centre: the grid's are 8, 16, 32 ...)
   const auto counts = up.token_counts();
   REQUIRE(counts.size() == 16);
   CHECK(counts.front() == 16);
@@ -129,8 +129,26 @@ TEST_CASE("gemm: a sparse model's expert GEMMs are timed over windows of token c
     CHECK(p.max_error < 1e-4);
     CHECK(p.flop_rate == Approx(p.shape.flops() / p.seconds.min));
   }
+  // interleaved as calibrate times a model: each shape back in its input place, 3 rounds at
+  // least, checked like measure_gemm's
+  const auto inter = measure_gemm_interleaved(some, 5, 0.0);
+  REQUIRE(inter.size() == some.size());
+  for (std::size_t i = 0; i < some.size(); ++i) {
+    CHECK(inter[i].shape.tag == some[i].tag);
+    CHECK(inter[i].shape.m == some[i].m);
+    CHECK(inter[i].shape.k == some[i].k);
+    CHECK(inter[i].seconds.samples == 3);
+    CHECK(inter[i].max_error < 1e-4);
+    CHECK(inter[i].flop_rate == Approx(inter[i].shape.flops() / inter[i].seconds.min));
+  }
   m.experts = false;
   CHECK(model_gemm_shapes(m).size() == 5 * 3 * 27 + 3);
+  // quick with the step's token count known: the dense GEMMs at that count only
+  m.tokens = 96;
+  const auto quick = model_gemm_shapes(m, true);
+  REQUIRE(quick.size() == 5 * 3 + 3);
+  CHECK(quick[0].m == 96);
+  CHECK(model_gemm_shapes(m, false).size() == 5 * 3 * 27 + 3);
 }
 
 TEST_CASE("gemm: efficiency table sorts, merges near-equal FLOP counts, clamps to 1", "[calibration][gemm]") {
