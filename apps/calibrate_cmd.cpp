@@ -101,6 +101,8 @@ int calibrate_main(const std::vector<std::string>& args) {
     o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == trainer::Router::topk ? m.experts : 0,
                     m.router != trainer::Router::dense && !m.sparse_layers.empty(),
                     std::max(1, t.global_batch / std::max(1, o.ranks)) * m.seq};
+    // the sharing probe's all-to-all: one dispatch of this model, a rank's tokens x hidden over the ranks
+    o.share_block = std::max(1, o.gemm_model.tokens * m.hidden / std::max(1, o.ranks));
   }
   try {
     const calib::CpuCalibration c = calib::calibrate_cpu(o, std::cerr);

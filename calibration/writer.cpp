@@ -168,7 +168,9 @@ std::string measurements_yaml(const CpuCalibration& c) {
     if (sh.threads > 0)
       o << in << "  sharing: {threads: " << sh.threads << ", chunk_alone_s: " << g(sh.chunk_alone_s)
         << ", iteration_s: " << g(sh.iteration_s) << ", iterations: " << sh.iterations
-        << ", efficiency: " << g(sh.efficiency(c.mpi.ranks)) << "}  # compute chunk alone vs all ranks, then an all-to-all\n";
+        << ", all_to_all_s: " << g(sh.all_to_all_s) << ", floats_per_peer: " << sh.block
+        << ", efficiency: " << g(sh.efficiency(c.mpi.ranks))
+        << "}  # compute chunk alone vs all ranks alternating it with an all-to-all (charged apart)\n";
   }
   return o.str();
 }

@@ -43,13 +43,17 @@ ShareResult parse_probe_share(const std::string& text) {
     std::string name;
     ShareResult r;
     if (ls >> name && name == "share" && ls >> r.threads >> r.chunk_alone_s >> r.iteration_s >> r.iterations &&
-        r.threads > 0 && r.chunk_alone_s > 0 && r.iteration_s > 0)
+        r.threads > 0 && r.chunk_alone_s > 0 && r.iteration_s > 0) {
+      if (!(ls >> r.all_to_all_s >> r.block) || r.all_to_all_s < 0 || r.all_to_all_s >= r.iteration_s)
+        r.all_to_all_s = 0, r.block = 0;
       return r;
+    }
   }
   return {};
 }
 
-MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log) {
+MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log,
+                        int share_block) {
   MpiResult r;
   r.ranks = ranks;
   if (mpirun.empty() || probe.empty()) {
@@ -61,7 +65,8 @@ MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int
     return r;
   }
   const std::string cmd = "'" + mpirun + "' --oversubscribe --bind-to none --allow-run-as-root -np " + std::to_string(ranks) + " '" +
-                          probe + "'" + (quick ? " --quick" : "") + " 2>&1";
+                          probe + "'" + (quick ? " --quick" : "") +
+                          (share_block > 0 ? " --share-block " + std::to_string(share_block) : std::string()) + " 2>&1";
   log << "calibrate: " << cmd << "\n";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) {
@@ -149,7 +154,7 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
   log << "  element-wise (layer norm, GELU, softmax; 1 thread): " << c.elementwise.rate / 1e9 << " GFLOP/s\n";
   for (const auto& k : c.elementwise.kernels) log << "    " << k.kernel << ": " << k.rate / 1e9 << " GFLOP/s\n";
 
-  c.mpi = run_mpi_probe(options.mpirun, options.mpi_probe, std::max(2, options.ranks), q, log);
+  c.mpi = run_mpi_probe(options.mpirun, options.mpi_probe, std::max(2, options.ranks), q, log, options.share_block);
   if (c.mpi.ran) {
     for (const auto& [name, f] : c.mpi.collectives) {
       log << "  " << name << " fit: latency " << f.fit.latency * 1e6 << " us, " << f.fit.bandwidth() / 1e9

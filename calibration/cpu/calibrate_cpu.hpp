@@ -21,6 +21,7 @@ struct CpuOptions {
   std::string mpirun;     ///< mpirun executable; empty = no MPI probe
   std::string mpi_probe;  ///< the mpi_probe program; empty = no MPI probe
   GemmModel gemm_model;   ///< hidden > 0: also time this model's GEMM shapes (device.gemm_shapes)
+  int share_block = 0;    ///< > 0: floats per peer of mpi_probe's sharing all-to-all (the model's dispatch)
 };
 
 /// One collective's measurements and their alpha-beta fit.
@@ -37,9 +38,12 @@ struct ShareResult {
   double chunk_alone_s = 0;
   double iteration_s = 0;
   int iterations = 0;
+  double all_to_all_s = 0;  ///< the iteration's all-to-all alone (charged apart by the simulator)
+  int block = 0;            ///< its floats per peer
   /// The fraction of the fair share threads / ranks each rank gets: 1 = perfect time-sharing.
   double efficiency(int ranks) const {
-    return threads > 0 && iteration_s > 0 ? chunk_alone_s * ranks / threads / iteration_s : 1.0;
+    const double compute = iteration_s - all_to_all_s;
+    return threads > 0 && compute > 0 ? chunk_alone_s * ranks / threads / compute : 1.0;
   }
 };
 
@@ -74,11 +78,12 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log);
 /// per-collective fits of the best (min) times. Lines that do not parse are ignored.
 std::map<std::string, CollectiveFit> parse_probe_output(const std::string& text);
 
-/// Parses mpi_probe's "share <threads> <chunk_alone_s> <iteration_s> <iterations>" line (none:
-/// threads 0).
+/// Parses mpi_probe's "share <threads> <chunk_alone_s> <iteration_s> <iterations>
+/// [<all_to_all_s> <block>]" line (none: threads 0).
 ShareResult parse_probe_share(const std::string& text);
 
 /// Runs `mpirun --oversubscribe --allow-run-as-root -np ranks probe [--quick]`.
-MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log);
+MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log,
+                        int share_block = 0);
 
 }  // namespace sparsim::calib

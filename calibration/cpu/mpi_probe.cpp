@@ -7,8 +7,8 @@
 // where bytes is the per-rank buffer S (all-reduce: the vector reduced; all-to-all(v): all the
 // data a rank sends, (p-1)/p of it to other ranks) and a time is the slowest rank's, per call.
 // With more ranks than hardware threads it also prints how well they share the cores:
-//   share <hardware_threads> <chunk_alone_s> <iteration_s> <iterations>
-// (see measure_sharing).
+//   share <hardware_threads> <chunk_alone_s> <iteration_s> <iterations> <all_to_all_s> <block>
+// (see measure_sharing; --share-block N: floats per peer of its all-to-all, default 256).
 // Exit 0 ok, 1 a collective returned wrong data, 2 bad arguments.
 #include <mpi.h>
 
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <thread>
@@ -75,9 +76,12 @@ float compute_chunk(long n) {
 // peers need, and the last to arrive runs while the others are descheduled. Each rank
 // alternates a fixed compute chunk (about `chunk_s` alone, the length of a layer's phase between
 // two all-to-alls) with a small all-to-all. Prints the chunk's time alone (rank 0 computing, the
-// others asleep in mpi_wait) and the time per iteration of all ranks together; their ratio,
-// times ranks / threads, is the efficiency of the share.
-void measure_sharing(int rank, int p, int threads, double chunk_s, int iterations) {
+// others asleep in mpi_wait), the all-to-all alone (all ranks in it, nothing else running) and
+// the time per iteration of all ranks together. The simulator charges the all-to-all apart, so
+// the efficiency of the share is chunk alone x ranks / threads / (iteration - all-to-all alone).
+// The all-to-all's block is the model's dispatch when calibrate knows it: moving more data
+// takes CPU from the ranks still computing.
+void measure_sharing(int rank, int p, int threads, double chunk_s, int iterations, int block) {
   // Rank 0 sizes and times the chunk alone while the other ranks sleep outside MPI (a rank
   // polling a collective would take a core from it).
   float sink = 0;
@@ -106,19 +110,23 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
   }
   MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
   const auto up = static_cast<std::size_t>(p);
-  std::vector<float> sa(256 * up, 1.0f), ra(256 * up);
+  std::vector<float> sa(static_cast<std::size_t>(block) * up, 1.0f), ra(sa.size());
+  auto all_to_all = [&] {
+    MPI_Request r;
+    MPI_Ialltoall(sa.data(), block, MPI_FLOAT, ra.data(), block, MPI_FLOAT, MPI_COMM_WORLD, &r);
+    sparsim::mpi::wait_politely(r);
+  };
+  const double coll = time_collective(all_to_all, 10).min;
   auto iteration = [&] {
     sink += compute_chunk(n);
-    MPI_Request r;
-    MPI_Ialltoall(sa.data(), 256, MPI_FLOAT, ra.data(), 256, MPI_FLOAT, MPI_COMM_WORLD, &r);
-    sparsim::mpi::wait_politely(r);
+    all_to_all();
   };
   for (int i = 0; i < 3; ++i) iteration();
   MPI_Barrier(MPI_COMM_WORLD);
   const double t0 = MPI_Wtime();
   for (int i = 0; i < iterations; ++i) iteration();
   const double per = (MPI_Wtime() - t0) / iterations;
-  if (rank == 0) std::printf("share %d %.9e %.9e %d\n", threads, alone, per, iterations);
+  if (rank == 0) std::printf("share %d %.9e %.9e %d %.9e %d\n", threads, alone, per, iterations, coll, block);
   if (sink == 12345.0f) std::printf(" ");  // keeps the chunks' results alive
 }
 
@@ -135,11 +143,15 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &p);
   bool quick = false;
+  int share_block = 256;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
+    } else if (std::strcmp(argv[i], "--share-block") == 0 && i + 1 < argc && std::atoi(argv[i + 1]) > 0) {
+      share_block = std::atoi(argv[++i]);
     } else {
-      if (rank == 0) std::fprintf(stderr, "mpi_probe: unknown argument '%s'; known: --quick\n", argv[i]);
+      if (rank == 0)
+        std::fprintf(stderr, "mpi_probe: unknown argument '%s'; known: --quick, --share-block N (N > 0)\n", argv[i]);
       MPI_Finalize();
       return 2;
     }
@@ -218,7 +230,7 @@ int main(int argc, char** argv) {
     if (rank == 0) std::printf("alltoallv %d %.9e %.9e %.9e %d\n", worst, av.min, av.median, av.max, reps_for(bytes, quick));
   }
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (p > threads) measure_sharing(rank, p, threads, 0.004, quick ? 40 : 120);
+  if (p > threads) measure_sharing(rank, p, threads, 0.004, quick ? 100 : 200, share_block);
   std::fflush(stdout);
   MPI_Finalize();
   return 0;

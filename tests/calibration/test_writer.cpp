@@ -147,6 +147,10 @@ TEST_CASE("writer: ranks beyond the threads get the fair share times the measure
   std::filesystem::remove(over);
   std::filesystem::remove(plain);
   CHECK(parse_probe_share("allreduce 64 1 1 1 3\nshare 2 0.004 0.01 40\n").efficiency(4) == Approx(0.8));
+  // the iteration's all-to-all alone is charged apart: 4 x 4 / 2 / (10 - 2)
+  const ShareResult with_coll = parse_probe_share("share 2 0.004 0.01 40 0.002 8192\n");
+  CHECK(with_coll.block == 8192);
+  CHECK(with_coll.efficiency(4) == Approx(1.0));
   CHECK(parse_probe_share("allreduce 64 1 1 1 3\n").threads == 0);
 }
 
