@@ -178,7 +178,6 @@ int validate_main(const std::vector<std::string>& args) {
   // 35 timed steps put the mean within a few per cent; a step costs about 50 ms.
   const int warmup = 5, steps = warmup + (quick ? 35 : 100);
   const std::string q = quick ? " --quick" : "";
-  std::vector<std::string> lines;
   bool failed = false;
   std::ostringstream table;
   char buf[256];

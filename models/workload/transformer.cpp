@@ -167,7 +167,7 @@ LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, do
     // one GEMM per expert over its own tokens (an even split when the parts are not given)
     const GemmCall whole = o.calls.front();
     o.calls.clear();
-    // (the routed counts vary from step to step: varies)
+    // an expert's token count changes every step: varies
     if (expert_tokens.empty()) {
       o.calls.push_back(GemmCall{whole.m / experts, whole.n, whole.k, whole.trans, experts, true});
     } else {
