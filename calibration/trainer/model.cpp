@@ -78,6 +78,15 @@ Model::Model(const ModelConfig& cfg, Placement placement, int rank, int ranks) :
       b.b2.resize(h);
     }
   }
+  // every dense gradient in one buffer, in dense_params() order: the all-reduce runs on it
+  std::size_t total = 0;
+  for (Tensor* t : dense_params()) total += t->size();
+  grad_flat_.assign(total, 0.0f);
+  std::size_t off = 0;
+  for (Tensor* t : dense_params()) {
+    t->g.bind(grad_flat_.data() + off);
+    off += t->size();
+  }
 }
 
 std::vector<Tensor*> Model::dense_params() {
@@ -123,9 +132,7 @@ double Model::params_active_per_token() const {
   return n;
 }
 
-void Model::zero_grad() {
-  for (Tensor* t : dense_params()) t->zero_grad();
-}
+void Model::zero_grad() { std::fill(grad_flat_.begin(), grad_flat_.end(), 0.0f); }
 
 double Model::forward_backward(const int* inputs, const int* targets, const int* domains, int B, int B_global,
                                Comm& comm, Profiler& prof) {
@@ -228,16 +235,7 @@ double Model::forward_backward(const int* inputs, const int* targets, const int*
 void Model::allreduce_grads(Comm& comm, Profiler& prof) {
   if (comm.size() == 1) return;
   auto sc = prof.scope("allreduce", "dp", Lane::dp_link);
-  std::vector<float>& buf = grad_flat_;
-  buf.clear();
-  for (Tensor* t : dense_params()) buf.insert(buf.end(), t->g.begin(), t->g.end());
-  comm.allreduce_sum(buf.data(), buf.size());
-  std::size_t off = 0;
-  for (Tensor* t : dense_params()) {
-    std::copy(buf.begin() + static_cast<std::ptrdiff_t>(off), buf.begin() + static_cast<std::ptrdiff_t>(off + t->size()),
-              t->g.begin());
-    off += t->size();
-  }
+  comm.allreduce_sum(grad_flat_.data(), grad_flat_.size());  // the gradients in place: no packing
 }
 
 void Model::step(const AdamW& hp, int device_threads, int host_threads, Profiler& prof) {

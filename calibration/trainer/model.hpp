@@ -53,7 +53,7 @@ class Model {
   Tensor tok_, pos_, lnfg_, lnfb_, wout_;
   std::vector<Block> blocks_;
   std::vector<float> xf_, lnf_, meanf_, rstdf_, logits_;
-  std::vector<float> grad_flat_;  ///< packed dense gradients, kept across steps (as DDP's buckets)
+  std::vector<float> grad_flat_;  ///< every dense gradient, each Tensor::g a slice (all-reduced in place)
 };
 
 }  // namespace sparsim::trainer

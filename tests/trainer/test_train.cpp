@@ -318,3 +318,20 @@ TEST_CASE("AdamW: one team over several tensors equals one call per tensor, bit 
   REQUIRE(ma == mb);
   REQUIRE(va == vb);
 }
+
+TEST_CASE("dense gradients are slices of one buffer, in dense_params order; copies own theirs", "[trainer]") {
+  Model m(small(Router::topk).model, Placement::device, 0, 1);
+  const auto params = m.dense_params();
+  REQUIRE(params.size() > 5);
+  for (std::size_t i = 1; i < params.size(); ++i)  // each slice starts where the one before ends
+    CHECK(params[i]->g.data() == params[i - 1]->g.data() + params[i - 1]->size());
+  for (Tensor* t : params) CHECK(t->g.size() == t->size());
+  // a copied tensor owns its gradient: writing it leaves the model's alone
+  params[0]->g[0] = 2.0f;
+  Tensor copy = *params[0];
+  copy.g[0] = 5.0f;
+  CHECK(params[0]->g[0] == 2.0f);
+  CHECK(copy.g.data() != params[0]->g.data());
+  m.zero_grad();
+  for (Tensor* t : params) CHECK(std::all_of(t->g.begin(), t->g.end(), [](float x) { return x == 0.0f; }));
+}
