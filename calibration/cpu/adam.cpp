@@ -23,7 +23,7 @@ void adamw_update(float* p, const float* g, float* m, float* v, std::size_t n, c
   trainer::adamw_update(p, g, m, v, n, c.step, trainer::AdamW{c.lr, c.beta1, c.beta2, c.eps, c.weight_decay}, threads);
 }
 
-std::vector<AdamResult> measure_adam(std::size_t n, int max_threads, int reps) {
+std::vector<AdamResult> measure_adam(std::size_t n, int max_threads, int reps, const std::function<void()>& before) {
   std::vector<float> p(n), g(n), m(n, 0.0f), v(n, 0.0f);
   for (std::size_t i = 0; i < n; ++i) {
     p[i] = 0.5f - static_cast<float>(i % 101) * 0.01f;
@@ -52,7 +52,8 @@ std::vector<AdamResult> measure_adam(std::size_t n, int max_threads, int reps) {
     AdamResult r;
     r.threads = threads;
     AdamConfig c;
-    r.seconds = time_seconds([&] { adamw_update(p.data(), g.data(), m.data(), v.data(), n, c, threads); c.step++; }, 1, reps);
+    r.seconds = time_seconds_after(
+        before, [&] { adamw_update(p.data(), g.data(), m.data(), v.data(), n, c, threads); c.step++; }, 1, reps);
     // the typical (median) update: each spawns its threads, and where the scheduler first puts
     // them varies the time by up to 2x from call to call, as in the trainer
     r.params_per_s = static_cast<double>(n) / r.seconds.median;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "timing.hpp"
@@ -35,6 +36,9 @@ struct AdamResult {
 
 /// Checks the kernel against the reference (throws std::runtime_error past 1e-5 relative), then
 /// times updates of `n` parameters with 1, 2, 4, ... up to `max_threads` threads.
-std::vector<AdamResult> measure_adam(std::size_t n, int max_threads, int reps);
+/// `before`: run untimed before each timed update (calibrate runs a GEMM with the device's BLAS
+/// threads, whose workers then poll for work beside the update, as after a backward pass).
+std::vector<AdamResult> measure_adam(std::size_t n, int max_threads, int reps,
+                                     const std::function<void()>& before = [] {});
 
 }  // namespace sparsim::calib

@@ -136,13 +136,20 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
   log << "  copy " << c.memory.copy.bandwidth / 1e9 << " GB/s, triad " << c.memory.triad.bandwidth / 1e9 << " GB/s ("
       << threads << " threads)\n";
 
-  c.adam = measure_adam((q ? 4u : 16u) << 20, threads, q ? 3 : 6);
+  // AdamW as the trainer meets it: right after GEMMs on the device's BLAS threads, whose workers
+  // keep polling for work (yielding) beside the update. With 2 threads that made the update
+  // 1.5-2x slower than alone.
+  set_blas_threads(c.threads_per_device);
+  std::vector<float> ga(256 * 256, 0.5f), gb(ga), gc(ga.size());
+  const auto after_gemm = [&] { gemm_blas(256, 256, 256, ga.data(), gb.data(), gc.data()); };
+  c.adam = measure_adam((q ? 4u : 16u) << 20, threads, q ? 3 : 6, after_gemm);
   for (const auto& a : c.adam) {
     log << "  adamw " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s (" << a.bytes_per_s / 1e9
         << " GB/s)\n";
   }
 
-  c.adam_cached = measure_adam(1u << 20, threads, q ? 5 : 10);
+  c.adam_cached = measure_adam(1u << 20, threads, q ? 5 : 10, after_gemm);
+  set_blas_threads(threads);
   for (const auto& a : c.adam_cached) log << "  adamw 1 Mi params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
   ElementwiseShape ew;  // the trainer model's shapes when given
   if (options.gemm_model.hidden > 0) {

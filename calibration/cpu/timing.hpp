@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "config/error.hpp"
@@ -27,19 +28,27 @@ inline Spread spread_of(std::vector<double> v) {
   return {v.front(), med, v.back(), static_cast<int>(n)};
 }
 
-/// Runs `f` `warmup` times untimed, then `reps` times timed; returns the spread in seconds.
-template <class F>
-Spread time_seconds(F&& f, int warmup, int reps) {
+/// Runs `f` `warmup` times untimed, then `reps` times timed, each after an untimed call of
+/// `before` (the state the kernel meets in use); returns the spread in seconds.
+template <class B, class F>
+Spread time_seconds_after(B&& before, F&& f, int warmup, int reps) {
   SPARSIM_ASSERT(reps >= 1 && warmup >= 0, "reps >= 1, warmup >= 0");
-  for (int i = 0; i < warmup; ++i) f();
+  for (int i = 0; i < warmup; ++i) before(), f();
   std::vector<double> s;
   s.reserve(static_cast<std::size_t>(reps));
   for (int i = 0; i < reps; ++i) {
+    before();
     const auto t0 = std::chrono::steady_clock::now();
     f();
     s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return spread_of(std::move(s));
+}
+
+/// Runs `f` `warmup` times untimed, then `reps` times timed; returns the spread in seconds.
+template <class F>
+Spread time_seconds(F&& f, int warmup, int reps) {
+  return time_seconds_after([] {}, std::forward<F>(f), warmup, reps);
 }
 
 }  // namespace sparsim::calib

@@ -265,6 +265,19 @@ TEST_CASE("elementwise: each trainer kernel timed alone, FLOPs by the simulator'
                                                   k.kernel.substr(0, k.kernel.find("_bwd"))) != sparsim::kVectorKernels.end());
 }
 
+TEST_CASE("timing: the before step runs untimed ahead of every call, warm-ups included", "[calibration]") {
+  int before = 0, calls = 0;
+  const Spread s = time_seconds_after([&] { ++before; }, [&] { ++calls; }, 2, 5);
+  CHECK(before == 7);
+  CHECK(calls == 7);
+  CHECK(s.samples == 5);
+  // measure_adam passes its before step through: once per warm-up and timed update per thread count
+  int gemms = 0;
+  const auto r = measure_adam(1 << 12, 2, 3, [&] { ++gemms; });
+  CHECK(r.size() == 2);
+  CHECK(gemms == 2 * (1 + 3));
+}
+
 TEST_CASE("spread: min, median (mean of the middle two when even), max", "[calibration]") {
   const Spread s = spread_of({4, 1, 3, 2});
   CHECK(s.min == 1);
