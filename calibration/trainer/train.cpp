@@ -161,8 +161,9 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
     if (i - first == opt.warmup) t_begin = tr.profiler().now();
     const double ts = tr.profiler().now();
     out.losses.push_back(tr.train_step());
+    const double dt = tr.profiler().now() - ts;
+    if (i - first >= opt.warmup) out.step_times_s.push_back(dt);
     if (opt.progress && comm.rank() == 0) {
-      const double dt = tr.profiler().now() - ts;
       std::fprintf(stderr, "step %d/%d loss %.4f tokens/s %.0f\n", tr.step(), opt.steps, out.losses.back(),
                    cfg.global_batch * cfg.model.seq / dt);
     }

@@ -57,6 +57,7 @@ struct RunResult {
   sim::StepResult result;       ///< averaged over the timed steps
   sim::Trace trace;             ///< this rank's spans of the timed steps
   std::map<std::string, double> phases_s;  ///< per phase (span name): seconds per timed step
+  std::vector<double> step_times_s;        ///< wall time of each timed step on this rank
   std::map<int, std::vector<double>> routed_per_expert;  ///< sparse layer -> this rank's routed choices, all steps
   /// sparse layer -> this rank's routed choices per expert in each timed step (after warm-up)
   std::map<int, std::vector<std::vector<double>>> routed_per_step;

@@ -9,7 +9,7 @@
 // trace=F: rank 0 writes F, rank r > 0 writes F.rank<r>
 // routing=F: JSON of the routing the simulator needs to replay this run: per sparse layer the
 // choices per expert before capacity over all steps and ranks, and the data's per-domain
-// token-ID histograms and domain shares.
+// token-ID histograms and domain shares; and each timed step's wall time (step_times_s).
 #include <cblas.h>
 #include <mpi.h>
 
@@ -156,6 +156,7 @@ int run_main(int argc, char** argv, Comm& comm) {
     routing["seed"] = c.model.seed;
     routing["domain_mix"] = st.domain_mix;
     routing["token_histograms"] = st.token_histograms;
+    routing["step_times_s"] = r.step_times_s;  // rank 0's timed steps (the ranks meet every step)
     std::ofstream(routing_file) << routing.dump() << '\n';
   }
   std::fprintf(stderr, "trainer_mpi: %d ranks, %.0f tokens/s, step %.4f s\n", comm.size(), r.result.tokens_per_s,

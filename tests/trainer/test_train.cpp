@@ -136,6 +136,15 @@ TEST_CASE("loss decreases on the synthetic corpus (dense, top-k, RRE)", "[traine
   for (Router r : {Router::dense, Router::topk, Router::rre}) {
     const auto out = run(small(r), corpus(), *std::make_unique<SelfComm>(), quiet(40));
     REQUIRE(out.losses.size() == 40);
+    // one wall time per timed step (after the warm-up), adding up to the timed steps' mean
+    const RunOptions o = quiet(40);
+    REQUIRE(out.step_times_s.size() == static_cast<std::size_t>(40 - o.warmup));
+    double sum = 0;
+    for (double t : out.step_times_s) {
+      CHECK(t > 0);
+      sum += t;
+    }
+    CHECK(sum / static_cast<double>(out.step_times_s.size()) == Approx(out.result.step_time).epsilon(0.05));
     CHECK(std::abs(out.losses[0] - std::log(258.0)) < 0.5);
     double first = 0, last = 0;
     for (int i = 0; i < 5; ++i) first += out.losses[static_cast<std::size_t>(i)] / 5, last += out.losses[static_cast<std::size_t>(35 + i)] / 5;
