@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "config/error.hpp"
+#include "cpu/timing.hpp"
 #include "output.hpp"
 #include "train.hpp"
 #include "train_file.hpp"
@@ -76,14 +77,10 @@ std::string flow_list(const std::vector<double>& v) {
 }
 
 /// The median of the timed steps' wall times in the trainer's routing JSON (0 when absent).
-double median_step(const fs::path& routing_json) {
-  const nlohmann::json j = read_json(routing_json);
-  if (!j.contains("step_times_s")) return 0;
-  std::vector<double> t = j.at("step_times_s").get<std::vector<double>>();
-  if (t.empty()) return 0;
-  std::sort(t.begin(), t.end());
-  const std::size_t n = t.size();
-  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+double median_step(const nlohmann::json& routing) {
+  if (!routing.contains("step_times_s")) return 0;
+  std::vector<double> t = routing.at("step_times_s").get<std::vector<double>>();
+  return t.empty() ? 0 : calib::spread_of(std::move(t)).median;
 }
 
 /// Of per-step expert loads, the step of median concentration (sum of squared shares).
@@ -100,9 +97,8 @@ std::vector<double> typical_step(std::vector<std::vector<double>> steps) {
 /// The routing of the measured run as scenario keys under model.moe (4-space indent): RRE gets
 /// the trainer's seed (its tables), the data's domain shares and per-domain token histograms;
 /// the learned gate gets the load it developed (choices per expert before capacity).
-std::string routing_yaml(const Case& c, const fs::path& routing_json, const fs::path& dir, const std::string& tag) {
+std::string routing_yaml(const Case& c, const nlohmann::json& j, const fs::path& dir, const std::string& tag) {
   if (c.router == "dense") return "";
-  const nlohmann::json j = read_json(routing_json);
   std::ostringstream y;
   if (c.router == "rre") {
     y << "    seed: " << j.at("seed").get<unsigned long long>()
@@ -229,8 +225,10 @@ int validate_main(const std::vector<std::string>& args) {
       return sh("'" + self.string() + "' simulate '" + scenario.string() + "' --force --json '" + json.string() +
                 "' >/dev/null 2>>'" + (dir / "simulate.log").string() + "'") == 0;
     };
+    nlohmann::json run_info;  // the trainer's routing JSON: its routing and its step times
     if (trained) {
-      const std::string routing_keys = routing_yaml(c, routing, dir, tag);
+      run_info = read_json(routing);
+      const std::string routing_keys = routing_yaml(c, run_info, dir, tag);
       write_file(scen.string(), scenario_yaml(c, node.string(), routing_keys));
       write_file(scen_after.string(), scenario_yaml(c, node_after.string(), routing_keys));
     }
@@ -244,7 +242,7 @@ int validate_main(const std::vector<std::string>& args) {
     // The measured step is the median timed step: on a shared machine a transient slowdown lands
     // in a few steps and moves the mean (written in the measured JSON, shown below) by up to 15%.
     const double mean_step = mj[0].second;
-    if (const double median = median_step(routing); median > 0) mj[0].second = median;
+    if (const double median = median_step(run_info); median > 0) mj[0].second = median;
     for (std::size_t i = 0; i < before.size(); ++i) {
       const double p = 0.5 * (before[i].second + after[i].second), m = mj[i].second;
       if (i > 0 && p == 0 && m == 0) continue;

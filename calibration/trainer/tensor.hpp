@@ -63,7 +63,6 @@ struct Tensor {
     resize(n);
     init_uniform(w, scale, seed);
   }
-  void zero_grad() { std::fill(g.begin(), g.end(), 0.0f); }
   std::size_t size() const { return w.size(); }
 };
 
