@@ -37,6 +37,13 @@ const Dataset& corpus() {
   static const Dataset d = pack(synthetic_corpus(2, 300, 3), 16);
   return d;
 }
+// An empty directory under the temp directory (what an earlier run left there removed).
+std::filesystem::path fresh_dir(const char* name) {
+  const auto dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 RunOptions quiet(int steps) {
   RunOptions o;
   o.steps = steps;
@@ -196,9 +203,7 @@ TEST_CASE("ecss and offload give bitwise the parameters of device", "[trainer][e
 }
 
 TEST_CASE("checkpoint and resume reproduce the uninterrupted trajectory exactly", "[trainer][checkpoint]") {
-  const auto dir = std::filesystem::temp_directory_path() / "sparsim-trainer-ckpt";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = fresh_dir("sparsim-trainer-ckpt");
   const std::string ck = (dir / "run.ckpt").string();
   const TrainConfig c = small(Router::topk, Placement::ecss);
   SelfComm comm;
@@ -223,9 +228,7 @@ TEST_CASE("a run killed by SIGKILL and resumed continues the uninterrupted traje
   // The child trains with a checkpoint after every step and kills itself (SIGKILL, no cleanup)
   // right after step 5; the parent resumes from the file and must reproduce losses 6..8 and the
   // final parameters of a run that was never interrupted, bit for bit.
-  const auto dir = std::filesystem::temp_directory_path() / "sparsim-trainer-kill";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = fresh_dir("sparsim-trainer-kill");
   const std::string ck = (dir / "run.ckpt").string();
   const TrainConfig c = small(Router::rre, Placement::ecss);
   SelfComm comm;
