@@ -231,17 +231,21 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::S
   // ZeRO-1 and up shard optimizer work over the replicas that hold the same parameters.
   const double d = p.zero >= 1 ? p.dp : 1.0, de = p.zero >= 1 ? std::max(1, p.dp / p.ep) : 1.0;
   OptimizerPhase o;
+  // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
+  // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
+  // activated, and the reference trainer does the same in every placement.
+  const double experts = workload::activated_expert_params(sc, traffic) / de;
   double host_params = 0;  // parameters one device updates on the host
   switch (p.placement) {
     case Placement::device:
-      o.device_optimizer = device_adam_time(node.device, dp.dense / d + dp.experts / de, sc.training.precision);
+      o.device_optimizer = device_adam_time(node.device, dp.dense / d + experts, sc.training.precision);
       break;
     case Placement::offload:
-      host_params = dp.dense / d + dp.experts / de;
+      host_params = dp.dense / d + experts;
       break;
     case Placement::ecss:
       o.device_optimizer = device_adam_time(node.device, dp.dense / d, sc.training.precision);
-      host_params = workload::activated_expert_params(sc, traffic) / de;
+      host_params = experts;
       break;
   }
   if (host_params > 0) {

@@ -75,10 +75,12 @@ double exposed_bucketed(double grads, double bucket, double window, const Geomet
 /// min(its PCIe link, its share of the switch uplink, its share of host DRAM bandwidth).
 double pcie_share(const Node& node);
 
-/// The end of a step by placement (seconds): Adam on the device (device: everything; ecss: the
-/// dense part), and the host path of offload / ecss: gradients d2h, Adam on the host CPU, 16-bit
-/// weights h2d (offload: all parameters; ecss: the experts the step activated). The two run
-/// side by side. `expert_dp`: the all-reduce of expert gradients over dp/ep replicas.
+/// The end of a step by placement (seconds): Adam on the device (device: the dense part and the
+/// experts the step activated; ecss: the dense part), and the host path of offload / ecss:
+/// gradients d2h, Adam on the host CPU, 16-bit weights h2d (offload: the dense part and the
+/// activated experts; ecss: the activated experts). An expert no token reached has no gradient
+/// and is not updated. The two run side by side. `expert_dp`: the all-reduce of expert
+/// gradients over dp/ep replicas.
 struct OptimizerPhase {
   double device_optimizer = 0, d2h = 0, host_optimizer = 0, h2d = 0, expert_dp = 0;
   /// Time on the critical path per category: max(device optimizer, host path) split in order.

@@ -112,9 +112,15 @@ TEST_CASE("sparse: ECSS moves and updates exactly the activated experts", "[spar
   // Host Adam for the node's 4 devices: (24 + 2 + 2) B per parameter through 100 GB/s DRAM, or
   // 10 FLOP per parameter at 1 TFLOP/s, whichever is slower.
   REQUIRE(phase.host_optimizer == Approx(std::max(4 * active * 28 / 100e9, 10 * 4 * active / 1e12)).epsilon(1e-12));
-  // offload moves every parameter of the device instead.
+  // offload moves every dense parameter of the device and, as ECSS, the activated experts: an
+  // expert no token reached has no gradient and no update.
   const auto off = sim::optimizer_phase(tiny_moe({"plan.placement=offload"}), traffic);
-  REQUIRE(off.d2h == Approx(2e-6 + (599296 + kExpert) * 2 / 10e9).epsilon(1e-12));
+  REQUIRE(off.d2h == Approx(2e-6 + (599296 + active) * 2 / 10e9).epsilon(1e-12));
+  // device placement updates the same parameters with the device's Adam.
+  const Scenario dev = tiny_moe({});
+  const auto on_device = sim::optimizer_phase(dev, traffic);
+  REQUIRE(on_device.device_optimizer == Approx(sim::device_adam_time(dev.cluster.node.device, 599296 + active, dev.training.precision)).epsilon(1e-12));
+  REQUIRE(on_device.device_optimizer < sim::device_adam_time(dev.cluster.node.device, 599296 + kExpert, dev.training.precision));
 }
 
 TEST_CASE("sparse: the 1.085T PanGu-Sigma fits 512 Ascend 910 with ECSS, not on the devices alone", "[sparse][pangu]") {
