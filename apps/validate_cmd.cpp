@@ -24,6 +24,9 @@ namespace sparsim::app {
 
 namespace {
 
+/// Before- and after-run predictions further apart than this call for a third calibration.
+constexpr double kDisagree = 0.10;
+
 struct Case {
   std::string name, router, placement;
   int ranks;
@@ -172,7 +175,7 @@ int validate_main(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\ncalibrate -> train (measured) -> calibrate again -> simulate on both calibrations (predicted: their mean) -> compare; exit 1 past tolerance.\n";
+    std::cout << opts << "\ncalibrate -> train (measured) -> calibrate again -> simulate on both calibrations (predicted: their mean; a third calibration when they disagree by more than 10%, keeping the closest two) -> compare; exit 1 past tolerance.\n";
     return 0;
   }
   if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
@@ -226,9 +229,10 @@ int validate_main(const std::vector<std::string>& args) {
                 "' >/dev/null 2>>'" + (dir / "simulate.log").string() + "'") == 0;
     };
     nlohmann::json run_info;  // the trainer's routing JSON: its routing and its step times
+    std::string routing_keys;
     if (trained) {
       run_info = read_json(routing);
-      const std::string routing_keys = routing_yaml(c, run_info, dir, tag);
+      routing_keys = routing_yaml(c, run_info, dir, tag);
       write_file(scen.string(), scenario_yaml(c, node.string(), routing_keys));
       write_file(scen_after.string(), scenario_yaml(c, node_after.string(), routing_keys));
     }
@@ -237,7 +241,28 @@ int validate_main(const std::vector<std::string>& args) {
       failed = true;
       continue;
     }
-    const auto before = categories(read_json(predicted)), after = categories(read_json(predicted_after));
+    auto before = categories(read_json(predicted)), after = categories(read_json(predicted_after));
+    // A calibration taken during a burst of load elsewhere on the machine is an outlier (once
+    // here: 94 ms predicted after the run against 51 ms before it). When the two disagree by
+    // more than kDisagree, a third calibration decides: the two closest predictions are kept.
+    std::vector<std::pair<std::string, double>> third;
+    if (before[0].second > 0 && std::abs(after[0].second / before[0].second - 1) > kDisagree) {
+      const fs::path node_third = dir / (tag + ".node-third.yaml"), scen_third = dir / (tag + ".scenario-third.yaml");
+      const fs::path predicted_third = dir / (tag + ".predicted-third.json");
+      if (!calibrate(node_third)) return 1;
+      write_file(scen_third.string(), scenario_yaml(c, node_third.string(), routing_keys));
+      if (!simulate(scen_third, predicted_third)) {
+        std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
+        failed = true;
+        continue;
+      }
+      third = categories(read_json(predicted_third));
+      switch (calib::farthest_of_three(before[0].second, after[0].second, third[0].second)) {
+        case 0: std::swap(before, third); break;  // the before-run calibration was the outlier
+        case 1: std::swap(after, third); break;   // the after-run one was
+        default: break;                           // the third was: the bracket stands
+      }  // `third` now holds the prediction left out
+    }
     auto mj = categories(read_json(measured));
     // The measured step is the median timed step: on a shared machine a transient slowdown lands
     // in a few steps and moves the mean (written in the measured JSON, shown below) by up to 15%.
@@ -252,9 +277,12 @@ int validate_main(const std::vector<std::string>& args) {
       table << buf;
       if (i == 0 && std::abs(err) > tolerance) failed = true;
       if (i == 0) {
-        std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12.6f %12.6f %+8.1f%%  (predicted: before / after the run)\n",
-                      "", "", "  calibrations", before[0].second, after[0].second,
-                      before[0].second > 0 ? 100 * (after[0].second / before[0].second - 1) : 0.0);
+        const std::string note = third.empty() ? "before / after the run"
+                                               : "the two closest of three calibrations; " +
+                                                     std::to_string(third[0].second).substr(0, 8) + " left out";
+        std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12.6f %12.6f %+8.1f%%  (predicted: %s)\n", "", "",
+                      "  calibrations", before[0].second, after[0].second,
+                      before[0].second > 0 ? 100 * (after[0].second / before[0].second - 1) : 0.0, note.c_str());
         table << buf;
         std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12s %12.6f %+8.1f%%  (measured: the mean step)\n", "", "",
                       "  mean step", "", mean_step, mean_step > 0 ? 100 * (p / mean_step - 1) : 0.0);
