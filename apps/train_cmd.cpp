@@ -49,7 +49,7 @@ int train_main(const std::vector<std::string>& args) {
                      "the corpus has " + std::to_string(data.domain_names.size()) + " domains, more than moe.domains");
   std::cerr << "sparsim train: " << tf.name << ": " << data.size() << " sequences of " << m.seq << " tokens, "
             << data.domain_names.size() << " domains, router " << trainer::to_string(m.router) << ", placement "
-            << trainer::to_string(tf.config.placement) << "\n";
+            << sparsim::to_string(tf.config.placement) << "\n";
   trainer::SelfComm comm;
   trainer::RunOptions opt;
   opt.steps = tf.config.steps;

@@ -6,15 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "config/scenario.hpp"
 #include "optim.hpp"
 
 namespace sparsim::trainer {
 
+/// The trainer's routers: the simulator's has no `dense` (a dense model has no moe block) and
+/// more gates than the trainer implements.
 enum class Router { dense, topk, rre };
-enum class Placement { device, offload, ecss };
-
 const char* to_string(Router r);
-const char* to_string(Placement p);
+
+/// Where expert weights and optimizer state live: the simulator's placements (to_string too).
+using sparsim::Placement;
 
 struct ModelConfig {
   int vocab = 258;  ///< V: 256 bytes + BOS + EOS

@@ -19,15 +19,6 @@ const char* to_string(Router r) {
   return "?";
 }
 
-const char* to_string(Placement p) {
-  switch (p) {
-    case Placement::device: return "device";
-    case Placement::offload: return "offload";
-    case Placement::ecss: return "ecss";
-  }
-  return "?";
-}
-
 bool ModelConfig::is_sparse(int layer) const {
   if (router == Router::dense) return false;
   for (int l : sparse_layers)
