@@ -263,7 +263,10 @@ int validate_main(const std::vector<std::string>& args) {
         default: break;                           // the third was: the bracket stands
       }  // `third` now holds the prediction left out
     }
-    auto mj = categories(read_json(measured));
+    const nlohmann::json measured_json = read_json(measured);
+    auto mj = categories(measured_json);
+    // tokens per step, from the measured result (tokens/s x its mean step)
+    const double tokens = measured_json.at("tokens_per_s").get<double>() * measured_json.at("step_time_s").get<double>();
     // The measured step is the median timed step: on a shared machine a transient slowdown lands
     // in a few steps and moves the mean (written in the measured JSON, shown below) by up to 15%.
     const double mean_step = mj[0].second;
@@ -287,6 +290,11 @@ int validate_main(const std::vector<std::string>& args) {
         std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12s %12.6f %+8.1f%%  (measured: the mean step)\n", "", "",
                       "  mean step", "", mean_step, mean_step > 0 ? 100 * (p / mean_step - 1) : 0.0);
         table << buf;
+        if (p > 0 && m > 0) {
+          std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12.0f %12.0f %+8.1f%%  (tokens/s at those steps)\n", "", "",
+                        "  tokens/s", tokens / p, tokens / m, 100 * (m / p - 1));
+          table << buf;
+        }
       }
     }
   }
