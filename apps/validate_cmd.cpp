@@ -24,8 +24,12 @@ namespace sparsim::app {
 
 namespace {
 
-/// Before- and after-run predictions further apart than this call for a third calibration.
-constexpr double kDisagree = 0.10;
+/// Before- and after-run predictions further apart than this call for a third calibration. The
+/// machine's speed drifts: three times the two were 12-18% apart with the run between them or as
+/// slow as the slower one, and their mean came within 1-14% of the run where the two closest of
+/// three were 10-21% off. A spike is rarer and larger: once one calibration was 84% above the
+/// other and the run as fast as the other.
+constexpr double kDisagree = 0.25;
 
 struct Case {
   std::string name, router, placement;
@@ -175,7 +179,7 @@ int validate_main(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\ncalibrate -> train (measured) -> calibrate again -> simulate on both calibrations (predicted: their mean; a third calibration when they disagree by more than 10%, keeping the closest two) -> compare; exit 1 past tolerance.\n";
+    std::cout << opts << "\ncalibrate -> train (measured) -> calibrate again -> simulate on both calibrations (predicted: their mean; a third calibration when they disagree by more than 25%, keeping the closest two) -> compare; exit 1 past tolerance.\n";
     return 0;
   }
   if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
