@@ -156,7 +156,10 @@ int sh(const std::string& cmd) {
 
 
 /// (name, seconds) per breakdown category plus the step time.
-std::vector<std::pair<std::string, double>> categories(const nlohmann::json& j) {
+/// The step and its categories (seconds) of a result JSON, in the table's order.
+using Categories = std::vector<std::pair<std::string, double>>;
+
+Categories categories(const nlohmann::json& j) {
   const auto& b = j.at("breakdown_s");
   const auto& c = b.at("exposed_comm");
   return {{"step", j.at("step_time_s").get<double>()},   {"compute", b.at("compute").get<double>()},
@@ -200,24 +203,25 @@ int validate_main(const std::vector<std::string>& args) {
   table << buf;
   for (const Case& c : cases(quick)) {
     const std::string tag = c.name + "-np" + std::to_string(c.ranks);
-    const fs::path cfg = dir / (tag + ".trainer.yaml"), scen = dir / (tag + ".scenario.yaml");
-    const fs::path measured = dir / (tag + ".measured.json"), predicted = dir / (tag + ".predicted.json");
-    const fs::path routing = dir / (tag + ".routing.json"), node = dir / (tag + ".node.yaml");
-    const fs::path node_after = dir / (tag + ".node-after.yaml"), scen_after = dir / (tag + ".scenario-after.yaml");
-    const fs::path predicted_after = dir / (tag + ".predicted-after.json");
+    const fs::path cfg = dir / (tag + ".trainer.yaml"), measured = dir / (tag + ".measured.json");
+    const fs::path routing = dir / (tag + ".routing.json");
+    // the files of one calibration: "" before the run, "-after" right after it, "-third"
+    auto file = [&](const char* kind, const std::string& calibration, const char* ext) {
+      return dir / (tag + "." + kind + calibration + ext);
+    };
     write_file(cfg.string(), trainer_yaml(c, steps, warmup));
     // Calibrated just before and again just after the run it predicts, with this model's GEMM
     // shapes and this many ranks: a shared machine's speed drifts by +-10% within a minute here,
     // and the two calibrations bracket the run. The prediction is the mean of the two.
-    auto calibrate = [&](const fs::path& out_node) {
+    auto calibrate = [&](const std::string& calibration) {
       if (sh("'" + self.string() + "' calibrate --cpu" + q + " --force --ranks " + std::to_string(c.ranks) +
-             " --model-shapes '" + cfg.string() + "' --out '" + out_node.string() + "' 2>>'" +
+             " --model-shapes '" + cfg.string() + "' --out '" + file("node", calibration, ".yaml").string() + "' 2>>'" +
              (dir / "calibrate.log").string() + "'") == 0)
         return true;
       std::cerr << "sparsim validate: calibration failed (" << (dir / "calibrate.log").string() << ")\n";
       return false;
     };
-    if (!calibrate(node)) return 1;
+    if (!calibrate("")) return 1;
     if (!fs::exists(trainer_mpi)) {
       std::cerr << "sparsim validate: " << trainer_mpi.string() << " not built (no MPI): " << tag << " skipped\n";
       continue;
@@ -227,45 +231,45 @@ int validate_main(const std::vector<std::string>& args) {
         sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --bind-to none --allow-run-as-root -np " +
            std::to_string(c.ranks) + " '" + trainer_mpi.string() + "' config='" + cfg.string() + "' progress=0 json='" +
            measured.string() + "' routing='" + routing.string() + "' 2>>'" + (dir / "train.log").string() + "'") == 0;
-    if (trained && !calibrate(node_after)) return 1;
-    auto simulate = [&](const fs::path& scenario, const fs::path& json) {
-      return sh("'" + self.string() + "' simulate '" + scenario.string() + "' --force --json '" + json.string() +
-                "' >/dev/null 2>>'" + (dir / "simulate.log").string() + "'") == 0;
-    };
+    if (trained && !calibrate("-after")) return 1;
     nlohmann::json run_info;  // the trainer's routing JSON: its routing and its step times
     std::string routing_keys;
-    if (trained) {
+    // The scenario on one calibration's node file, simulated: its categories, empty on failure.
+    auto predict = [&](const std::string& calibration) {
+      const fs::path scen = file("scenario", calibration, ".yaml"), json = file("predicted", calibration, ".json");
+      write_file(scen.string(), scenario_yaml(c, file("node", calibration, ".yaml").string(), routing_keys));
+      return sh("'" + self.string() + "' simulate '" + scen.string() + "' --force --json '" + json.string() +
+                "' >/dev/null 2>>'" + (dir / "simulate.log").string() + "'") == 0
+                 ? categories(read_json(json))
+                 : Categories{};
+    };
+    Categories before, after, third;
+    bool ok = trained;
+    if (ok) {
       run_info = read_json(routing);
       routing_keys = routing_yaml(c, run_info, dir, tag);
-      write_file(scen.string(), scenario_yaml(c, node.string(), routing_keys));
-      write_file(scen_after.string(), scenario_yaml(c, node_after.string(), routing_keys));
+      before = predict(""), after = predict("-after");
+      ok = !before.empty() && !after.empty();
     }
-    if (!trained || !simulate(scen, predicted) || !simulate(scen_after, predicted_after)) {
-      std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
-      failed = true;
-      continue;
-    }
-    auto before = categories(read_json(predicted)), after = categories(read_json(predicted_after));
     // A calibration taken during a burst of load elsewhere on the machine is an outlier (once
     // here: 94 ms predicted after the run against 51 ms before it). When the two disagree by
     // more than kDisagree, a third calibration decides: the two closest predictions are kept.
-    std::vector<std::pair<std::string, double>> third;
-    if (before[0].second > 0 && std::abs(after[0].second / before[0].second - 1) > kDisagree) {
-      const fs::path node_third = dir / (tag + ".node-third.yaml"), scen_third = dir / (tag + ".scenario-third.yaml");
-      const fs::path predicted_third = dir / (tag + ".predicted-third.json");
-      if (!calibrate(node_third)) return 1;
-      write_file(scen_third.string(), scenario_yaml(c, node_third.string(), routing_keys));
-      if (!simulate(scen_third, predicted_third)) {
-        std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
-        failed = true;
-        continue;
+    if (ok && before[0].second > 0 && std::abs(after[0].second / before[0].second - 1) > kDisagree) {
+      if (!calibrate("-third")) return 1;
+      third = predict("-third");
+      ok = !third.empty();
+      if (ok) {
+        switch (calib::farthest_of_three(before[0].second, after[0].second, third[0].second)) {
+          case 0: std::swap(before, third); break;  // the before-run calibration was the outlier
+          case 1: std::swap(after, third); break;   // the after-run one was
+          default: break;                           // the third was: the bracket stands
+        }  // `third` now holds the prediction left out
       }
-      third = categories(read_json(predicted_third));
-      switch (calib::farthest_of_three(before[0].second, after[0].second, third[0].second)) {
-        case 0: std::swap(before, third); break;  // the before-run calibration was the outlier
-        case 1: std::swap(after, third); break;   // the after-run one was
-        default: break;                           // the third was: the bracket stands
-      }  // `third` now holds the prediction left out
+    }
+    if (!ok) {
+      std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
+      failed = true;
+      continue;
     }
     const nlohmann::json measured_json = read_json(measured);
     auto mj = categories(measured_json);
