@@ -124,27 +124,24 @@ std::vector<GemmShape> model_gemm_shapes(const GemmModel& g, bool quick) {
                                  {g.hidden, g.vocab, "logits"}};
   if (g.gate_experts > 0) weights.push_back({g.hidden, g.gate_experts, "gate"});
   std::vector<GemmShape> out;
+  // a weight's forward (nn), input gradient (nt) and weight gradient (tn) at t tokens
+  auto add = [&](const Weight& w, int t, const std::string& at, int window) {
+    out.push_back({t, w.out, w.in, std::string(w.name) + at, GemmTrans::nn, window});
+    out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt, window});
+    out.push_back({w.in, w.out, t, std::string(w.name) + " weight gradient" + at, GemmTrans::tn, window});
+  };
   for (const Weight& w : weights) {
     // Round token counts (a batch of sequences) and, between them, odd ones: an expert's share
     // of the tokens has any size, and OpenBLAS is slower off its register-tile multiples.
     const std::vector<int> grid = {8,   13,  16,  21,  24,  29,  32,  41,  48,  57,  64,  79,  96, 111,
                                    128, 157, 192, 221, 256, 313, 384, 443, 512, 627, 768, 887, 1024};
-    for (int t : quick && g.tokens > 0 ? std::vector<int>{g.tokens} : grid) {
-      const std::string at = " T=" + std::to_string(t);
-      out.push_back({t, w.out, w.in, std::string(w.name) + at, GemmTrans::nn});
-      out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt});
-      out.push_back({w.in, w.out, t, std::string(w.name) + " weight gradient" + at, GemmTrans::tn});
-    }
+    for (int t : quick && g.tokens > 0 ? std::vector<int>{g.tokens} : grid) add(w, t, " T=" + std::to_string(t), 1);
   }
   if (g.experts) {
     // experts: the FFN's weights over windows of token counts, as routing varies them
     for (const Weight& w : {weights[2], weights[3]})
-      for (int t : {8, 16, 32, 64, 128, 256, 512}) {
-        const std::string at = " T=" + std::to_string(t) + "+-" + std::to_string(kExpertWindow / 2) + " (expert)";
-        out.push_back({t, w.out, w.in, std::string(w.name) + at, GemmTrans::nn, kExpertWindow});
-        out.push_back({t, w.in, w.out, std::string(w.name) + " input gradient" + at, GemmTrans::nt, kExpertWindow});
-        out.push_back({w.in, w.out, t, std::string(w.name) + " weight gradient" + at, GemmTrans::tn, kExpertWindow});
-      }
+      for (int t : {8, 16, 32, 64, 128, 256, 512})
+        add(w, t, " T=" + std::to_string(t) + "+-" + std::to_string(kExpertWindow / 2) + " (expert)", kExpertWindow);
   }
   const int s = g.seq, dh = g.hidden / g.heads;
   out.push_back({s, s, dh, "attn_scores (one head)", GemmTrans::nt});
