@@ -17,13 +17,14 @@ namespace sparsim::sim {
 /// device's table, clamped to its first and last points.
 double gemm_efficiency(const Device& d, double flops);
 
-/// Time of one op on one device: GEMMs at peak * efficiency (or memory-bound if their bytes
-/// take longer), memory ops at the memory bandwidth.
 /// FLOP/s of one GEMM from device.gemm_shapes: the rows that share two of its dimensions and its
 /// transposition, interpolated linearly in the log of the third (clamped to the ends); 0 when
 /// no row matches. A call whose token count varies uses the window-averaged rows (window > 1),
 /// others the exact ones; each falls back to the other kind.
 double measured_gemm_rate(const Device& d, const workload::GemmCall& c);
+/// Time of one op on one device: GEMMs at peak * efficiency, or call by call at their measured
+/// shape rates where the device has them (or memory-bound if their bytes take longer); memory
+/// ops at the memory bandwidth, or at their kernel's vector rate (else vector_flops) when slower.
 double op_time(const workload::Op& op, const Device& d, Precision p);
 
 /// Peak FLOP/s of `d` at precision `p` (falls back to fp16 for bf16 and vice versa).
