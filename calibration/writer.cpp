@@ -95,6 +95,7 @@ std::string to_yaml(const NodeFile& f) {
     << "\n  latency: " << micros(f.intra.latency) << "\n";
   provenance(o, f.intra.why, "  ");
   o << "host:\n  name: " << quote(f.host.name) << "\n  sockets: " << f.host.sockets << "\n  cores: " << f.host.cores
+    << (f.host.threads != f.host.cores ? "\n  threads: " + std::to_string(f.host.threads) : std::string())
     << "\n  flops: " << flop_rate(f.host.flops) << "\n  memory: " << bytes_gib(f.host.memory)
     << "\n  memory_bandwidth: " << bandwidth(f.host.memory_bandwidth) << "\n";
   if (f.host.optimizer_rate > 0) o << "  optimizer_rate: " << param_rate(f.host.optimizer_rate) << "\n";
@@ -283,6 +284,7 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
   f.host.name = s.cpu_model;
   f.host.sockets = s.sockets;
   f.host.cores = s.cores;
+  f.host.threads = std::max(s.cores, s.logical_cpus);
   f.host.flops = c.host_gemm_flop_rate;
   f.host.memory = s.memory_bytes;
   f.host.memory_bandwidth = c.memory.triad.bandwidth;

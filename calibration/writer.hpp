@@ -44,6 +44,7 @@ struct NodeFile {
     std::string name;
     int sockets = 1;
     int cores = 1;
+    int threads = 1;  ///< hardware threads; written when not equal to cores
     double flops = 0;
     double memory = 0;
     double memory_bandwidth = 0;

@@ -214,6 +214,11 @@ Node read_node(Reader r) {
     n.host.name = h.text("name");
     n.host.sockets = static_cast<int>(h.integer("sockets"));
     n.host.cores = static_cast<int>(h.integer("cores"));
+    n.host.threads = n.host.cores;
+    if (h.has("threads")) {
+      n.host.threads = static_cast<int>(h.integer("threads"));
+      if (n.host.threads < n.host.cores) h.fail("threads", "expected at least as many hardware threads as cores (" + std::to_string(n.host.cores) + ")");
+    }
     n.host.flops = h.quantity("flops", Dim::flop_rate);
     n.host.memory = h.quantity("memory", Dim::bytes);
     n.host.memory_bandwidth = h.quantity("memory_bandwidth", Dim::bandwidth);

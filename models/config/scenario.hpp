@@ -70,6 +70,7 @@ struct Host {
   std::string name;
   int sockets = 0;
   int cores = 0;                 ///< physical cores in the node
+  int threads = 0;               ///< hardware threads in the node (the loader sets cores when not given)
   double flops = 0;              ///< FLOP/s, all cores together (fp32 peak)
   double memory = 0;             ///< bytes of DRAM
   double memory_bandwidth = 0;   ///< bytes/s

@@ -56,12 +56,16 @@ void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks
   for (int r = 0; r < ranks; ++r) {
     if (per_rank[r] > per_rank[busiest]) busiest = r;
   }
+  out.rank_expert_tokens.assign(ranks, std::vector<double>(out.local_experts, 0.0));
+  for (int r = 0; r < ranks; ++r) {
+    for (int le = 0; le < out.local_experts; ++le) {
+      for (int src = 0; src < ranks; ++src) out.rank_expert_tokens[r][le] += tokens[src][r * out.local_experts + le];
+    }
+  }
+  out.busiest_expert_tokens = out.rank_expert_tokens[busiest];
   double active = 0;
-  for (int e = busiest * out.local_experts; e < (busiest + 1) * out.local_experts; ++e) {
-    double got = 0;
-    for (int src = 0; src < ranks; ++src) got += tokens[src][e];
+  for (double got : out.busiest_expert_tokens) {
     if (got * micro_batches >= 1.0) active += 1;
-    out.busiest_expert_tokens.push_back(got);
   }
   out.activated_experts = active;
 }

@@ -26,6 +26,9 @@ struct SparseLayerTraffic {
   double activated_experts = 0;  ///< experts of the busiest rank that receive >= 1 token in a step
   int local_experts = 0;         ///< E / ep
   std::vector<double> busiest_expert_tokens;  ///< per micro-batch, each local expert of the busiest rank
+  /// per micro-batch, each local expert of every rank: [rank][local expert] (ranks that
+  /// time-share cores finish their experts at different times, see sim::shared_makespan)
+  std::vector<std::vector<double>> rank_expert_tokens;
 };
 
 /// One entry per sparse layer (in the order of model.moe.layers). Throws InputError when a
