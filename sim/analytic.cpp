@@ -172,6 +172,27 @@ StageTimes StageTimes::operator*(double n) const {
   return t;
 }
 
+int time_shared_threads(const Node& n) {
+  const int threads = std::max(n.host.threads, n.host.cores);
+  return n.host.shares_device_cores && threads > 0 && n.devices > threads ? threads : 0;
+}
+
+double shared_makespan(std::vector<double> fair, int threads) {
+  SPARSIM_ASSERT(threads > 0, "shared_makespan: no threads");
+  const double n = static_cast<double>(fair.size());
+  if (fair.empty()) return 0;
+  // work in thread-seconds: the fair share is threads / n of a thread
+  std::sort(fair.begin(), fair.end());
+  double t = 0, done = 0;
+  for (std::size_t i = 0; i < fair.size(); ++i) {
+    const double work = fair[i] * std::min(1.0, threads / n);
+    const double running = n - static_cast<double>(i);
+    t += (work - done) / std::min(1.0, threads / running);
+    done = work;
+  }
+  return t;
+}
+
 BlockTimes block_times(const Scenario& sc) { return block_times(sc, workload::sparse_traffic(sc)); }
 
 BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic) {
@@ -179,6 +200,10 @@ BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLay
   const workload::Shape s = workload::shape_of(sc);
   const Geometry tp = geometry(sc.cluster, l.tp);
   BlockTimes b;
+  // Processor sharing of the expert phases needs every device of a node in the same phase:
+  // one device per rank (tp = 1) and a node's devices all data-parallel ranks of one stage.
+  const Node& node = sc.cluster.node;
+  const int shared_threads = sc.plan.tp == 1 && sc.plan.dp % node.devices == 0 ? time_shared_threads(node) : 0;
   add(b.dense_layer, workload::dense_layer(s, sc.plan.recompute), sc, tp);
   add(b.embedding, workload::embedding(s), sc, tp);
   add(b.head, workload::head(s, sc.plan.recompute), sc, tp);
@@ -195,6 +220,31 @@ BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLay
       add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute,
                                                   tr.busiest_expert_tokens),
           sc, tp);
+      if (shared_threads > 0) {
+        // The node's devices are ranks time-sharing its cores: each expert phase (forward;
+        // backward) lasts until the node's last rank is done, and the ranks that finish first
+        // leave their share to the others. Node k holds data-parallel ranks kD..kD+D-1, expert
+        // rank d mod ep; the slowest node sets the pace.
+        std::vector<StageTimes> of_rank(sc.plan.ep);
+        for (int r = 0; r < sc.plan.ep; ++r) {
+          const std::vector<double>& mine = tr.rank_expert_tokens[r];
+          double sum = 0;
+          for (double x : mine) sum += x;
+          if (sum > 0)
+            add(of_rank[r], workload::expert_block(s, sum, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute, mine), sc, tp);
+        }
+        const int D = node.devices;
+        part.experts.forward = part.experts.backward = 0;
+        for (int k = 0; k < std::max(1, sc.plan.ep / D); ++k) {
+          std::vector<double> fwd, bwd;
+          for (int d = k * D; d < (k + 1) * D; ++d) {
+            fwd.push_back(of_rank[d % sc.plan.ep].forward);
+            bwd.push_back(of_rank[d % sc.plan.ep].backward);
+          }
+          part.experts.forward = std::max(part.experts.forward, shared_makespan(fwd, shared_threads));
+          part.experts.backward = std::max(part.experts.backward, shared_makespan(bwd, shared_threads));
+        }
+      }
       part.a2a = all_to_all(ep, tr.pairwise_bytes / sc.plan.tp);
       part.traffic = static_cast<int>(i);
       // The whole layer: its parts plus dispatch and combine in every pass that runs the

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -160,4 +161,73 @@ TEST_CASE("sparse: RRE with one token histogram per domain routes each domain by
                             "model.moe.token_histogram.files=[" + (dir / "d0.hist").string() + "]"}),
                   InputError);
   fs::remove_all(dir);
+}
+
+TEST_CASE("sparse: ranks that time-share cores finish their experts by processor sharing", "[sparse][shared]") {
+  // Four jobs of 1, 3, 5 and 7 ms of CPU on 2 threads: 2 ms until the first is done (4 at half
+  // a thread each), 3 more for the second (3 at 2/3), 2 for the third, 2 for the last: 9 ms.
+  // Their fair-share times (half a thread each) are twice their CPU.
+  CHECK(sim::shared_makespan({2, 6, 10, 14}, 2) == Approx(9).epsilon(1e-12));
+  CHECK(sim::shared_makespan({14, 2, 10, 6}, 2) == Approx(9).epsilon(1e-12));  // any order
+  CHECK(sim::shared_makespan({5, 5, 5, 5}, 2) == Approx(5).epsilon(1e-12));    // even: the fair share
+  CHECK(sim::shared_makespan({0, 0, 0, 8}, 2) == Approx(4).epsilon(1e-12));    // alone: a whole thread
+  CHECK(sim::shared_makespan({3, 1}, 4) == Approx(3).epsilon(1e-12));          // fewer jobs than threads
+  CHECK(sim::shared_makespan({}, 2) == 0);
+
+  // tiny-moe on one node of 4 devices that are 4 ranks on 2 cores, one device each (tp = 1),
+  // a top-1 gate with a Zipf load: one rank computes the most. The expert phases last the
+  // processor-sharing makespan of the 4 ranks' experts, less than the busiest rank's at its
+  // fair share; the rest of the layer is even and keeps its time. (The seed permutes which
+  // experts the Zipf shares go to.)
+  const std::vector<std::string> plan{"cluster.nodes=1", "plan.tp=1", "plan.dp=4", "plan.ep=4", "training.micro_batch=4",
+                                      "model.moe.router=topk", "model.moe.domains=1", "model.moe.top_k=1",
+                                      "model.moe.capacity_factor=8", "model.moe.load.distribution=zipf",
+                                      "model.moe.load.zipf_s=1", "cluster.node.host.shares_device_cores=true"};
+  auto with_cores = [&](int cores) {
+    auto sets = plan;
+    sets.push_back("cluster.node.host.cores=" + std::to_string(cores));
+    return tiny_moe(sets);
+  };
+  const Scenario own = with_cores(4), shared = with_cores(2);
+  REQUIRE(sim::time_shared_threads(own.cluster.node) == 0);
+  REQUIRE(sim::time_shared_threads(shared.cluster.node) == 2);
+  // host.threads (default: cores) counts hardware threads: 4 on 2 cores leave each rank its own
+  auto smt = plan;
+  smt.insert(smt.end(), {"cluster.node.host.cores=2", "cluster.node.host.threads=4"});
+  CHECK(sim::time_shared_threads(tiny_moe(smt).cluster.node) == 0);
+  smt.back() = "cluster.node.host.threads=1";
+  CHECK_THROWS_AS(tiny_moe(smt), InputError);  // fewer threads than cores
+  const auto traffic = workload::sparse_traffic(shared);
+  const auto& t = traffic.front();
+  REQUIRE(t.rank_expert_tokens.size() == 4);
+  REQUIRE(std::count(t.rank_expert_tokens.begin(), t.rank_expert_tokens.end(), t.busiest_expert_tokens) >= 1);
+  const sim::BlockTimes a = sim::block_times(own, traffic), b = sim::block_times(shared, traffic);
+  CHECK(b.parts[0].pre.forward == a.parts[0].pre.forward);
+  CHECK(b.parts[0].experts.forward < a.parts[0].experts.forward);
+  CHECK(b.parts[0].experts.backward < a.parts[0].experts.backward);
+  // by hand: each rank's experts alone, then shared
+  std::vector<double> fwd;
+  for (const auto& mine : t.rank_expert_tokens) {
+    double sum = 0;
+    for (double x : mine) sum += x;
+    const Scenario& sc = shared;
+    const auto w = workload::expert_block(workload::shape_of(sc), sum, t.local_experts, sc.model.moe->expert_ffn_hidden,
+                                          sc.plan.recompute, mine);
+    double f = 0;
+    for (const auto& op : w.forward.ops) f += sim::op_time(op, sc.cluster.node.device, sc.training.precision);
+    fwd.push_back(f);
+  }
+  CHECK(*std::max_element(fwd.begin(), fwd.end()) == Approx(a.parts[0].experts.forward).epsilon(1e-12));
+  CHECK(b.parts[0].experts.forward == Approx(sim::shared_makespan(fwd, 2)).epsilon(1e-12));
+  CHECK(sim::analytic_step(shared).step_time < sim::analytic_step(own).step_time);
+  // an even load: every rank has the same experts' work, so sharing changes nothing
+  auto even = plan;
+  even.erase(std::remove(even.begin(), even.end(), "model.moe.load.distribution=zipf"), even.end());
+  even.erase(std::remove(even.begin(), even.end(), "model.moe.load.zipf_s=1"), even.end());
+  auto even_cores = [&](int cores) {
+    auto sets = even;
+    sets.push_back("cluster.node.host.cores=" + std::to_string(cores));
+    return tiny_moe(sets);
+  };
+  CHECK(sim::analytic_step(even_cores(2)).step_time == Approx(sim::analytic_step(even_cores(4)).step_time).epsilon(1e-12));
 }
