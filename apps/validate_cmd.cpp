@@ -14,6 +14,7 @@
 #include "config/error.hpp"
 #include "cpu/timing.hpp"
 #include "output.hpp"
+#include "routing/routing.hpp"
 #include "train.hpp"
 #include "train_file.hpp"
 
@@ -49,13 +50,17 @@ std::vector<Case> cases(bool quick) {
   return c;
 }
 
+/// The learned gate of the sparse configurations (model_yaml), and its sequences per step.
+constexpr int kSeq = 64, kExperts = 8, kTopK = 2, kSequences = 8;
+constexpr double kCapacityFactor = 1.25;
+
 std::string model_yaml(const Case& c, bool scenario) {
   std::ostringstream y;
-  y << "  seq_len: 64\n  hidden: 256\n  heads: 4\n  ffn_hidden: 1024\n  layers: 2\n";
+  y << "  seq_len: " << kSeq << "\n  hidden: 256\n  heads: 4\n  ffn_hidden: 1024\n  layers: 2\n";
   if (scenario) y << "  vocab: 258\n  ffn: mlp\n  position_embedding: learned\n  tied_embeddings: false\n";
   if (c.router != "dense") {
-    y << "  moe:\n    router: " << c.router << "\n    layers: [1]\n    experts: 8\n";
-    if (c.router == "topk") y << "    top_k: 2\n    capacity_factor: 1.25\n";
+    y << "  moe:\n    router: " << c.router << "\n    layers: [1]\n    experts: " << kExperts << "\n";
+    if (c.router == "topk") y << "    top_k: " << kTopK << "\n    capacity_factor: " << kCapacityFactor << "\n";
     if (c.router == "rre") y << "    domains: 2\n";
   }
   return y.str();
@@ -63,7 +68,7 @@ std::string model_yaml(const Case& c, bool scenario) {
 
 std::string trainer_yaml(const Case& c, int steps, int warmup) {
   return "name: " + c.name + "-np" + std::to_string(c.ranks) + "\nmodel:\n" + model_yaml(c, false) +
-         "training:\n  global_batch: 8\n  steps: " + std::to_string(steps) + "\n  warmup_steps: " +
+         "training:\n  global_batch: " + std::to_string(kSequences) + "\n  steps: " + std::to_string(steps) + "\n  warmup_steps: " +
          std::to_string(warmup) + "\n  placement: " +
          c.placement + "\ndata:\n  corpus: synthetic\n";
 }
@@ -90,14 +95,21 @@ double median_step(const nlohmann::json& routing) {
   return t.empty() ? 0 : calib::spread_of(std::move(t)).median;
 }
 
-/// Of per-step expert loads, the step of median concentration (sum of squared shares).
-std::vector<double> typical_step(std::vector<std::vector<double>> steps) {
+/// Of per-step expert loads (choices per expert, before capacity), the step of median load on
+/// the busiest of `ranks` ranks after each expert keeps at most `capacity` (what its experts
+/// compute), and of median concentration (sum of squared shares) among equal ones. Two steps
+/// whose two favourite experts take every choice are equally concentrated, but on 4 ranks of 2
+/// experts the busiest rank computes twice as much when the two share a rank.
+std::vector<double> typical_step(std::vector<std::vector<double>> steps, int ranks, double capacity) {
   auto concentration = [](const std::vector<double>& step) {
     double sum = 0, sq = 0;
     for (double x : step) sum += x, sq += x * x;
     return sum > 0 ? sq / (sum * sum) : 0.0;
   };
-  std::sort(steps.begin(), steps.end(), [&](const auto& a, const auto& b) { return concentration(a) < concentration(b); });
+  auto key = [&](const std::vector<double>& step) {
+    return std::make_pair(routing::busiest_kept(step, ranks, capacity), concentration(step));
+  };
+  std::sort(steps.begin(), steps.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
   return steps[steps.size() / 2];
 }
 
@@ -125,10 +137,12 @@ std::string routing_yaml(const Case& c, const nlohmann::json& j, const fs::path&
     // step. A learned gate's load moves from step to step (a few experts take most tokens, not
     // always the same ones), so the average over steps would spread it and hide the drops the
     // capacity makes.
+    // the trainer's capacity is per sequence (GShard): a step keeps kSequences times it
+    const double capacity = kSequences * routing::capacity(routing::GateSpec{kSeq, kExperts, kTopK, kCapacityFactor});
     std::vector<double> load;
     for (const auto& [layer, steps] : j.at("routed_per_step").items()) {
       if (steps.empty()) continue;
-      const std::vector<double> v = typical_step(steps.get<std::vector<std::vector<double>>>());
+      const std::vector<double> v = typical_step(steps.get<std::vector<std::vector<double>>>(), c.ranks, capacity);
       load.resize(v.size(), 0.0);
       for (std::size_t e = 0; e < v.size(); ++e) load[e] += v[e];
     }

@@ -274,6 +274,13 @@ TEST_CASE("routing: uneven all-to-all bytes on a 4-rank hand case", "[routing][e
   REQUIRE(total_bytes(d) == 64);
   REQUIRE(rank_tokens(tokens, 4) == std::vector<double>{3, 9, 5, 15});
   REQUIRE(busiest_rank_tokens(tokens, 4) == 15);
+  // Two steps of a learned gate, equally concentrated (two experts take every choice): on 4
+  // ranks of 2 experts each, experts 4 and 5 share rank 2, experts 1 and 3 do not. Each expert
+  // keeps at most 160.
+  REQUIRE(busiest_kept({0, 512, 0, 512, 0, 0, 0, 0}, 4, 160) == 160);
+  REQUIRE(busiest_kept({0, 0, 0, 0, 512, 512, 0, 0}, 4, 160) == 320);
+  REQUIRE(busiest_kept({0, 0, 0, 0, 512, 100, 0, 0}, 4, 160) == 260);
+  REQUIRE(busiest_kept({0, 512, 0, 512, 0, 0, 0, 0}, 1, 160) == 320);
   // Combine returns every token: the transpose, so its max sent is dispatch's max received.
   const auto c = combine_bytes(d);
   REQUIRE(c[3][0] == 16);

@@ -192,6 +192,10 @@ double total_bytes(const Matrix& bytes);
 std::vector<double> rank_tokens(const Matrix& tokens, int ranks);
 /// Max of rank_tokens: sets the expert GEMM time of the step.
 double busiest_rank_tokens(const Matrix& tokens, int ranks);
+/// One step of a learned gate over `ranks` expert-parallel ranks: `choices` per expert (all
+/// ranks' tokens, before capacity), of which each expert keeps at most `capacity`. Returns the
+/// token-expert assignments the busiest rank's experts compute.
+double busiest_kept(const std::vector<double>& choices, int ranks, double capacity);
 
 /// MoE (global all-to-all): row r = the kept tokens of rank r's gate. Expected: every row is
 /// expected_gate_load(...).kept. Sampled: rank r draws with derive_seed(seed, r).

@@ -102,6 +102,14 @@ double busiest_rank_tokens(const Matrix& tokens, int ranks) {
   return *std::max_element(t.begin(), t.end());
 }
 
+double busiest_kept(const std::vector<double>& choices, int ranks, double capacity) {
+  SPARSIM_ASSERT(ranks > 0 && !choices.empty(), "busiest_kept: no ranks or no experts");
+  const int experts = static_cast<int>(choices.size());
+  std::vector<double> kept(idx(ranks), 0.0);
+  for (int e = 0; e < experts; ++e) kept[idx(expert_rank(e, experts, ranks))] += std::min(choices[idx(e)], capacity);
+  return *std::max_element(kept.begin(), kept.end());
+}
+
 Matrix expected_gate_tokens(const GateSpec& g, const std::vector<double>& shares, int ranks) {
   SPARSIM_ASSERT(ranks > 0, "expected_gate_tokens: ranks must be > 0");
   return Matrix(idx(ranks), expected_gate_load(g, shares).kept);
