@@ -74,10 +74,16 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
                          ->seal();
   }
   const int actors = p.dp * p.pp;
-  std::vector<sg4::SplitDuplexLink*> intra(actors), nic(actors), pcie(actors);
+  // A node of several fast groups (intra_node.group_size < devices: the two HCCS rings of an
+  // Ascend 910 server) joins them over the inter-group level: actors of different groups talk
+  // over their cross links, as the closed forms' slowest level says.
+  const bool grouped = node.intra.group_size < node.devices;
+  auto group_of = [&](int a) { return p.tp * (a / p.pp + p.dp * (a % p.pp)) % node.devices / node.intra.group_size; };
+  std::vector<sg4::SplitDuplexLink*> intra(actors), cross(actors), nic(actors), pcie(actors);
   std::vector<sg4::Link*> dram(nodes);
   for (int a = 0; a < actors; ++a) {
     intra[a] = duplex(root, label("intra", a), t * g.intra.bandwidth);
+    if (grouped) cross[a] = duplex(root, label("cross", a), t * node.intra.inter_group_bandwidth);
     nic[a] = duplex(root, label("nic", a), t * nic_share);
     pcie[a] = duplex(root, label("pcie", a), t * pcie_share(node));
   }
@@ -113,8 +119,9 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
       auto* h = pf.actor_host[a]->get_netpoint();
       for (int b : here) {
         if (a == b) continue;
+        const bool apart = grouped && group_of(a) != group_of(b);
         z->add_route(h, pf.actor_host[b]->get_netpoint(), nullptr, nullptr,
-                     {{intra[a], Dir::UP}, {intra[b], Dir::DOWN}}, false);
+                     {{(apart ? cross : intra)[a], Dir::UP}, {(apart ? cross : intra)[b], Dir::DOWN}}, false);
       }
       z->add_route(h, gw, nullptr, nullptr, {{nic[a], Dir::UP}}, false);
       z->add_route(gw, h, nullptr, nullptr, {{nic[a], Dir::DOWN}}, false);

@@ -2,6 +2,8 @@
 // sim/des/ so a later port touches only this folder). One host per pipeline-stage actor (a
 // tensor-parallel group of t devices) and per node CPU. Links carry the group's aggregate:
 //   intra_a  (split-duplex) t x the intra-node level between neighbouring groups
+//   cross_a  (split-duplex) t x intra_node.inter_group_bandwidth, between actors of a node's
+//            different fast groups (only when group_size < devices)
 //   nic_a    (split-duplex) t x the device's share of the node's NICs (GPUDirect, per rail)
 //   pcie_a   (split-duplex) t x the device's PCIe share; dram (shared) the host's DRAM bandwidth
 //   uplink_l (split-duplex) leaf uplink: nodes_per_leaf x node NIC bandwidth / oversubscription
