@@ -122,6 +122,8 @@ std::string routing_yaml(const Case& c, const nlohmann::json& j, const fs::path&
   if (c.router == "rre") {
     y << "    seed: " << j.at("seed").get<unsigned long long>()
       << "\n    domain_mix: " << flow_list(j.at("domain_mix").get<std::vector<double>>())
+      // each rank reads a random slice of the batch (trainer batch_indices): every domain on every rank
+      << "\n    domain_data: mixed"
       << "\n    token_histogram:\n      distribution: file\n      files:\n";
     const auto hists = j.at("token_histograms").get<std::vector<std::vector<double>>>();
     for (std::size_t d = 0; d < hists.size(); ++d) {

@@ -137,6 +137,23 @@ TEST_CASE("sparse: the 1.085T PanGu-Sigma fits 512 Ascend 910 with ECSS, not on 
   REQUIRE(ecss.fits());
 }
 
+TEST_CASE("sparse: RRE with every domain on every rank (domain_data: mixed) sends across the groups", "[sparse][rre]") {
+  // As the grouped case above, but each rank holds 128 tokens of each domain (the reference
+  // trainer's random slices of the batch): 32 to each of the 8 experts. Rank 0's experts 0,1
+  // still get 4 x 2 x 32 = 256 tokens; it sends 64 tokens (32,768 bytes) to each of the 3 other
+  // ranks, and the all-to-all spans all 4 ranks: 3 pairwise rounds of 32,768 bytes.
+  const auto t = workload::sparse_traffic(tiny_moe({"model.moe.domain_data=mixed"}));
+  REQUIRE(t.size() == 2);
+  for (const auto& layer : t) {
+    REQUIRE(layer.group == 4);
+    REQUIRE(layer.busiest_rank_tokens == Approx(256).epsilon(1e-12));
+    for (int r = 1; r < 4; ++r) REQUIRE(layer.dispatch[0][r] == Approx(32768).epsilon(1e-12));
+    REQUIRE(layer.a2a_bytes == Approx(3 * 32768).epsilon(1e-12));
+    REQUIRE(layer.pairwise_bytes == Approx(3 * 32768).epsilon(1e-12));
+  }
+  CHECK_THROWS_AS(tiny_moe({"model.moe.domain_data=scattered"}), InputError);
+}
+
 TEST_CASE("sparse: RRE with one token histogram per domain routes each domain by its own", "[sparse][rre]") {
   // Domain 0's tokens are all ID 0, domain 1's all ID 1: each domain group sends every token to
   // the one expert its table gives that ID, so each layer activates one expert per group.

@@ -138,6 +138,8 @@ Moe read_moe(Reader r, const Model& m) {
   for (double x : e.domain_mix) mix += x;
   if (!(mix > 0)) r.fail("domain_mix", "expected shares that are not all zero");
   for (double& x : e.domain_mix) x /= mix;
+  e.domain_data = r.choice_or<DomainData>("domain_data", {{"grouped", DomainData::grouped}, {"mixed", DomainData::mixed}},
+                                          DomainData::grouped);
   if (r.has("token_histogram")) {
     Reader h = r.child("token_histogram");
     e.token_histogram.key_path = h.path();

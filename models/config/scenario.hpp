@@ -120,6 +120,11 @@ struct Cluster {
 };
 
 enum class Router { rre, topk, hash, switch_ };
+/// Where RRE's samples live: `grouped` (PanGu-Σ) gives each rank samples of its own experts'
+/// domain, so the all-to-all stays inside a domain's group of ep / domains ranks; `mixed` gives
+/// every rank samples of every domain (a random slice of the batch, as the reference trainer),
+/// so the all-to-all spans all ep ranks.
+enum class DomainData { grouped, mixed };
 enum class FfnKind { mlp, glu };
 enum class LoadDistribution { uniform, zipf, histogram };
 
@@ -149,6 +154,7 @@ struct Moe {
   ExpertLoad load;
   unsigned long long seed = 0;      ///< routing tables, Zipf permutation
   std::vector<double> domain_mix;   ///< share of the batch per domain (rre), sums to 1
+  DomainData domain_data = DomainData::grouped;  ///< rre: which samples a rank holds
   TokenHistogram token_histogram;   ///< rre / hash
 };
 

@@ -108,8 +108,10 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc) {
     hist = {all};
   }
   const std::vector<double> mix = e.router == Router::hash ? std::vector<double>{1.0} : e.domain_mix;
-  const routing::Matrix by_domain = routing::grouped_domain_tokens(spec, ep, T, mix);
-  const int group = std::max(1, ep / domains);
+  const bool mixed = e.domain_data == DomainData::mixed;
+  const routing::Matrix by_domain =
+      mixed ? routing::mixed_domain_tokens(ep, T, mix) : routing::grouped_domain_tokens(spec, ep, T, mix);
+  const int group = mixed ? ep : std::max(1, ep / domains);
   for (int layer : e.layers) {
     const std::vector<int> table = routing::rre_table(spec, layer);
     const routing::Matrix tokens = routing::rre_source_tokens(spec, table, by_domain, hist);
