@@ -12,11 +12,12 @@ namespace sparsim::sim::des {
 namespace sg4 = simgrid::s4u;
 using Dir = sg4::LinkInRoute::Direction;
 
-int node_of(const Scenario& sc, int actor) {
+int first_device(const Scenario& sc, int actor) {
   const Plan& p = sc.plan;
-  const int d = actor / p.pp, s = actor % p.pp;
-  return p.tp * (d + p.dp * s) / sc.cluster.node.devices;
+  return p.tp * (actor / p.pp + p.dp * (actor % p.pp));
 }
+
+int node_of(const Scenario& sc, int actor) { return first_device(sc, actor) / sc.cluster.node.devices; }
 
 namespace {
 
@@ -78,7 +79,7 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   // Ascend 910 server) joins them over the inter-group level: actors of different groups talk
   // over their cross links, as the closed forms' slowest level says.
   const bool grouped = node.intra.group_size < node.devices;
-  auto group_of = [&](int a) { return p.tp * (a / p.pp + p.dp * (a % p.pp)) % node.devices / node.intra.group_size; };
+  auto group_of = [&](int a) { return first_device(sc, a) % node.devices / node.intra.group_size; };
   std::vector<sg4::SplitDuplexLink*> intra(actors), cross(actors), nic(actors), pcie(actors);
   std::vector<sg4::Link*> dram(nodes);
   for (int a = 0; a < actors; ++a) {

@@ -29,7 +29,9 @@ struct Platform {
 /// process, on a fresh engine.
 Platform build_platform(simgrid::s4u::Engine& e, const Scenario& sc);
 
-/// Node and slot of actor a: rank of its first device = t * (d + dp * s).
+/// Node of actor a: the node of its first device.
 int node_of(const Scenario& sc, int actor);
+/// Rank of actor a's first device: t * (d + dp * s) for replica d = a / pp, stage s = a % pp.
+int first_device(const Scenario& sc, int actor);
 
 }  // namespace sparsim::sim::des
