@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "config/error.hpp"
@@ -23,6 +24,9 @@ class Comm {
   /// In-place sum over ranks (MPI_Allreduce).
   virtual void allreduce_sum(float* data, std::size_t n) = 0;
   virtual void allreduce_sum(double* data, std::size_t n) = 0;
+  /// The ranks of this one with the same `color`, ordered as here (MPI_Comm_split): a rank
+  /// group's own all-to-alls.
+  virtual std::unique_ptr<Comm> split(int color) = 0;
 };
 
 class SelfComm final : public Comm {
@@ -37,6 +41,7 @@ class SelfComm final : public Comm {
   }
   void allreduce_sum(float*, std::size_t) override {}
   void allreduce_sum(double*, std::size_t) override {}
+  std::unique_ptr<Comm> split(int) override { return std::make_unique<SelfComm>(); }
 };
 
 }  // namespace sparsim::trainer

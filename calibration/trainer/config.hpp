@@ -19,6 +19,12 @@ const char* to_string(Router r);
 /// Where expert weights and optimizer state live: the simulator's placements (to_string too).
 using sparsim::Placement;
 
+/// RRE: which sequences a rank reads (the simulator's model.moe.domain_data). mixed: a random
+/// slice of the global batch, every domain on every rank, dispatch over all ranks (this
+/// trainer's default). grouped: PanGu-Σ's layout, each rank only its experts' domains, dispatch
+/// within the ranks of a domain group.
+using sparsim::DomainData;
+
 struct ModelConfig {
   int vocab = 258;  ///< V: 256 bytes + BOS + EOS
   int seq = 32;     ///< s
@@ -32,6 +38,7 @@ struct ModelConfig {
   int top_k = 1;                 ///< k (topk)
   double capacity_factor = 1.25; ///< c (topk): C = ceil(c k s / E) per sequence (the gate's group)
   int domains = 1;               ///< D (rre), divides E
+  DomainData domain_data = DomainData::mixed;  ///< rre
   float aux_coef = 0.01f;        ///< load-balancing loss weight (topk)
   std::uint64_t seed = 1;        ///< weights and RRE tables
   bool is_sparse(int layer) const;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "config/error.hpp"
 #include "routing/routing.hpp"
@@ -113,6 +114,59 @@ std::vector<int> batch_indices(const Dataset& d, int step, int B_global, int ran
   const int B = B_global / ranks;
   std::vector<int> idx;
   for (int j = 0; j < B; ++j) idx.push_back(perm[static_cast<std::size_t>(pos * B_global + rank * B + j)]);
+  return idx;
+}
+
+namespace {
+
+/// The domain of each of rank r's B_global / ranks slots: its domains in turn.
+std::vector<int> slot_domains(const std::vector<std::vector<int>>& rank_domains, int B_global, int r) {
+  const int ranks = static_cast<int>(rank_domains.size());
+  const auto& mine = rank_domains[static_cast<std::size_t>(r)];
+  SPARSIM_ASSERT(!mine.empty(), "grouped data: every rank reads some domain");
+  std::vector<int> out;
+  for (int j = 0; j < B_global / ranks; ++j) out.push_back(mine[static_cast<std::size_t>(j) % mine.size()]);
+  return out;
+}
+
+}  // namespace
+
+std::vector<int> grouped_step_counts(const Dataset& d, int B_global, const std::vector<std::vector<int>>& rank_domains) {
+  const int ranks = static_cast<int>(rank_domains.size());
+  SPARSIM_ASSERT(ranks > 0 && B_global % ranks == 0, "global batch must divide over the ranks");
+  std::vector<int> count(d.domain_names.size(), 0);
+  for (int r = 0; r < ranks; ++r)
+    for (int dom : slot_domains(rank_domains, B_global, r)) {
+      SPARSIM_ASSERT(dom >= 0 && dom < static_cast<int>(count.size()), "grouped data: domain out of range");
+      ++count[static_cast<std::size_t>(dom)];
+    }
+  return count;
+}
+
+std::vector<int> grouped_batch_indices(const Dataset& d, int step, int B_global,
+                                       const std::vector<std::vector<int>>& rank_domains, int rank, std::uint64_t seed) {
+  const int ranks = static_cast<int>(rank_domains.size());
+  SPARSIM_ASSERT(rank >= 0 && rank < ranks, "grouped data: rank out of range");
+  const std::vector<int> count = grouped_step_counts(d, B_global, rank_domains);
+  // the slots of domain dom on the ranks before this one: where this rank's part starts
+  std::vector<int> next(count.size(), 0);
+  for (int r = 0; r < rank; ++r)
+    for (int dom : slot_domains(rank_domains, B_global, r)) ++next[static_cast<std::size_t>(dom)];
+  std::vector<std::vector<int>> of_domain(count.size());
+  for (std::size_t i = 0; i < d.size(); ++i) of_domain[static_cast<std::size_t>(d.domain[i])].push_back(static_cast<int>(i));
+  std::vector<int> idx;
+  for (int dom : slot_domains(rank_domains, B_global, rank)) {
+    const auto k = static_cast<std::size_t>(dom);
+    const auto& seqs = of_domain[k];
+    const int n = static_cast<int>(seqs.size()), c = count[k];
+    if (n < c)
+      throw std::invalid_argument("grouped domain data: domain '" + d.domain_names[k] + "' has " + std::to_string(n) +
+                                  " sequences, one step takes " + std::to_string(c));
+    const int per_epoch = n / c, epoch = step / per_epoch, pos = step % per_epoch;
+    const auto perm = routing::random_permutation(
+        n, routing::derive_seed(routing::derive_seed(seed, 1000 + k), static_cast<std::uint64_t>(epoch)));
+    idx.push_back(seqs[static_cast<std::size_t>(perm[static_cast<std::size_t>(pos * c + next[k]++)])]);
+  }
   return idx;
 }
 

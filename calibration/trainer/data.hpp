@@ -44,4 +44,16 @@ std::vector<DomainText> synthetic_corpus(int domains, int docs_per_domain, std::
 /// next slice of a per-epoch permutation, rank r takes its B_global / ranks consecutive part.
 std::vector<int> batch_indices(const Dataset& d, int step, int B_global, int rank, int ranks, std::uint64_t seed);
 
+/// Grouped domain data (PanGu-Σ): rank r reads only sequences of its domains `rank_domains[r]`
+/// (non-empty, ascending), its B_global / ranks slots taking them in turn. Domain d's sequences
+/// of a step are the next slice of a per-epoch permutation of that domain's sequences, taken by
+/// the ranks in rank order; the step's set of sequences does not depend on how the ranks are
+/// laid out as long as each domain gets the same number of slots. Throws std::invalid_argument
+/// when a domain has fewer sequences than one step takes.
+std::vector<int> grouped_batch_indices(const Dataset& d, int step, int B_global,
+                                       const std::vector<std::vector<int>>& rank_domains, int rank, std::uint64_t seed);
+
+/// The sequences per domain one step of grouped_batch_indices takes (size = dataset domains).
+std::vector<int> grouped_step_counts(const Dataset& d, int B_global, const std::vector<std::vector<int>>& rank_domains);
+
 }  // namespace sparsim::trainer

@@ -126,7 +126,8 @@ double Model::params_active_per_token() const {
 void Model::zero_grad() { std::fill(grad_flat_.begin(), grad_flat_.end(), 0.0f); }
 
 double Model::forward_backward(const int* inputs, const int* targets, const int* domains, int B, int B_global,
-                               Comm& comm, Profiler& prof) {
+                               Comm& comm, Profiler& prof, Comm* experts) {
+  Comm& a2a = experts ? *experts : comm;
   const int s = cfg_.seq, h = cfg_.hidden, f = cfg_.ffn, a = cfg_.heads, V = cfg_.vocab, N = B * s;
   const std::size_t Nh = static_cast<std::size_t>(N) * h;
   std::vector<float> x(Nh);
@@ -157,7 +158,7 @@ double Model::forward_backward(const int* inputs, const int* targets, const int*
     layernorm_fwd(x.data(), b.ln2g.w.data(), b.ln2b.w.data(), b.ln2.data(), b.mean2.data(), b.rstd2.data(), N, h);
     std::vector<float> o(Nh);
     if (b.moe) {
-      aux += b.moe->forward(b.ln2.data(), o.data(), B, inputs, domains, aux_scale, comm, prof);
+      aux += b.moe->forward(b.ln2.data(), o.data(), B, inputs, domains, aux_scale, a2a, prof);
     } else {
       auto sc = prof.scope("ffn_fwd", "compute");
       b.h1.resize(static_cast<std::size_t>(N) * f), b.a1.resize(static_cast<std::size_t>(N) * f);
@@ -191,7 +192,7 @@ double Model::forward_backward(const int* inputs, const int* targets, const int*
     auto& b = *it;
     // x2 = x1 + F(LN2(x1)): dx1 = dx2 + LN2'(F'(dx2))
     if (b.moe) {
-      b.moe->backward(dx.data(), tmp.data(), comm, prof);
+      b.moe->backward(dx.data(), tmp.data(), a2a, prof);
     } else {
       auto sc = prof.scope("ffn_bwd", "compute");
       std::vector<float> da(static_cast<std::size_t>(N) * f);

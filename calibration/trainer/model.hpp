@@ -25,8 +25,9 @@ class Model {
   /// The loss is normalised by the global batch (B_global sequences over all ranks) so that
   /// gradients summed over ranks are the gradients of the global mean loss. Gradients
   /// accumulate into the tensors; returns this rank's part of the global loss.
+  /// `experts`: the ranks of the sparse layers' all-to-alls (null: `comm`, every rank).
   double forward_backward(const int* inputs, const int* targets, const int* domains, int B, int B_global, Comm& comm,
-                          Profiler& prof);
+                          Profiler& prof, Comm* experts = nullptr);
   /// Sum the dense gradients over ranks (one MPI_Allreduce of a packed buffer).
   void allreduce_grads(Comm& comm, Profiler& prof);
   /// AdamW on the dense parameters (device) and on the activated experts (per placement).

@@ -186,11 +186,16 @@ double MoeLayer::forward(const float* x, float* y, int B, const int* tokens, con
   }
   // dispatch: rows [x_t | expert] sorted by expert, hence by owner rank
   const std::size_t R = static_cast<std::size_t>(h) + 1;
-  send_counts_.assign(static_cast<std::size_t>(ranks_), 0);
+  // `comm` is every rank or this rank's group (grouped domain data: its ranks are consecutive,
+  // and the ranks of its experts' domain); ranks are numbered within it
+  const int offset = rank_ - comm.rank();
+  send_counts_.assign(static_cast<std::size_t>(comm.size()), 0);
   std::vector<float> send(choices_.size() * R);
   for (std::size_t i = 0; i < choices_.size(); ++i) {
     const auto& c = choices_[i];
-    ++send_counts_[static_cast<std::size_t>(routing::expert_rank(c.expert, E, ranks_))];
+    const int to = routing::expert_rank(c.expert, E, ranks_) - offset;
+    SPARSIM_ASSERT(to >= 0 && to < comm.size(), "token routed to an expert outside this rank's group");
+    ++send_counts_[static_cast<std::size_t>(to)];
     std::memcpy(&send[i * R], x + static_cast<std::size_t>(c.token) * h, sizeof(float) * h);
     send[i * R + h] = static_cast<float>(c.expert);
   }

@@ -61,7 +61,9 @@ class MoeLayer {
  public:
   MoeLayer(const ModelConfig& cfg, Placement placement, int layer, int rank, int ranks);
   /// x, y: [B s, h]; tokens [B s] input IDs; domains [B]. aux_scale = aux_coef / global B.
-  /// Returns this rank's load-balancing loss (already scaled).
+  /// `comm`: the ranks the dispatch and combine span (all, or this rank's group of consecutive
+  /// ranks when they hold all the experts its tokens reach). Returns this rank's
+  /// load-balancing loss (already scaled).
   double forward(const float* x, float* y, int B, const int* tokens, const int* domains, float aux_scale, Comm& comm,
                  Profiler& prof);
   /// dx [B s, h] overwritten; accumulates gate and expert gradients.

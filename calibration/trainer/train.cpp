@@ -7,8 +7,29 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <stdexcept>
 
 namespace sparsim::trainer {
+
+std::vector<std::vector<int>> grouped_rank_domains(int ranks, int domains) {
+  // PanGu-Σ: rank r holds experts [r E/R, (r+1) E/R) and reads the domains of their groups; its
+  // tokens then reach only the ranks of those domains, a group closed under the dispatch when
+  // each rank holds one domain (R a multiple of D) or whole domains (D a multiple of R).
+  const int R = ranks, D = domains;
+  if (R < 1 || D < 1 || (R % D != 0 && D % R != 0))
+    throw std::invalid_argument("grouped domain data needs ranks and domains that divide one another (ranks " +
+                                std::to_string(R) + ", domains " + std::to_string(D) + ")");
+  std::vector<std::vector<int>> out(static_cast<std::size_t>(R));
+  for (int r = 0; r < R; ++r) {
+    auto& mine = out[static_cast<std::size_t>(r)];
+    if (R % D == 0) {
+      mine = {r / (R / D)};
+    } else {
+      for (int d = r * (D / R); d < (r + 1) * (D / R); ++d) mine.push_back(d);
+    }
+  }
+  return out;
+}
 
 Trainer::Trainer(const TrainConfig& cfg, const Dataset& data, Comm& comm)
     : cfg_(cfg), data_(data), comm_(comm), model_(cfg.model, cfg.placement, comm.rank(), comm.size()) {
@@ -19,11 +40,22 @@ Trainer::Trainer(const TrainConfig& cfg, const Dataset& data, Comm& comm)
   // all-reduce a 5 MB buffer allocated anew each step among 4 ranks.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  const ModelConfig& m = cfg.model;
+  if (m.router != Router::rre || m.sparse_layers.empty() || m.domain_data != DomainData::grouped) return;
+  const int R = comm.size(), D = m.domains;
+  if (D > static_cast<int>(data.domain_names.size()))
+    throw std::invalid_argument("grouped domain data: the model has " + std::to_string(D) + " domains, the data " +
+                                std::to_string(data.domain_names.size()));
+  rank_domains_ = grouped_rank_domains(R, D);
+  grouped_batch_indices(data, 0, cfg.global_batch, rank_domains_, comm.rank(), cfg.data_seed);  // throws when too few
+  expert_comm_ = comm.split(R % D == 0 ? comm.rank() / (R / D) : comm.rank());
 }
 
 double Trainer::train_step() {
   const int s = cfg_.model.seq, B = cfg_.global_batch / comm_.size();
-  const auto idx = batch_indices(data_, step_, cfg_.global_batch, comm_.rank(), comm_.size(), cfg_.data_seed);
+  const auto idx = rank_domains_.empty()
+                       ? batch_indices(data_, step_, cfg_.global_batch, comm_.rank(), comm_.size(), cfg_.data_seed)
+                       : grouped_batch_indices(data_, step_, cfg_.global_batch, rank_domains_, comm_.rank(), cfg_.data_seed);
   std::vector<int> in, tgt, dom;
   for (int i : idx) {
     const auto& t = data_.tokens[static_cast<std::size_t>(i)];
@@ -31,7 +63,8 @@ double Trainer::train_step() {
     tgt.insert(tgt.end(), t.begin() + 1, t.end());
     dom.push_back(data_.domain[static_cast<std::size_t>(i)]);
   }
-  double loss = model_.forward_backward(in.data(), tgt.data(), dom.data(), B, cfg_.global_batch, comm_, prof_);
+  double loss = model_.forward_backward(in.data(), tgt.data(), dom.data(), B, cfg_.global_batch, comm_, prof_,
+                                        expert_comm_.get());
   model_.allreduce_grads(comm_, prof_);
   model_.step(cfg_.adamw, cfg_.device_threads, cfg_.host_threads, prof_);
   comm_.allreduce_sum(&loss, 1);

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,18 @@
 
 namespace sparsim::trainer {
 
+/// Grouped domain data (PanGu-Σ): the domains rank r reads, those of its experts' groups; one
+/// per rank when `domains` divides `ranks`, `domains / ranks` when `ranks` divides `domains`.
+/// Throws std::invalid_argument otherwise (a rank's tokens would reach ranks outside its group).
+std::vector<std::vector<int>> grouped_rank_domains(int ranks, int domains);
+
 class Trainer {
  public:
+  /// Throws std::invalid_argument when grouped domain data cannot be laid out (ranks and
+  /// domains that do not divide one another, a domain without sequences).
   Trainer(const TrainConfig& cfg, const Dataset& data, Comm& comm);
+  /// Grouped domain data: the domains each rank reads (empty otherwise).
+  const std::vector<std::vector<int>>& rank_domains() const { return rank_domains_; }
   /// One optimizer step on the next global batch; returns the global mean loss (CE + aux).
   double train_step();
   int step() const { return step_; }
@@ -36,6 +46,8 @@ class Trainer {
   TrainConfig cfg_;
   const Dataset& data_;
   Comm& comm_;
+  std::vector<std::vector<int>> rank_domains_;  ///< grouped domain data: each rank's domains
+  std::unique_ptr<Comm> expert_comm_;           ///< grouped: this rank's group (null: comm_)
   Model model_;
   Profiler prof_;
   int step_ = 0;

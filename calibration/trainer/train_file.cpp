@@ -43,6 +43,9 @@ TrainFile load_train_file(const std::string& path, const std::vector<std::string
       m.capacity_factor = moe.number_or("capacity_factor", 1.25, 0.0, 1e6);
       m.domains = static_cast<int>(moe.integer_or("domains", 1));
       if (m.experts % m.domains != 0) moe.fail("domains", "domains must divide experts");
+      if (moe.has("domain_data") && m.router != Router::rre) moe.fail("domain_data", "domain_data applies to router rre");
+      m.domain_data = moe.choice_or<DomainData>("domain_data", {{"mixed", DomainData::mixed}, {"grouped", DomainData::grouped}},
+                                                DomainData::mixed);
       m.aux_coef = static_cast<float>(moe.number_or("aux_loss", 0.01, 0.0, 1e3));
       moe.finish();
     }

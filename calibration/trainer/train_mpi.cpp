@@ -3,6 +3,7 @@
 // are summed with MPI_Allreduce, every rank reads its own slice of the global batch.
 //
 // Keys (defaults in config.hpp): router=dense|topk|rre experts= top_k= capacity= domains=
+// domain_data=mixed|grouped (rre: every domain on every rank, or each rank its experts' domains)
 // layers= hidden= heads= ffn= seq= batch= steps= lr= placement=device|offload|ecss
 // corpus=DIR (default: the synthetic corpus) losses=FILE json=FILE trace=FILE progress=0|1
 // config=FILE.yaml (a trainer config, README.md; then only steps= and the outputs apply)
@@ -31,16 +32,21 @@ using namespace sparsim::trainer;
 
 class MpiComm final : public Comm {
  public:
-  MpiComm() {
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  explicit MpiComm(MPI_Comm c = MPI_COMM_WORLD) : comm_(c) {
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
   }
+  ~MpiComm() override {
+    if (comm_ != MPI_COMM_WORLD) MPI_Comm_free(&comm_);
+  }
+  MpiComm(const MpiComm&) = delete;
+  MpiComm& operator=(const MpiComm&) = delete;
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::vector<int> alltoall(const std::vector<int>& send) override {
     std::vector<int> recv(send.size());
     MPI_Request r;
-    check(MPI_Ialltoall(send.data(), 1, MPI_INT, recv.data(), 1, MPI_INT, MPI_COMM_WORLD, &r));
+    check(MPI_Ialltoall(send.data(), 1, MPI_INT, recv.data(), 1, MPI_INT, comm_, &r));
     check(sparsim::mpi::wait_politely(r));
     return recv;
   }
@@ -48,22 +54,28 @@ class MpiComm final : public Comm {
     std::vector<int> sd(sc.size(), 0), rd(rc.size(), 0);
     for (std::size_t i = 1; i < sc.size(); ++i) sd[i] = sd[i - 1] + sc[i - 1], rd[i] = rd[i - 1] + rc[i - 1];
     MPI_Request r;
-    check(MPI_Ialltoallv(send, sc.data(), sd.data(), MPI_FLOAT, recv, rc.data(), rd.data(), MPI_FLOAT, MPI_COMM_WORLD, &r));
+    check(MPI_Ialltoallv(send, sc.data(), sd.data(), MPI_FLOAT, recv, rc.data(), rd.data(), MPI_FLOAT, comm_, &r));
     check(sparsim::mpi::wait_politely(r));
   }
   void allreduce_sum(float* data, std::size_t n) override {
     MPI_Request r;
-    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r));
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, comm_, &r));
     check(sparsim::mpi::wait_politely(r));
   }
   void allreduce_sum(double* data, std::size_t n) override {
     MPI_Request r;
-    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &r));
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm_, &r));
     check(sparsim::mpi::wait_politely(r));
+  }
+  std::unique_ptr<Comm> split(int color) override {
+    MPI_Comm c;
+    check(MPI_Comm_split(comm_, color, rank_, &c));
+    return std::make_unique<MpiComm>(c);
   }
 
  private:
   static void check(int rc) { SPARSIM_ASSERT(rc == MPI_SUCCESS, "MPI call failed"); }
+  MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
 };
 
@@ -95,6 +107,12 @@ int run_main(int argc, char** argv, Comm& comm) {
   m.top_k = std::stoi(take("top_k", "1"));
   m.capacity_factor = std::stod(take("capacity", "1.25"));
   m.domains = std::stoi(take("domains", "2"));
+  const std::string domain_data = take("domain_data", "mixed");
+  if (domain_data != "mixed" && domain_data != "grouped") {
+    std::cerr << "trainer_mpi: domain_data: expected mixed or grouped, found '" << domain_data << "'\n";
+    return 2;
+  }
+  m.domain_data = domain_data == "grouped" ? DomainData::grouped : DomainData::mixed;
   m.layers = std::stoi(take("layers", "2"));
   m.hidden = std::stoi(take("hidden", "32"));
   m.heads = std::stoi(take("heads", "4"));
@@ -155,6 +173,16 @@ int run_main(int argc, char** argv, Comm& comm) {
     const DataStats st = data_stats(data, c.model.vocab);
     routing["seed"] = c.model.seed;
     routing["domain_mix"] = st.domain_mix;
+    if (c.model.domain_data == DomainData::grouped && c.model.router == Router::rre) {
+      // each step's domains are the ranks' slots, not the data's shares
+      const auto count = grouped_step_counts(data, c.global_batch, grouped_rank_domains(comm.size(), c.model.domains));
+      std::vector<double> mix;
+      for (int n : count) mix.push_back(static_cast<double>(n) / c.global_batch);
+      routing["domain_mix"] = mix;
+      routing["domain_data"] = "grouped";
+    } else if (c.model.router == Router::rre) {
+      routing["domain_data"] = "mixed";
+    }
     routing["token_histograms"] = st.token_histograms;
     routing["step_times_s"] = r.step_times_s;  // rank 0's timed steps (the ranks meet every step)
     std::ofstream(routing_file) << routing.dump() << '\n';

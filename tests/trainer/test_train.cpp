@@ -89,6 +89,59 @@ TEST_CASE("batches: the ranks' slices make up the one-rank batch", "[trainer][da
   }
 }
 
+TEST_CASE("grouped domain data: each rank its experts' domains", "[trainer][data]") {
+  // 4 ranks, 2 domains: ranks 0-1 hold domain 0's experts, 2-3 domain 1's; 2 ranks, 4 domains:
+  // two whole domains each; 3 ranks and 2 domains would send tokens outside a rank's group
+  REQUIRE(grouped_rank_domains(4, 2) == std::vector<std::vector<int>>{{0}, {0}, {1}, {1}});
+  REQUIRE(grouped_rank_domains(2, 4) == std::vector<std::vector<int>>{{0, 1}, {2, 3}});
+  REQUIRE(grouped_rank_domains(1, 2) == std::vector<std::vector<int>>{{0, 1}});
+  REQUIRE_THROWS_AS(grouped_rank_domains(3, 2), std::invalid_argument);
+
+  const auto& d = corpus();
+  const auto one = grouped_rank_domains(1, 2), four = grouped_rank_domains(4, 2);
+  REQUIRE(grouped_step_counts(d, 8, one) == std::vector<int>{4, 4});
+  REQUIRE(grouped_step_counts(d, 8, four) == std::vector<int>{4, 4});
+  for (int step : {0, 5, 1000}) {
+    // every rank reads only its domain, and the 4 ranks read the one rank's set
+    std::multiset<int> joined;
+    for (int r = 0; r < 4; ++r)
+      for (int i : grouped_batch_indices(d, step, 8, four, r, 9)) {
+        REQUIRE(d.domain[static_cast<std::size_t>(i)] == four[static_cast<std::size_t>(r)][0]);
+        joined.insert(i);
+      }
+    const auto all = grouped_batch_indices(d, step, 8, one, 0, 9);
+    REQUIRE(joined == std::multiset<int>(all.begin(), all.end()));
+    REQUIRE(joined.size() == 8);
+  }
+  // one epoch of a domain reads each of its sequences once
+  std::vector<int> of0;
+  for (std::size_t i = 0; i < d.size(); ++i)
+    if (d.domain[i] == 0) of0.push_back(static_cast<int>(i));
+  const int steps = static_cast<int>(of0.size()) / 4;
+  std::set<int> seen;
+  for (int step = 0; step < steps; ++step)
+    for (int r = 0; r < 2; ++r)
+      for (int i : grouped_batch_indices(d, step, 8, four, r, 9)) REQUIRE(seen.insert(i).second);
+  REQUIRE(static_cast<int>(seen.size()) == steps * 4);
+  // a domain with fewer sequences than a step takes
+  const Dataset tiny = pack({{"a", {std::string(40, 'a')}}, {"b", {"bb"}}}, 3);
+  REQUIRE_NOTHROW(grouped_batch_indices(tiny, 0, 4, grouped_rank_domains(2, 2), 0, 1));  // domain a: 10 sequences
+  REQUIRE_THROWS_AS(grouped_batch_indices(tiny, 0, 4, grouped_rank_domains(2, 2), 1, 1), std::invalid_argument);
+}
+
+TEST_CASE("grouped domain data: one rank trains; more model domains than data domains is refused", "[trainer][rre]") {
+  // (1 rank vs 4 ranks on the same sequences: mpi_compare.py, ctest trainer.mpi.np4_vs_np1.rre_grouped)
+  TrainConfig c = small(Router::rre);
+  c.model.domain_data = DomainData::grouped;
+  SelfComm comm;
+  const RunResult r = run(c, corpus(), comm, quiet(6));
+  REQUIRE(r.losses.size() == 6);
+  REQUIRE(r.losses.back() < r.losses.front());
+  c.model.domains = 3;  // the corpus has 2 domains
+  c.model.experts = 3;
+  REQUIRE_THROWS_AS(run(c, corpus(), comm, quiet(1)), std::invalid_argument);
+}
+
 TEST_CASE("RRE routing uses the simulator's table", "[trainer][rre]") {
   // The trainer's layer-l table must be routing::rre_table(spec, l), and every token goes to
   // expert d G + table[id] (routing::rre_expert): count them by hand and compare.
