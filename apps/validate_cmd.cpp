@@ -35,10 +35,12 @@ constexpr double kDisagree = 0.25;
 struct Case {
   std::string name, router, placement;
   int ranks;
+  bool grouped = false;  ///< rre: PanGu-Σ's grouped domain data (else every domain on every rank)
 };
 
-/// The configurations: every router / placement with 1 rank, the sparse ones with 4 (quick:
-/// RRE+ECSS and top-k with 4).
+/// The configurations: every router / placement with 1 rank, the sparse ones with 4, and
+/// RRE+ECSS with 4 ranks in PanGu-Σ's layout, each rank reading its experts' domain (quick: top-k
+/// and both RRE+ECSS with 4).
 std::vector<Case> cases(bool quick) {
   std::vector<Case> c{{"dense", "dense", "device", 1}, {"topk", "topk", "device", 1}, {"rre", "rre", "device", 1},
                       {"rre-ecss", "rre", "ecss", 1}};
@@ -47,6 +49,7 @@ std::vector<Case> cases(bool quick) {
     if (quick && n != "topk" && n != "rre-ecss") continue;
     c.push_back({n, r, p, 4});
   }
+  c.push_back({"rre-ecss-grouped", "rre", "ecss", 4, true});
   return c;
 }
 
@@ -68,7 +71,7 @@ std::string model_yaml(const Case& c, bool scenario) {
 
 std::string trainer_yaml(const Case& c, int steps, int warmup) {
   return "name: " + c.name + "-np" + std::to_string(c.ranks) + "\nmodel:\n" + model_yaml(c, false) +
-         "training:\n  global_batch: " + std::to_string(kSequences) + "\n  steps: " + std::to_string(steps) + "\n  warmup_steps: " +
+         (c.grouped ? "    domain_data: grouped\n" : "") + "training:\n  global_batch: " + std::to_string(kSequences) + "\n  steps: " + std::to_string(steps) + "\n  warmup_steps: " +
          std::to_string(warmup) + "\n  placement: " +
          c.placement + "\ndata:\n  corpus: synthetic\n";
 }
@@ -135,8 +138,9 @@ std::string routing_yaml(const Case& c, const nlohmann::json& j, const fs::path&
   if (c.router == "rre") {
     y << "    seed: " << j.at("seed").get<unsigned long long>()
       << "\n    domain_mix: " << flow_list(j.at("domain_mix").get<std::vector<double>>())
-      // each rank reads a random slice of the batch (trainer batch_indices): every domain on every rank
-      << "\n    domain_data: mixed"
+      // the trainer's layout: a random slice of the batch per rank (every domain on every rank),
+      // or grouped (each rank its experts' domain; domain_mix is then the step's slots)
+      << "\n    domain_data: " << j.value("domain_data", std::string("mixed"))
       << "\n    token_histogram:\n      distribution: file\n      files:\n";
     const auto hists = j.at("token_histograms").get<std::vector<std::vector<double>>>();
     for (std::size_t d = 0; d < hists.size(); ++d) {
@@ -227,7 +231,7 @@ int validate_main(const std::vector<std::string>& args) {
   bool failed = false;
   std::ostringstream table;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12s %12s %9s\n", "config", "ranks", "category", "predicted_s",
+  std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12s %12s %9s\n", "config", "ranks", "category", "predicted_s",
                 "measured_s", "error");
   table << buf;
   for (const Case& c : cases(quick)) {
@@ -325,7 +329,7 @@ int validate_main(const std::vector<std::string>& args) {
       const double p = 0.5 * (before[i].second + after[i].second), m = mj[i].second;
       if (i > 0 && p == 0 && m == 0) continue;
       const double err = m > 0 ? (p - m) / m : 0;
-      std::snprintf(buf, sizeof buf, "%-10s %5d  %-15s %12.6f %12.6f %+8.1f%%%s\n", c.name.c_str(), c.ranks,
+      std::snprintf(buf, sizeof buf, "%-16s %5d  %-15s %12.6f %12.6f %+8.1f%%%s\n", c.name.c_str(), c.ranks,
                     before[i].first.c_str(), p, m, 100 * err, i == 0 && std::abs(err) > tolerance ? "  FAIL" : "");
       table << buf;
       if (i == 0 && std::abs(err) > tolerance) failed = true;
@@ -333,20 +337,20 @@ int validate_main(const std::vector<std::string>& args) {
         const std::string note = third.empty() ? "before / after the run"
                                                : "the two closest of three calibrations; " +
                                                      std::to_string(third[0].second).substr(0, 8) + " left out";
-        std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12.6f %12.6f %+8.1f%%  (predicted: %s)\n", "", "",
+        std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12.6f %12.6f %+8.1f%%  (predicted: %s)\n", "", "",
                       "  calibrations", before[0].second, after[0].second,
                       before[0].second > 0 ? 100 * (after[0].second / before[0].second - 1) : 0.0, note.c_str());
         table << buf;
-        std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12s %12.6f %+8.1f%%  (measured: the mean step)\n", "", "",
+        std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12s %12.6f %+8.1f%%  (measured: the mean step)\n", "", "",
                       "  mean step", "", mean_step, mean_step > 0 ? 100 * (p / mean_step - 1) : 0.0);
         table << buf;
         std::string medians;
         for (double r : run_medians) medians += (medians.empty() ? "" : " / ") + std::to_string(r).substr(0, 8);
-        std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12s %12s %9s  (median steps of the %zu runs: %s)\n", "", "",
+        std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12s %12s %9s  (median steps of the %zu runs: %s)\n", "", "",
                       "  runs", "", "", "", run_medians.size(), medians.c_str());
         table << buf;
         if (p > 0 && m > 0) {
-          std::snprintf(buf, sizeof buf, "%-10s %5s  %-15s %12.0f %12.0f %+8.1f%%  (tokens/s at those steps)\n", "", "",
+          std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12.0f %12.0f %+8.1f%%  (tokens/s at those steps)\n", "", "",
                         "  tokens/s", tokens / p, tokens / m, 100 * (m / p - 1));
           table << buf;
         }
