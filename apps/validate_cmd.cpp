@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -91,9 +92,12 @@ std::string flow_list(const std::vector<double>& v) {
   return y.str() + "]";
 }
 
-/// Trainer runs per configuration. The machine is shared: a slow spell of a few seconds slows
-/// one run (a dense run once took 51 ms a step where both calibrations around it predicted 43
-/// and back-to-back runs take 44.5-47 ms), so the run of median step is the measurement.
+/// Trainer runs per configuration, between the two calibrations. The machine is shared and its
+/// speed drifts: a slow spell of a few seconds slows one run (RRE, 1 rank: 52.8, 63.9 and
+/// 53.8 ms a step), a longer one slows the later runs and the calibration after them (dense,
+/// 4 ranks: 48.5, 55.9 and 56.0 ms, calibrations predicting 46.4 before and 53.9 after). Each
+/// run is compared with the prediction interpolated to its time between the calibrations, and
+/// the run of median error is the measurement.
 constexpr int kRuns = 3;
 
 /// The index of the median of `v` (the lower middle one of an even count).
@@ -215,7 +219,7 @@ int validate_main(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\ncalibrate -> train 3 times (measured: the run of median step) -> calibrate again -> simulate on both calibrations (predicted: their mean; a third calibration when they disagree by more than 25%, keeping the closest two) -> compare; exit 1 past tolerance.\n";
+    std::cout << opts << "\ncalibrate -> train 3 times -> calibrate again -> simulate on both calibrations (predicted: interpolated to each run's time; the run of median error is the measurement; a third calibration when they disagree by more than 25%, keeping the closest two) -> compare; exit 1 past tolerance.\n";
     return 0;
   }
   if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
@@ -227,6 +231,8 @@ int validate_main(const std::vector<std::string>& args) {
   // One step of 4 ranks on 2 cores varies by +-30% with the scheduler (39 to 69 ms measured):
   // 35 timed steps put the mean within a few per cent; a step costs about 50 ms.
   const int warmup = 5, steps = warmup + (quick ? 35 : 100);
+  const auto start = std::chrono::steady_clock::now();
+  auto now = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   const std::string q = quick ? " --quick" : "";
   bool failed = false;
   std::ostringstream table;
@@ -243,9 +249,9 @@ int validate_main(const std::vector<std::string>& args) {
       return dir / (tag + "." + kind + calibration + ext);
     };
     write_file(cfg.string(), trainer_yaml(c, steps, warmup));
-    // Calibrated just before and again just after the run it predicts, with this model's GEMM
+    // Calibrated just before and again just after the runs it predicts, with this model's GEMM
     // shapes and this many ranks: a shared machine's speed drifts by +-10% within a minute here,
-    // and the two calibrations bracket the run. The prediction is the mean of the two.
+    // and the two calibrations bracket the runs (kRuns).
     auto calibrate = [&](const std::string& calibration) {
       if (sh("'" + self.string() + "' calibrate --cpu" + q + " --force --ranks " + std::to_string(c.ranks) +
              " --model-shapes '" + cfg.string() + "' --out '" + file("node", calibration, ".yaml").string() + "' 2>>'" +
@@ -254,30 +260,31 @@ int validate_main(const std::vector<std::string>& args) {
       std::cerr << "sparsim validate: calibration failed (" << (dir / "calibrate.log").string() << ")\n";
       return false;
     };
+    // when each calibration and run took place (their midpoints, s)
+    const double before_start = now();
     if (!calibrate("")) return 1;
+    const double t_before = 0.5 * (before_start + now());
     if (!fs::exists(trainer_mpi)) {
       std::cerr << "sparsim validate: " << trainer_mpi.string() << " not built (no MPI): " << tag << " skipped\n";
       continue;
     }
-    // Train first: the scenario takes the run's routing (routing_yaml). kRuns runs, and the one
-    // of median step is the measurement (its JSONs keep the plain names, the others run<i>).
-    std::vector<double> run_medians;
+    // Train first: the scenario takes the runs' routing (routing_yaml). kRuns runs; the one
+    // chosen below keeps the plain file names, the others .run<i>.
+    std::vector<double> run_medians, t_runs;
     bool trained = true;
     for (int r = 0; r < kRuns && trained; ++r) {
       const std::string run = ".run" + std::to_string(r + 1);
+      const double run_start = now();
       trained = sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --bind-to none --allow-run-as-root -np " +
                    std::to_string(c.ranks) + " '" + trainer_mpi.string() + "' config='" + cfg.string() +
                    "' progress=0 json='" + file("measured", run, ".json").string() + "' routing='" +
                    file("routing", run, ".json").string() + "' 2>>'" + (dir / "train.log").string() + "'") == 0;
+      t_runs.push_back(0.5 * (run_start + now()));
       if (trained) run_medians.push_back(median_step(read_json(file("routing", run, ".json"))));
     }
-    if (trained) {
-      const std::size_t pick = median_index(run_medians);
-      const std::string run = ".run" + std::to_string(pick + 1);
-      fs::rename(file("measured", run, ".json"), measured);
-      fs::rename(file("routing", run, ".json"), routing);
-    }
+    const double after_start = now();
     if (trained && !calibrate("-after")) return 1;
+    const double t_after = 0.5 * (after_start + now());
     nlohmann::json run_info;  // the trainer's routing JSON: its routing and its step times
     std::string routing_keys;
     // The scenario on one calibration's node file, simulated: its categories, empty on failure.
@@ -292,7 +299,12 @@ int validate_main(const std::vector<std::string>& args) {
     Categories before, after, third;
     bool ok = trained;
     if (ok) {
-      run_info = read_json(routing);
+      // the runs route alike (same seeds, data and arithmetic): the first one's routing
+      run_info = read_json(file("routing", ".run1", ".json"));
+      for (int r = 1; r < kRuns; ++r)
+        if (read_json(file("routing", ".run" + std::to_string(r + 1), ".json")).value("routed_per_expert", nlohmann::json()) !=
+            run_info.value("routed_per_expert", nlohmann::json()))
+          std::cerr << "sparsim validate: " << tag << ": run " << r + 1 << " routed differently from run 1\n";
       routing_keys = routing_yaml(c, run_info, dir, tag);
       before = predict(""), after = predict("-after");
       ok = !before.empty() && !after.empty();
@@ -317,6 +329,22 @@ int validate_main(const std::vector<std::string>& args) {
       failed = true;
       continue;
     }
+    // Each run against the prediction at its time: the before and after calibrations' steps
+    // weighted by where the run falls between them (with a third calibration, whose time is
+    // after both, their mean). The run of median error is the measurement.
+    std::vector<double> weight, run_errors;
+    for (std::size_t r = 0; r < run_medians.size(); ++r) {
+      const double w = third.empty() && t_after > t_before ? std::clamp((t_runs[r] - t_before) / (t_after - t_before), 0.0, 1.0)
+                                                           : 0.5;
+      const double p = (1 - w) * before[0].second + w * after[0].second;
+      weight.push_back(w);
+      run_errors.push_back(run_medians[r] > 0 ? (p - run_medians[r]) / run_medians[r] : 0.0);
+    }
+    const std::size_t pick = median_index(run_errors);
+    fs::rename(file("measured", ".run" + std::to_string(pick + 1), ".json"), measured);
+    fs::rename(file("routing", ".run" + std::to_string(pick + 1), ".json"), routing);
+    run_info = read_json(routing);
+    const double w = weight[pick];
     const nlohmann::json measured_json = read_json(measured);
     auto mj = categories(measured_json);
     // tokens per step, from the measured result (tokens/s x its mean step)
@@ -326,7 +354,7 @@ int validate_main(const std::vector<std::string>& args) {
     const double mean_step = mj[0].second;
     if (const double median = median_step(run_info); median > 0) mj[0].second = median;
     for (std::size_t i = 0; i < before.size(); ++i) {
-      const double p = 0.5 * (before[i].second + after[i].second), m = mj[i].second;
+      const double p = (1 - w) * before[i].second + w * after[i].second, m = mj[i].second;
       if (i > 0 && p == 0 && m == 0) continue;
       const double err = m > 0 ? (p - m) / m : 0;
       std::snprintf(buf, sizeof buf, "%-16s %5d  %-15s %12.6f %12.6f %+8.1f%%%s\n", c.name.c_str(), c.ranks,
@@ -334,8 +362,10 @@ int validate_main(const std::vector<std::string>& args) {
       table << buf;
       if (i == 0 && std::abs(err) > tolerance) failed = true;
       if (i == 0) {
-        const std::string note = third.empty() ? "before / after the run"
-                                               : "the two closest of three calibrations; " +
+        char at[64];
+        std::snprintf(at, sizeof at, "; the run's: %.2f of the way", w);
+        const std::string note = third.empty() ? "before / after the runs" + std::string(at)
+                                               : "the two closest of three calibrations, their mean; " +
                                                      std::to_string(third[0].second).substr(0, 8) + " left out";
         std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12.6f %12.6f %+8.1f%%  (predicted: %s)\n", "", "",
                       "  calibrations", before[0].second, after[0].second,
@@ -344,11 +374,14 @@ int validate_main(const std::vector<std::string>& args) {
         std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12s %12.6f %+8.1f%%  (measured: the mean step)\n", "", "",
                       "  mean step", "", mean_step, mean_step > 0 ? 100 * (p / mean_step - 1) : 0.0);
         table << buf;
-        std::string medians;
-        for (double r : run_medians) medians += (medians.empty() ? "" : " / ") + std::to_string(r).substr(0, 8);
-        std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12s %12s %9s  (median steps of the %zu runs: %s)\n", "", "",
-                      "  runs", "", "", "", run_medians.size(), medians.c_str());
-        table << buf;
+        std::string runs;
+        for (std::size_t r = 0; r < run_medians.size(); ++r) {
+          char one[64];
+          std::snprintf(one, sizeof one, "%s%.6f %+.1f%%%s", r ? " / " : "", run_medians[r], 100 * run_errors[r],
+                        r == pick ? " (this)" : "");
+          runs += one;
+        }
+        table << std::string(16, ' ') << "          runs: median step and error of each run: " << runs << "\n";
         if (p > 0 && m > 0) {
           std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12.0f %12.0f %+8.1f%%  (tokens/s at those steps)\n", "", "",
                         "  tokens/s", tokens / p, tokens / m, 100 * (m / p - 1));
