@@ -212,7 +212,7 @@ int validate_main(const std::vector<std::string>& args) {
   std::string out;
   double tolerance = 0.15;
   opts.add_options()("help,h", "show this help")
-      ("quick", "quick calibration, 6 configurations, fewer steps (CI: a few minutes on 2 cores)")
+      ("quick", "quick calibration, 7 of the 9 configurations, fewer steps (CI: under 3 minutes on 2 cores)")
       ("out", po::value(&out)->default_value("validate-out"), "directory for the node files, configs and JSONs")
       ("tolerance", po::value(&tolerance)->default_value(0.15, "0.15"), "largest accepted |step-time error| (fraction)");
   po::variables_map vm;
