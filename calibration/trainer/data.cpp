@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -154,6 +155,8 @@ std::vector<int> grouped_batch_indices(const Dataset& d, int step, int B_global,
     for (int dom : slot_domains(rank_domains, B_global, r)) ++next[static_cast<std::size_t>(dom)];
   std::vector<std::vector<int>> of_domain(count.size());
   for (std::size_t i = 0; i < d.size(); ++i) of_domain[static_cast<std::size_t>(d.domain[i])].push_back(static_cast<int>(i));
+  // each domain's permutation for this step's epoch, drawn once however many slots read it
+  std::map<std::size_t, std::vector<int>> perm;
   std::vector<int> idx;
   for (int dom : slot_domains(rank_domains, B_global, rank)) {
     const auto k = static_cast<std::size_t>(dom);
@@ -163,9 +166,11 @@ std::vector<int> grouped_batch_indices(const Dataset& d, int step, int B_global,
       throw std::invalid_argument("grouped domain data: domain '" + d.domain_names[k] + "' has " + std::to_string(n) +
                                   " sequences, one step takes " + std::to_string(c));
     const int per_epoch = n / c, epoch = step / per_epoch, pos = step % per_epoch;
-    const auto perm = routing::random_permutation(
-        n, routing::derive_seed(routing::derive_seed(seed, 1000 + k), static_cast<std::uint64_t>(epoch)));
-    idx.push_back(seqs[static_cast<std::size_t>(perm[static_cast<std::size_t>(pos * c + next[k]++)])]);
+    auto [it, fresh] = perm.try_emplace(k);
+    if (fresh)
+      it->second = routing::random_permutation(
+          n, routing::derive_seed(routing::derive_seed(seed, 1000 + k), static_cast<std::uint64_t>(epoch)));
+    idx.push_back(seqs[static_cast<std::size_t>(it->second[static_cast<std::size_t>(pos * c + next[k]++)])]);
   }
   return idx;
 }

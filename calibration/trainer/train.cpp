@@ -48,7 +48,8 @@ Trainer::Trainer(const TrainConfig& cfg, const Dataset& data, Comm& comm)
                                 std::to_string(data.domain_names.size()));
   rank_domains_ = grouped_rank_domains(R, D);
   grouped_batch_indices(data, 0, cfg.global_batch, rank_domains_, comm.rank(), cfg.data_seed);  // throws when too few
-  expert_comm_ = comm.split(R % D == 0 ? comm.rank() / (R / D) : comm.rank());
+  // a group's ranks share their first domain (one domain per rank), or a rank is its own group
+  expert_comm_ = comm.split(rank_domains_[static_cast<std::size_t>(comm.rank())].front());
 }
 
 double Trainer::train_step() {

@@ -28,8 +28,6 @@ class Trainer {
   /// Throws std::invalid_argument when grouped domain data cannot be laid out (ranks and
   /// domains that do not divide one another, a domain without sequences).
   Trainer(const TrainConfig& cfg, const Dataset& data, Comm& comm);
-  /// Grouped domain data: the domains each rank reads (empty otherwise).
-  const std::vector<std::vector<int>>& rank_domains() const { return rank_domains_; }
   /// One optimizer step on the next global batch; returns the global mean loss (CE + aux).
   double train_step();
   int step() const { return step_; }
