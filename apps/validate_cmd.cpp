@@ -271,6 +271,7 @@ int validate_main(const std::vector<std::string>& args) {
     // Train first: the scenario takes the runs' routing (routing_yaml). kRuns runs; the one
     // chosen below keeps the plain file names, the others .run<i>.
     std::vector<double> run_medians, t_runs;
+    std::vector<nlohmann::json> run_jsons;  // each run's routing JSON: its routing and step times
     bool trained = true;
     for (int r = 0; r < kRuns && trained; ++r) {
       const std::string run = ".run" + std::to_string(r + 1);
@@ -280,12 +281,14 @@ int validate_main(const std::vector<std::string>& args) {
                    "' progress=0 json='" + file("measured", run, ".json").string() + "' routing='" +
                    file("routing", run, ".json").string() + "' 2>>'" + (dir / "train.log").string() + "'") == 0;
       t_runs.push_back(0.5 * (run_start + now()));
-      if (trained) run_medians.push_back(median_step(read_json(file("routing", run, ".json"))));
+      if (trained) {
+        run_jsons.push_back(read_json(file("routing", run, ".json")));
+        run_medians.push_back(median_step(run_jsons.back()));
+      }
     }
     const double after_start = now();
     if (trained && !calibrate("-after")) return 1;
     const double t_after = 0.5 * (after_start + now());
-    nlohmann::json run_info;  // the trainer's routing JSON: its routing and its step times
     std::string routing_keys;
     // The scenario on one calibration's node file, simulated: its categories, empty on failure.
     auto predict = [&](const std::string& calibration) {
@@ -300,12 +303,10 @@ int validate_main(const std::vector<std::string>& args) {
     bool ok = trained;
     if (ok) {
       // the runs route alike (same seeds, data and arithmetic): the first one's routing
-      run_info = read_json(file("routing", ".run1", ".json"));
-      for (int r = 1; r < kRuns; ++r)
-        if (read_json(file("routing", ".run" + std::to_string(r + 1), ".json")).value("routed_per_expert", nlohmann::json()) !=
-            run_info.value("routed_per_expert", nlohmann::json()))
+      for (std::size_t r = 1; r < run_jsons.size(); ++r)
+        if (run_jsons[r].value("routed_per_expert", nlohmann::json()) != run_jsons[0].value("routed_per_expert", nlohmann::json()))
           std::cerr << "sparsim validate: " << tag << ": run " << r + 1 << " routed differently from run 1\n";
-      routing_keys = routing_yaml(c, run_info, dir, tag);
+      routing_keys = routing_yaml(c, run_jsons[0], dir, tag);
       before = predict(""), after = predict("-after");
       ok = !before.empty() && !after.empty();
     }
@@ -332,19 +333,19 @@ int validate_main(const std::vector<std::string>& args) {
     // Each run against the prediction at its time: the before and after calibrations' steps
     // weighted by where the run falls between them (with a third calibration, whose time is
     // after both, their mean). The run of median error is the measurement.
-    std::vector<double> weight, run_errors;
+    auto weight = [&](std::size_t r) {
+      return third.empty() && t_after > t_before ? std::clamp((t_runs[r] - t_before) / (t_after - t_before), 0.0, 1.0) : 0.5;
+    };
+    std::vector<double> run_errors;
     for (std::size_t r = 0; r < run_medians.size(); ++r) {
-      const double w = third.empty() && t_after > t_before ? std::clamp((t_runs[r] - t_before) / (t_after - t_before), 0.0, 1.0)
-                                                           : 0.5;
-      const double p = (1 - w) * before[0].second + w * after[0].second;
-      weight.push_back(w);
+      const double p = (1 - weight(r)) * before[0].second + weight(r) * after[0].second;
       run_errors.push_back(run_medians[r] > 0 ? (p - run_medians[r]) / run_medians[r] : 0.0);
     }
     const std::size_t pick = median_index(run_errors);
     fs::rename(file("measured", ".run" + std::to_string(pick + 1), ".json"), measured);
     fs::rename(file("routing", ".run" + std::to_string(pick + 1), ".json"), routing);
-    run_info = read_json(routing);
-    const double w = weight[pick];
+    const nlohmann::json& run_info = run_jsons[pick];
+    const double w = weight(pick);
     const nlohmann::json measured_json = read_json(measured);
     auto mj = categories(measured_json);
     // tokens per step, from the measured result (tokens/s x its mean step)
