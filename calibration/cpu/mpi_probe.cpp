@@ -1,7 +1,7 @@
 // mpi_probe: times MPI_Allreduce, MPI_Alltoall and MPI_Alltoallv among the ranks of one machine,
 // each checked for correct results first. They are called as the trainer calls them: nonblocking,
 // then mpi_wait.hpp's wait, which sleeps instead of polling; the all-reduce in place, on a buffer
-// just written after the caches were evicted (gradients after a backward pass).
+// a backward-like run of GEMMs has just written (backward_writing).
 // Run by `sparsim calibrate` as
 //   mpirun --oversubscribe --bind-to none --allow-run-as-root -np P mpi_probe [--quick]
 // Rank 0 prints one line per (collective, size) on stdout:
@@ -12,6 +12,7 @@
 //   share <hardware_threads> <chunk_alone_s> <iteration_s> <iterations> <all_to_all_s> <block>
 // (see measure_sharing; --share-block N: floats per peer of its all-to-all, default 256).
 // Exit 0 ok, 1 a collective returned wrong data, 2 bad arguments.
+#include <malloc.h>
 #include <mpi.h>
 
 #include <algorithm>
@@ -151,18 +152,28 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
   if (sink == 12345.0f) std::printf(" ");  // keeps the chunks' results alive
 }
 
-// Writes 32 MiB, more than this rank's share of the last-level cache, so what it held before
-// is gone.
-void evict_caches() {
-  static std::vector<float> junk(std::size_t{8} << 20);
-  static float v = 0;
-  v += 1.0f;
-  std::fill(junk.begin(), junk.end(), v);
+// What precedes the trainer's gradient all-reduce: a backward pass, GEMMs through a layer
+// stack's activations that write the gradient buffer a slice at a time. `gemms` GEMMs of
+// 256 x 256 x 256, each reading one activation and writing the next (a distinct 256 KiB each,
+// as layers' are), with `src` copied into `dst` in as many slices between them.
+constexpr int kBackwardGemms = 16;  // about 5 ms of one core; 10 and 80 slowed the call alike
+
+void backward_writing(std::vector<float>& dst, const std::vector<float>& src, int gemms) {
+  constexpr int d = 256;
+  static const std::vector<float> w(d * d, 0.5f);
+  static std::vector<std::vector<float>> act(static_cast<std::size_t>(gemms) + 1, std::vector<float>(d * d, 0.01f));
+  const std::size_t n = dst.size(), k = static_cast<std::size_t>(gemms);
+  for (std::size_t g = 0; g < k; ++g) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0f / d, w.data(), d, act[g].data(), d, 0.0f,
+                act[g + 1].data(), d);
+    std::copy(src.begin() + static_cast<std::ptrdiff_t>(g * n / k), src.begin() + static_cast<std::ptrdiff_t>((g + 1) * n / k),
+              dst.begin() + static_cast<std::ptrdiff_t>(g * n / k));
+  }
 }
 
 int reps_for(std::size_t bytes, bool quick) {
   const int base = bytes < (1u << 16) ? 50 : bytes < (1u << 20) ? 20 : 6;
-  return quick ? std::max(3, base / 3) : base;
+  return quick ? std::max(5, base / 3) : base;
 }
 
 }  // namespace
@@ -173,6 +184,10 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &p);
   openblas_set_num_threads(1);  // one thread per rank, as the trainer's ranks beyond the cores
+  // The trainer's allocator settings (Trainer::Trainer): freed memory stays in the process, so
+  // OpenMPI's temporary buffers come from the heap, not from fresh mappings.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   bool quick = false;
   int share_block = 256;
   for (int i = 1; i < argc; ++i) {
@@ -204,19 +219,18 @@ int main(int argc, char** argv) {
       if (rank == 0) std::fprintf(stderr, "mpi_probe: MPI_Allreduce returned a wrong sum at %zu bytes\n", bytes);
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    // Before each call other work evicts the caches, then the buffer is written, as a backward
-    // pass writes the gradients. Measured with 4 ranks on 2 cores, three runs each: 4 MiB in
-    // place after eviction 3.8-4.3 ms, out of place on hot buffers 3.1-3.2 ms (1 MiB: 0.8-1.2
-    // against 0.6). The trainer's 4.8 MB gradient all-reduce took 6-9 ms after its last rank
-    // arrived; the rest of that is the ranks' time-sharing of the cores, which no idle probe sees.
+    // Before each call a backward pass of GEMMs writes the buffer a slice at a time, as the
+    // trainer's does the gradients. Measured with 4 ranks on 2 cores (4.8 MB, in place,
+    // 2026-11-23): the trainer's gradient all-reduce, its ranks held at a barrier before and
+    // after, 7.5-9.6 ms; the same call repeated in the trainer on hot buffers 2.7-3.2; a test
+    // program after evicting the caches and a fresh write 4.4-5.7, after 10-80 such GEMMs
+    // 5.3-8.3. What runs before the call sets its cost. This probe's 4 MiB point: 4.1-4.5 ms
+    // after eviction, 3.4-6.0 after backward_writing (six runs; the machine is noisy).
     const Stats ar = time_collective([&] {
       MPI_Request r;
       MPI_Iallreduce(MPI_IN_PLACE, out.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r);
       sparsim::mpi::wait_politely(r);
-    }, reps_for(bytes, quick), [&] {
-      evict_caches();
-      std::copy(in.begin(), in.end(), out.begin());
-    });
+    }, reps_for(bytes, quick), [&] { backward_writing(out, in, kBackwardGemms); });
     if (rank == 0) std::printf("allreduce %zu %.9e %.9e %.9e %d\n", bytes, ar.min, ar.median, ar.max, reps_for(bytes, quick));
 
     // All-to-all: each rank sends n/p floats to every rank; element j of the block for rank d
