@@ -69,6 +69,7 @@ int train_main(const std::vector<std::string>& args) {
   }
   nlohmann::json j = sim::to_json(out.result);
   j["phases_s"] = out.phases_s;  // per-phase seconds per timed step (trace span names)
+  j["peer_wait_s"] = out.peer_wait_s;  // per timed step, waits in collectives for the last peer (0: one rank)
   j["losses"] = out.losses;
   if (!json.empty()) write_file(json, j.dump(2) + "\n");
   if (!trace.empty()) out.trace.write(trace, tf.name);

@@ -36,6 +36,9 @@ class Profiler {
 
   Profiler() : t0_(std::chrono::steady_clock::now()) {}
   double now() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
+  /// When the profiler was created, s on the steady clock: CLOCK_MONOTONIC, one clock for all
+  /// the processes of a machine, so ranks can compare their spans.
+  double origin() const { return std::chrono::duration<double>(t0_.time_since_epoch()).count(); }
   Scope scope(const char* name, const char* category, sim::Lane lane = sim::Lane::compute) {
     return Scope(*this, name, category, lane);
   }

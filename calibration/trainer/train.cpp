@@ -3,7 +3,9 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -144,8 +146,48 @@ void Trainer::load_file(const std::string& p) {
   if (in.peek() != std::char_traits<char>::eof()) throw InputError(Origin{p, 0, 0}, "checkpoint", "does not match the model");
 }
 
+std::vector<double> waits_for_last(const std::vector<double>& starts, std::size_t ranks, std::size_t me,
+                                   const std::vector<double>& durs) {
+  SPARSIM_ASSERT(me < ranks && starts.size() == durs.size() * ranks, "waits_for_last: one start per rank and call");
+  std::vector<double> w(durs.size());
+  for (std::size_t k = 0; k < durs.size(); ++k) {
+    const auto first = starts.begin() + static_cast<std::ptrdiff_t>(k * ranks);
+    const double last = *std::max_element(first, first + static_cast<std::ptrdiff_t>(ranks));
+    w[k] = std::clamp(last - starts[k * ranks + me], 0.0, durs[k]);
+  }
+  return w;
+}
+
+std::vector<double> Trainer::peer_waits(double t_begin) {
+  const auto& spans = prof_.spans;
+  std::vector<double> wait(spans.size(), 0.0);
+  if (comm_.size() == 1) return wait;
+  // Every rank of `c` runs the same collectives of `category` in the same order, so the k-th
+  // such span of each rank is one call: all-gather their starts (a sum over one slot per rank).
+  auto attribute = [&](const char* category, Comm& c) {
+    std::vector<std::size_t> mine;
+    for (std::size_t i = 0; i < spans.size(); ++i)
+      if (spans[i].start >= t_begin && std::strcmp(spans[i].category, category) == 0) mine.push_back(i);
+    const auto R = static_cast<std::size_t>(c.size()), me = static_cast<std::size_t>(c.rank());
+    double count = static_cast<double>(mine.size());
+    c.allreduce_sum(&count, 1);
+    SPARSIM_ASSERT(count == static_cast<double>(mine.size() * R), "ranks ran different numbers of collectives");
+    std::vector<double> starts(mine.size() * R, 0.0), durs;
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+      starts[k * R + me] = prof_.origin() + spans[mine[k]].start;
+      durs.push_back(spans[mine[k]].dur);
+    }
+    c.allreduce_sum(starts.data(), starts.size());
+    const std::vector<double> w = waits_for_last(starts, R, me, durs);
+    for (std::size_t k = 0; k < mine.size(); ++k) wait[mine[k]] = w[k];
+  };
+  attribute("dp", comm_);
+  attribute("ep", expert_comm_ ? *expert_comm_ : comm_);
+  return wait;
+}
+
 static void fill_result(sim::StepResult& r, const TrainConfig& cfg, Model& m, Comm& comm, const Profiler& prof,
-                        double t_begin, int timed_steps, double wall) {
+                        const std::vector<double>& wait, double t_begin, int timed_steps, double wall) {
   r.backend = "measured";
   r.devices = comm.size();
   r.micro_batches = 1;
@@ -156,14 +198,17 @@ static void fill_result(sim::StepResult& r, const TrainConfig& cfg, Model& m, Co
   r.model_flops = 6.0 * r.params_active * cfg.global_batch * cfg.model.seq;
   r.hardware_flops = r.model_flops;
   r.tflops_per_device = r.step_time > 0 ? r.model_flops / comm.size() / r.step_time / 1e12 : 0;
+  // A collective's time is from its last rank's arrival on (as the simulator's); the wait
+  // before, for peers still computing, joins compute, what is left of the step.
   std::map<std::string, double> cat;
-  for (const auto& s : prof.spans)
-    if (s.start >= t_begin) cat[s.category] += s.dur;
+  for (std::size_t i = 0; i < prof.spans.size(); ++i)
+    if (const auto& s = prof.spans[i]; s.start >= t_begin) cat[s.category] += s.dur - wait[i];
   const double n = std::max(1, timed_steps);
   auto& b = r.breakdown;
   b.ep = cat["ep"] / n, b.dp = cat["dp"] / n, b.h2d = cat["h2d"] / n, b.d2h = cat["d2h"] / n;
   b.host_optimizer = cat["host_optimizer"] / n, b.optimizer = cat["optimizer"] / n;
-  // compute = what is left of the step: the timed kernels plus untimed glue (batching, adds)
+  // compute = what is left of the step: the timed kernels, untimed glue (batching, adds) and
+  // the waits for peers
   b.compute = std::max(cat["compute"] / n, r.step_time - (b.ep + b.dp + b.h2d + b.d2h + b.host_optimizer + b.optimizer));
   double dense = 0, experts = 0, pool = 0;
   for (Tensor* t : m.dense_params()) dense += static_cast<double>(t->size());
@@ -209,7 +254,9 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   const int ran = opt.steps - first, timed = std::max(0, ran - opt.warmup);
   if (timed == 0) t_begin = t0;
   const double wall = tr.profiler().now() - t_begin;
-  fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), t_begin, timed == 0 ? ran : timed, wall);
+  const std::vector<double> wait = tr.peer_waits(t_begin);
+  fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), wait, t_begin, timed == 0 ? ran : timed, wall);
+  for (double w : wait) out.peer_wait_s += w / std::max(1, timed == 0 ? ran : timed);
   out.result.scenario = opt.name;
   for (MoeLayer* l : tr.model().moe_layers()) {
     out.routed_per_expert[l->layer()] = l->routed_per_expert();

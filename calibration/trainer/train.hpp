@@ -23,6 +23,12 @@ namespace sparsim::trainer {
 /// Throws std::invalid_argument otherwise (a rank's tokens would reach ranks outside its group).
 std::vector<std::vector<int>> grouped_rank_domains(int ranks, int domains);
 
+/// The waits of one rank's calls of a collective for the last rank to arrive: `starts[k * ranks
+/// + r]` is when rank r entered call k (one clock), `durs[k]` how long call k took this rank
+/// (`me`). Wait k = the latest start minus this rank's, within [0, durs[k]].
+std::vector<double> waits_for_last(const std::vector<double>& starts, std::size_t ranks, std::size_t me,
+                                   const std::vector<double>& durs);
+
 class Trainer {
  public:
   /// Throws std::invalid_argument when grouped domain data cannot be laid out (ranks and
@@ -37,6 +43,11 @@ class Trainer {
   void load(const std::string& path);
   Model& model() { return model_; }
   Profiler& profiler() { return prof_; }
+  /// Per profiler span, how long this rank waited in it for the last of its peers: for the
+  /// collective spans (ep: the expert group's; dp: all ranks') that start at or after
+  /// `t_begin`, the latest start among the ranks that run the collective minus this rank's
+  /// start, at most the span; 0 for the others. Every rank must call it (it all-reduces).
+  std::vector<double> peer_waits(double t_begin);
 
  private:
   std::string rank_path(const std::string& path) const;
@@ -67,6 +78,7 @@ struct RunResult {
   sim::StepResult result;       ///< averaged over the timed steps
   sim::Trace trace;             ///< this rank's spans of the timed steps
   std::map<std::string, double> phases_s;  ///< per phase (span name): seconds per timed step
+  double peer_wait_s = 0;  ///< per timed step: this rank's waits in collectives for its last peer (Trainer::peer_waits)
   std::vector<double> step_times_s;        ///< wall time of each timed step on this rank
   std::map<int, std::vector<double>> routed_per_expert;  ///< sparse layer -> this rank's routed choices, all steps
   /// sparse layer -> this rank's routed choices per expert in each timed step (after warm-up)

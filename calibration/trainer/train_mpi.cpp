@@ -185,6 +185,7 @@ int run_main(int argc, char** argv, Comm& comm) {
     }
     routing["token_histograms"] = st.token_histograms;
     routing["step_times_s"] = r.step_times_s;  // rank 0's timed steps (the ranks meet every step)
+    routing["peer_wait_s"] = r.peer_wait_s;    // rank 0's waits in collectives for its last peer, per step
     std::ofstream(routing_file) << routing.dump() << '\n';
   }
   std::fprintf(stderr, "trainer_mpi: %d ranks, %.0f tokens/s, step %.4f s\n", comm.size(), r.result.tokens_per_s,

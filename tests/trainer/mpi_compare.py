@@ -10,6 +10,7 @@ Usage: mpi_compare.py MPIEXEC TRAINER_MPI ROUTER WORKDIR [KEY=VALUE...]
   (rre domain_data=grouped: each rank reads its experts' domains, the dispatch stays in its
   group of 2 ranks; the step's sequences are the same set on 1 and on 4 ranks)
 """
+import json
 import os
 import subprocess
 import sys
@@ -22,14 +23,37 @@ tag = "-".join([router] + [e.replace("=", "-") for e in extra])
 
 def run(np):
     out = os.path.join(work, f"losses-{tag}-np{np}.txt")
-    cmd = [mpiexec, "--oversubscribe", "--allow-run-as-root", "-np", str(np), trainer, *args, f"losses={out}"]
+    files = [f"losses={out}", f"json={out}.json", f"routing={out}.routing.json"]
+    cmd = [mpiexec, "--oversubscribe", "--allow-run-as-root", "-np", str(np), trainer, *args, *files]
     env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", OPENBLAS_NUM_THREADS="1")
     subprocess.run(cmd, check=True, timeout=50, env=env)
     with open(out) as f:
         return [float(x) for x in f.read().split()]
 
 
+def check_breakdown(np):
+    """The measured breakdown adds up to the step; collectives count from their last rank's
+    arrival, so rank 0's waits for peers are part of compute, and none with one rank."""
+    out = os.path.join(work, f"losses-{tag}-np{np}.txt")
+    with open(out + ".json") as f:
+        r = json.load(f)
+    with open(out + ".routing.json") as f:
+        wait = json.load(f)["peer_wait_s"]
+    b, step = r["breakdown_s"], r["step_time_s"]
+    total = b["compute"] + sum(b["exposed_comm"].values()) + sum(b[k] for k in ("h2d", "d2h", "host_optimizer", "optimizer"))
+    print(f"np{np}: step {step:.6f} s, breakdown sums to {total:.6f}, ep {b['exposed_comm']['ep']:.6f}, "
+          f"dp {b['exposed_comm']['dp']:.6f}, waits for peers {wait:.6f}")
+    if abs(total - step) > 1e-6 * step:
+        sys.exit(f"np{np}: the breakdown does not add up to the step")
+    if min(b["exposed_comm"]["ep"], b["exposed_comm"]["dp"], wait) < 0 or wait > b["compute"]:
+        sys.exit(f"np{np}: waits outside [0, compute] or a negative collective time")
+    if (np == 1) != (wait == 0 and b["exposed_comm"]["dp"] == 0):
+        sys.exit(f"np{np}: one rank has neither waits nor a gradient all-reduce; several ranks have both")
+
+
 l4, l1 = run(4), run(1)
+check_breakdown(4)
+check_breakdown(1)
 if len(l1) != 8 or len(l4) != 8:
     sys.exit(f"expected 8 losses, got {len(l1)} and {len(l4)}")
 bad = 0

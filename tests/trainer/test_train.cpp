@@ -359,6 +359,23 @@ TEST_CASE("measured result: sparsim.result/1 with backend measured, trace catego
   }
 }
 
+TEST_CASE("a collective's wait runs to its last rank's arrival, within the call", "[trainer][result]") {
+  // two calls among 3 ranks: starts[k * 3 + r]
+  const std::vector<double> starts{10.0, 10.5, 12.0,   // call 0: rank 2 arrives last
+                                   20.0, 19.0, 19.5};  // call 1: rank 0 arrives last
+  const std::vector<double> durs{3.0, 0.25};
+  const auto w0 = waits_for_last(starts, 3, 0, durs), w1 = waits_for_last(starts, 3, 1, durs),
+             w2 = waits_for_last(starts, 3, 2, durs);
+  CHECK(w0 == std::vector<double>{2.0, 0.0});   // the last to arrive waits for nobody
+  CHECK(w1 == std::vector<double>{1.5, 0.25});  // 1.0 after its start, but the call took it 0.25
+  CHECK(w2 == std::vector<double>{0.0, 0.25});
+  CHECK(waits_for_last({5.0}, 1, 0, {1.0}) == std::vector<double>{0.0});  // one rank: no peers
+  // one rank: no waits in the measured result, its collectives are its own
+  SelfComm comm;
+  const auto out = run(small(Router::topk, Placement::device), corpus(), comm, quiet(3));
+  CHECK(out.peer_wait_s == 0);
+}
+
 TEST_CASE("AdamW: one team over several tensors equals one call per tensor, bit for bit", "[trainer][optim]") {
   // Tensor sizes straddle the per-thread slices, and each tensor keeps its own step count.
   AdamW hp;
