@@ -153,16 +153,17 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
 }
 
 // What precedes the trainer's gradient all-reduce: a backward pass, GEMMs through a layer
-// stack's activations that write the gradient buffer a slice at a time. `gemms` GEMMs of
+// stack's activations that write the gradient buffer a slice at a time. kBackwardGemms GEMMs of
 // 256 x 256 x 256, each reading one activation and writing the next (a distinct 256 KiB each,
 // as layers' are), with `src` copied into `dst` in as many slices between them.
 constexpr int kBackwardGemms = 16;  // about 5 ms of one core; 10 and 80 slowed the call alike
 
-void backward_writing(std::vector<float>& dst, const std::vector<float>& src, int gemms) {
+void backward_writing(std::vector<float>& dst, const std::vector<float>& src) {
   constexpr int d = 256;
+  constexpr auto k = static_cast<std::size_t>(kBackwardGemms);
   static const std::vector<float> w(d * d, 0.5f);
-  static std::vector<std::vector<float>> act(static_cast<std::size_t>(gemms) + 1, std::vector<float>(d * d, 0.01f));
-  const std::size_t n = dst.size(), k = static_cast<std::size_t>(gemms);
+  static std::vector<std::vector<float>> act(k + 1, std::vector<float>(d * d, 0.01f));
+  const std::size_t n = dst.size();
   for (std::size_t g = 0; g < k; ++g) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0f / d, w.data(), d, act[g].data(), d, 0.0f,
                 act[g + 1].data(), d);
@@ -230,7 +231,7 @@ int main(int argc, char** argv) {
       MPI_Request r;
       MPI_Iallreduce(MPI_IN_PLACE, out.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r);
       sparsim::mpi::wait_politely(r);
-    }, reps_for(bytes, quick), [&] { backward_writing(out, in, kBackwardGemms); });
+    }, reps_for(bytes, quick), [&] { backward_writing(out, in); });
     if (rank == 0) std::printf("allreduce %zu %.9e %.9e %.9e %d\n", bytes, ar.min, ar.median, ar.max, reps_for(bytes, quick));
 
     // All-to-all: each rank sends n/p floats to every rank; element j of the block for rank d

@@ -254,9 +254,10 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   const int ran = opt.steps - first, timed = std::max(0, ran - opt.warmup);
   if (timed == 0) t_begin = t0;
   const double wall = tr.profiler().now() - t_begin;
+  const int counted = std::max(1, timed == 0 ? ran : timed);  // the steps the timings are per
   const std::vector<double> wait = tr.peer_waits(t_begin);
-  fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), wait, t_begin, timed == 0 ? ran : timed, wall);
-  for (double w : wait) out.peer_wait_s += w / std::max(1, timed == 0 ? ran : timed);
+  fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), wait, t_begin, counted, wall);
+  for (double w : wait) out.peer_wait_s += w / counted;
   out.result.scenario = opt.name;
   for (MoeLayer* l : tr.model().moe_layers()) {
     out.routed_per_expert[l->layer()] = l->routed_per_expert();
@@ -268,7 +269,7 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   for (const auto& s : tr.profiler().spans)
     if (s.start >= t_begin) {
       out.trace.add(0, comm.rank(), s.lane, s.name, s.category, s.start - t_begin, s.dur);
-      out.phases_s[s.name] += s.dur / std::max(1, timed == 0 ? ran : timed);
+      out.phases_s[s.name] += s.dur / counted;
     }
   return out;
 }
