@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "blas_kernels.hpp"
 #include "calibrate_cmd.hpp"
 #include "cli.hpp"
 #include "compare_cmd.hpp"
@@ -94,6 +95,7 @@ int simulate(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sparsim::blas::use_best_kernels(argv);  // before anything runs a GEMM (blas_kernels.hpp)
   if (argc < 2) {
     std::cerr << kUsage;
     return kBadInput;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -252,6 +253,12 @@ std::vector<EfficiencyRow> efficiency_table(const std::vector<GemmPoint>& points
 
 void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
 int blas_threads() { return openblas_get_num_threads(); }
-std::string blas_config() { return openblas_get_config(); }
+std::string blas_config() {
+  // the kernels' name is in the config string; say when they were chosen by OPENBLAS_CORETYPE
+  // (set by the user, or by blas::use_best_kernels when OpenBLAS did not know this CPU)
+  std::string c = openblas_get_config();
+  if (const char* core = std::getenv("OPENBLAS_CORETYPE")) c += std::string(" (OPENBLAS_CORETYPE=") + core + ")";
+  return c;
+}
 
 }  // namespace sparsim::calib

@@ -27,6 +27,7 @@
 
 #include <cblas.h>
 
+#include "blas_kernels.hpp"
 #include "mpi_wait.hpp"
 
 namespace {
@@ -180,6 +181,7 @@ int reps_for(std::size_t bytes, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sparsim::blas::use_best_kernels(argv);  // before MPI_Init (blas_kernels.hpp)
   MPI_Init(&argc, &argv);
   int rank = 0, p = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

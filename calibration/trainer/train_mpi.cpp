@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "blas_kernels.hpp"
 #include "mpi_wait.hpp"
 #include "train.hpp"
 #include "train_file.hpp"
@@ -196,6 +197,7 @@ int run_main(int argc, char** argv, Comm& comm) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sparsim::blas::use_best_kernels(argv);  // before MPI_Init (blas_kernels.hpp)
   MPI_Init(&argc, &argv);
   int rc = 0;
   {

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "blas_kernels.hpp"
 #include "cpu/adam.hpp"
 #include "cpu/elementwise.hpp"
 #include "cpu/gemm.hpp"
@@ -312,4 +314,38 @@ TEST_CASE("sysinfo: cores and sockets from a cpuinfo text", "[calibration]") {
   CHECK(i.sockets == 2);
   CHECK(i.cpu_flags == "avx2 avx512f fma");
   CHECK(parse_meminfo_total("MemTotal:       1024 kB\nMemFree: 5 kB\n") == 1024.0 * 1024);
+}
+
+TEST_CASE("blas kernels: a pre-AVX fallback is replaced by the CPU's best, nothing else is", "[calibration][blas]") {
+  using sparsim::blas::replacement_core;
+  // OpenBLAS 0.3.21 on an AVX-512 CPU it does not know (family 6 model 207) chose Prescott
+  CHECK(std::string(replacement_core("Prescott", "SkylakeX")) == "SkylakeX");
+  CHECK(std::string(replacement_core("Core2", "Haswell")) == "Haswell");
+  CHECK(std::string(replacement_core("Nehalem", "SandyBridge")) == "SandyBridge");
+  // its own AVX choices stand, even below the CPU's widest ISA (it may have reasons: OS state)
+  CHECK(replacement_core("Haswell", "SkylakeX") == nullptr);
+  CHECK(replacement_core("SkylakeX", "SkylakeX") == nullptr);
+  CHECK(replacement_core("Cooperlake", "SkylakeX") == nullptr);
+  CHECK(replacement_core("Zen", "Haswell") == nullptr);
+  // a CPU without AVX keeps what OpenBLAS chose; so does an unknown answer
+  CHECK(replacement_core("Prescott", nullptr) == nullptr);
+  CHECK(replacement_core(nullptr, "SkylakeX") == nullptr);
+}
+
+TEST_CASE("blas kernels: the best core matches the CPU's flags", "[calibration][blas]") {
+  const char* best = sparsim::blas::best_core_for_cpu();
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    CHECK(std::string(best) == "SkylakeX");
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    CHECK(std::string(best) == "Haswell");
+  else if (__builtin_cpu_supports("avx"))
+    CHECK(std::string(best) == "SandyBridge");
+  else
+    CHECK(best == nullptr);
+#else
+  CHECK(best == nullptr);
+#endif
 }
