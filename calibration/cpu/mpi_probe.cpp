@@ -90,14 +90,14 @@ float compute_chunk(long n) {
 // peers need, and the last to arrive runs while the others are descheduled. Each rank
 // alternates a fixed compute chunk (about `chunk_s` alone, the length of a layer's phase between
 // two all-to-alls) with a small all-to-all. Prints the chunk's time alone (rank 0 computing, the
-// others asleep in mpi_wait), the all-to-all alone (all ranks in it, nothing else running) and
-// the time per iteration of all ranks together. The simulator charges the all-to-all apart, so
+// others asleep), the all-to-all alone (all ranks in it, nothing else running) and the time per
+// iteration of all ranks together (the pair of the block of median efficiency, below). The simulator charges the all-to-all apart, so
 // the efficiency of the share is chunk alone x ranks / threads / (iteration - all-to-all alone).
 // The all-to-all's block is the model's dispatch when calibrate knows it: moving more data
 // takes CPU from the ranks still computing.
 void measure_sharing(int rank, int p, int threads, double chunk_s, int iterations, int block) {
-  // Rank 0 sizes and times the chunk alone while the other ranks sleep outside MPI (a rank
-  // polling a collective would take a core from it).
+  // Rank 0 sizes the chunk while the other ranks sleep outside MPI (a rank polling a collective
+  // would take a core from it).
   float sink = 0;
   long n = 1;
   double alone = 1e30;
@@ -115,7 +115,7 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
       }
       n *= 2;
     }
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 3; ++i) {
       const double t0 = MPI_Wtime();
       sink += compute_chunk(n);
       alone = std::min(alone, MPI_Wtime() - t0);
@@ -124,6 +124,7 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
     std::this_thread::sleep_for(std::chrono::duration<double>(20 * chunk_s + 0.05));
   }
   MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  MPI_Bcast(&alone, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   const auto up = static_cast<std::size_t>(p);
   std::vector<float> sa(static_cast<std::size_t>(block) * up, 1.0f), ra(sa.size());
   auto all_to_all = [&] {
@@ -137,19 +138,41 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
     all_to_all();
   };
   for (int i = 0; i < 3; ++i) iteration();
-  // Five blocks of iterations, and the median block: a burst of other load on this shared
-  // machine lands in one block (it once gave an efficiency of 0.51 against 0.92-0.97).
-  constexpr int blocks = 5;
+  // Blocks of a few chunks alone (rank 0; the others asleep outside MPI) right before a block of
+  // iterations of all ranks, and the block of median efficiency. This machine's speed drifts by
+  // 10-25% over seconds (a VM's neighbours): timed a second apart, the chunk alone and the
+  // iterations gave efficiencies of 0.58-0.95 in six runs of one minute (2026-12-02); paired in
+  // time, a drift slows both. A burst of other load lands in one block (it once gave 0.51).
+  constexpr int blocks = 7, alone_reps = 3;
   const int per_block = std::max(1, iterations / blocks);
-  std::vector<double> block_s;
+  std::vector<double> alone_s, block_s, eff;
   for (int k = 0; k < blocks; ++k) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    double a = 1e30;
+    if (rank == 0) {
+      for (int i = 0; i < alone_reps; ++i) {
+        const double t0 = MPI_Wtime();
+        sink += compute_chunk(n);
+        a = std::min(a, MPI_Wtime() - t0);
+      }
+    } else {
+      // asleep past rank 0's chunks (their time alone, with margin), then at the barrier
+      std::this_thread::sleep_for(std::chrono::duration<double>(1.5 * alone_reps * alone + 0.002));
+    }
+    MPI_Bcast(&a, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     MPI_Barrier(MPI_COMM_WORLD);
     const double t0 = MPI_Wtime();
     for (int i = 0; i < per_block; ++i) iteration();
-    block_s.push_back((MPI_Wtime() - t0) / per_block);
+    const double per = (MPI_Wtime() - t0) / per_block;
+    alone_s.push_back(a), block_s.push_back(per);
+    eff.push_back(a * p / threads / std::max(per - coll, 1e-12));
   }
-  const double per = stats(block_s).median;
-  if (rank == 0) std::printf("share %d %.9e %.9e %d %.9e %d\n", threads, alone, per, blocks * per_block, coll, block);
+  std::vector<std::size_t> order(eff.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return eff[x] < eff[y]; });
+  const std::size_t mid = order[order.size() / 2];
+  if (rank == 0)
+    std::printf("share %d %.9e %.9e %d %.9e %d\n", threads, alone_s[mid], block_s[mid], blocks * per_block, coll, block);
   if (sink == 12345.0f) std::printf(" ");  // keeps the chunks' results alive
 }
 
