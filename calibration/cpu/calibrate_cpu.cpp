@@ -136,12 +136,17 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
   log << "  copy " << c.memory.copy.bandwidth / 1e9 << " GB/s, triad " << c.memory.triad.bandwidth / 1e9 << " GB/s ("
       << threads << " threads)\n";
 
-  // AdamW as the trainer meets it: right after GEMMs on the device's BLAS threads, whose workers
-  // keep polling for work (yielding) beside the update. With 2 threads that made the update
-  // 1.5-2x slower than alone.
+  // AdamW as the trainer meets it: right after a backward pass's GEMMs on the device's BLAS
+  // threads, whose workers keep polling for work (yielding) beside the update. With 2 threads
+  // that made the update 1.5-2x slower than alone. One GEMM of 256^3 before it did not keep them
+  // polling (SkylakeX kernels, 2026-12-02: 1.73 M parameters in 3.7-3.9 ms after it, 7.4-7.6
+  // after four such GEMMs or one of 512^3, 7.4 on one thread; the trainer's update runs at about
+  // its one-thread rate).
   set_blas_threads(c.threads_per_device);
   std::vector<float> ga(256 * 256, 0.5f), gb(ga), gc(ga.size());
-  const auto after_gemm = [&] { gemm_blas(256, 256, 256, ga.data(), gb.data(), gc.data()); };
+  const auto after_gemm = [&] {
+    for (int i = 0; i < 8; ++i) gemm_blas(256, 256, 256, ga.data(), gb.data(), gc.data());
+  };
   c.adam = measure_adam((q ? 4u : 16u) << 20, threads, q ? 3 : 6, after_gemm);
   for (const auto& a : c.adam) {
     log << "  adamw " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s (" << a.bytes_per_s / 1e9
