@@ -10,6 +10,7 @@
 #include "config/error.hpp"
 #include "cpu/calibrate_cpu.hpp"
 #include "output.hpp"
+#include "model.hpp"
 #include "train_file.hpp"
 #include "writer.hpp"
 #ifdef SPARSIM_HAVE_CUDA
@@ -101,6 +102,10 @@ int calibrate_main(const std::vector<std::string>& args) {
     o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == trainer::Router::topk ? m.experts : 0,
                     m.router != trainer::Router::dense && !m.sparse_layers.empty(),
                     std::max(1, t.global_batch / std::max(1, o.ranks)) * m.seq};
+    // the device's AdamW: the dense parameters, every rank's; with placement device its experts too
+    o.adam_params = static_cast<std::size_t>(
+        trainer::dense_param_count(m) +
+        (t.placement == trainer::Placement::device ? trainer::expert_param_count(m) / std::max(1, o.ranks) : 0.0));
     // the sharing probe's all-to-all: one dispatch of this model, a rank's tokens x hidden over the ranks
     o.share_block = std::max(1, o.gemm_model.tokens * m.hidden / std::max(1, o.ranks));
   }

@@ -138,14 +138,14 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
 
   // AdamW as the trainer meets it: right after a backward pass's GEMMs on the device's BLAS
   // threads, whose workers keep polling for work (yielding) beside the update. With 2 threads
-  // that made the update 1.5-2x slower than alone. One GEMM of 256^3 before it did not keep them
-  // polling (SkylakeX kernels, 2026-12-02: 1.73 M parameters in 3.7-3.9 ms after it, 7.4-7.6
-  // after four such GEMMs or one of 512^3, 7.4 on one thread; the trainer's update runs at about
-  // its one-thread rate).
+  // that made the update 1.5-2x slower than alone. One GEMM of 256^3 before it, or eight, often
+  // left them idle (SkylakeX kernels, 2026-12-02; 1.73 M parameters on 2 threads at 1040-1285
+  // Mparams/s in two of three calibrations); after two of 512^3, 520-550 in three of four, as
+  // the trainer's dense update (527-575).
   set_blas_threads(c.threads_per_device);
-  std::vector<float> ga(256 * 256, 0.5f), gb(ga), gc(ga.size());
+  std::vector<float> ga(512 * 512, 0.5f), gb(ga), gc(ga.size());
   const auto after_gemm = [&] {
-    for (int i = 0; i < 8; ++i) gemm_blas(256, 256, 256, ga.data(), gb.data(), gc.data());
+    for (int i = 0; i < 2; ++i) gemm_blas(512, 512, 512, ga.data(), gb.data(), gc.data());
   };
   c.adam = measure_adam((q ? 4u : 16u) << 20, threads, q ? 3 : 6, after_gemm);
   for (const auto& a : c.adam) {
@@ -153,9 +153,12 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
         << " GB/s)\n";
   }
 
-  c.adam_cached = measure_adam(1u << 20, threads, q ? 5 : 10, after_gemm);
+  // the device's update: the model's, when calibrate knows it (its size sets which cache holds it;
+  // dense with 1 rank, 1.73 M parameters: 527-575 Mparams/s in the trainer, 750-1400 at 1 Mi)
+  c.adam_cached_params = options.adam_params > 0 ? options.adam_params : std::size_t{1} << 20;
+  c.adam_cached = measure_adam(c.adam_cached_params, threads, q ? 5 : 10, after_gemm);
   set_blas_threads(threads);
-  for (const auto& a : c.adam_cached) log << "  adamw 1 Mi params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
+  for (const auto& a : c.adam_cached) log << "  adamw " << c.adam_cached_params << " params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
   ElementwiseShape ew;  // the trainer model's shapes when given
   if (options.gemm_model.hidden > 0) {
     const GemmModel& gm = options.gemm_model;

@@ -22,6 +22,7 @@ struct CpuOptions {
   std::string mpi_probe;  ///< the mpi_probe program; empty = no MPI probe
   GemmModel gemm_model;   ///< hidden > 0: also time this model's GEMM shapes (device.gemm_shapes)
   int share_block = 0;    ///< > 0: floats per peer of mpi_probe's sharing all-to-all (the model's dispatch)
+  std::size_t adam_params = 0;  ///< > 0: the parameters a rank's device AdamW updates (the model's); 0: 1 Mi
 };
 
 /// One collective's measurements and their alpha-beta fit.
@@ -64,7 +65,8 @@ struct CpuCalibration {
   double host_gemm_flop_rate = 0;   ///< best GEMM FLOP/s with every core (the host's rate)
   MemoryResult memory;              ///< all cores
   std::vector<AdamResult> adam;     ///< 1, 2, 4, ... threads, DRAM-sized arrays
-  std::vector<AdamResult> adam_cached;  ///< 1, 2, 4, ... threads, 1 Mi parameters (cache-sized here)
+  std::vector<AdamResult> adam_cached;  ///< 1, 2, 4, ... threads, adam_cached_params parameters (the device's update)
+  std::size_t adam_cached_params = 0;
   ElementwiseResult elementwise;    ///< one thread
   MpiResult mpi;
   double elapsed_s = 0;

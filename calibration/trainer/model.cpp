@@ -101,16 +101,25 @@ std::vector<MoeLayer*> Model::moe_layers() {
   return m;
 }
 
-double Model::params_total() const {
-  const double h = cfg_.hidden, f = cfg_.ffn;
-  double n = cfg_.vocab * h * 2 + cfg_.seq * h + 2 * h;
-  for (int l = 0; l < cfg_.layers; ++l) {
-    n += 4 * h * h + 4 * h + 4 * h;
-    const double ffn = 2 * h * f + f + h;
-    n += cfg_.is_sparse(l) ? cfg_.experts * ffn + (cfg_.router == Router::topk ? h * cfg_.experts : 0) : ffn;
+double dense_param_count(const ModelConfig& cfg) {
+  const double h = cfg.hidden, f = cfg.ffn;
+  double n = cfg.vocab * h * 2 + cfg.seq * h + 2 * h;  // token and position embeddings, final LN, output
+  for (int l = 0; l < cfg.layers; ++l) {
+    n += 4 * h * h + 4 * h + 4 * h;  // QKV and output projections with biases, two layer norms
+    if (!cfg.is_sparse(l)) n += 2 * h * f + f + h;
+    else if (cfg.router == Router::topk) n += h * cfg.experts;  // the gate
   }
   return n;
 }
+
+double expert_param_count(const ModelConfig& cfg) {
+  double n = 0;
+  for (int l = 0; l < cfg.layers; ++l)
+    if (cfg.is_sparse(l)) n += cfg.experts * (2.0 * cfg.hidden * cfg.ffn + cfg.ffn + cfg.hidden);
+  return n;
+}
+
+double Model::params_total() const { return dense_param_count(cfg_) + expert_param_count(cfg_); }
 
 double Model::params_active_per_token() const {
   const double h = cfg_.hidden, f = cfg_.ffn;

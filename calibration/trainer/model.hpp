@@ -17,6 +17,11 @@
 
 namespace sparsim::trainer {
 
+/// Parameters every rank holds (embeddings, attention, layer norms, dense FFNs, gates): what the
+/// device's AdamW updates each step; and those of all experts of all sparse layers.
+double dense_param_count(const ModelConfig& cfg);
+double expert_param_count(const ModelConfig& cfg);
+
 class Model {
  public:
   Model(const ModelConfig& cfg, Placement placement, int rank, int ranks);

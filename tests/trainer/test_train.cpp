@@ -417,3 +417,20 @@ TEST_CASE("dense gradients are slices of one buffer, in dense_params order; copi
   m.zero_grad();
   for (Tensor* t : params) CHECK(std::all_of(t->g.begin(), t->g.end(), [](float x) { return x == 0.0f; }));
 }
+
+TEST_CASE("dense_param_count: what dense_params holds; experts make up the rest of params_total", "[trainer]") {
+  for (Router r : {Router::dense, Router::topk, Router::rre}) {
+    const ModelConfig cfg = small(r).model;
+    Model m(cfg, Placement::device, 0, 1);
+    double held = 0;
+    for (Tensor* t : m.dense_params()) held += static_cast<double>(t->size());
+    CHECK(dense_param_count(cfg) == held);
+    CHECK(dense_param_count(cfg) + expert_param_count(cfg) == m.params_total());
+    // an expert is an FFN of the model's sizes: 2 h f + f + h
+    const double per_layer = cfg.experts * (2.0 * cfg.hidden * cfg.ffn + cfg.ffn + cfg.hidden);
+    int sparse = 0;
+    for (int l = 0; l < cfg.layers; ++l) sparse += cfg.is_sparse(l) ? 1 : 0;
+    CHECK(expert_param_count(cfg) == sparse * per_layer);
+    if (r == Router::dense) CHECK(expert_param_count(cfg) == 0);
+  }
+}
