@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -27,14 +26,6 @@ inline Spread spread_of(std::vector<double> v) {
   const std::size_t n = v.size();
   const double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
   return {v.front(), med, v.back(), static_cast<int>(n)};
-}
-
-/// Of three measurements of one quantity, the index (0, 1, 2) of the one left out when the two
-/// closest are kept (ties keep the earlier pair: 0 and 1 before 0 and 2 before 1 and 2).
-inline int farthest_of_three(double a, double b, double c) {
-  const double ab = std::abs(a - b), ac = std::abs(a - c), bc = std::abs(b - c);
-  if (ab <= ac && ab <= bc) return 2;
-  return ac <= bc ? 1 : 0;
 }
 
 /// Runs `f` `warmup` times untimed, then `reps` times timed, each after an untimed call of

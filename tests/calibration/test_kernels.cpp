@@ -288,14 +288,6 @@ TEST_CASE("spread: min, median (mean of the middle two when even), max", "[calib
   CHECK(spread_of({5, 1, 9}).median == 5);
 }
 
-TEST_CASE("spread: the two closest of three measurements", "[calibration]") {
-  CHECK(farthest_of_three(51.1, 93.9, 51.0) == 1);  // a calibration taken during a burst of load
-  CHECK(farthest_of_three(93.9, 51.1, 51.0) == 0);
-  CHECK(farthest_of_three(43.5, 51.3, 51.6) == 0);  // drift: the later two agree
-  CHECK(farthest_of_three(50.0, 50.5, 60.0) == 2);  // the third is the outlier: keep the first two
-  CHECK(farthest_of_three(1.0, 2.0, 3.0) == 2);     // ties keep the earlier pair
-}
-
 TEST_CASE("sysinfo: cores and sockets from a cpuinfo text", "[calibration]") {
   // 2 sockets x 2 cores x 2 hyper-threads = 8 processors, 4 cores, 2 sockets.
   std::string text;
