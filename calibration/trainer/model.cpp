@@ -101,13 +101,25 @@ std::vector<MoeLayer*> Model::moe_layers() {
   return m;
 }
 
+namespace {
+
+/// Parameters of every layer kind but the FFN: token and position embeddings, final layer norm
+/// and output projection; per layer QKV and output projections with biases and two layer norms.
+double attention_and_embedding_params(const ModelConfig& cfg) {
+  const double h = cfg.hidden;
+  return cfg.vocab * h * 2 + cfg.seq * h + 2 * h + cfg.layers * (4 * h * h + 4 * h + 4 * h);
+}
+
+/// One FFN (an expert's or a dense layer's): up and down projections with biases.
+double ffn_params(const ModelConfig& cfg) { return 2.0 * cfg.hidden * cfg.ffn + cfg.ffn + cfg.hidden; }
+
+}  // namespace
+
 double dense_param_count(const ModelConfig& cfg) {
-  const double h = cfg.hidden, f = cfg.ffn;
-  double n = cfg.vocab * h * 2 + cfg.seq * h + 2 * h;  // token and position embeddings, final LN, output
+  double n = attention_and_embedding_params(cfg);
   for (int l = 0; l < cfg.layers; ++l) {
-    n += 4 * h * h + 4 * h + 4 * h;  // QKV and output projections with biases, two layer norms
-    if (!cfg.is_sparse(l)) n += 2 * h * f + f + h;
-    else if (cfg.router == Router::topk) n += h * cfg.experts;  // the gate
+    if (!cfg.is_sparse(l)) n += ffn_params(cfg);
+    else if (cfg.router == Router::topk) n += static_cast<double>(cfg.hidden) * cfg.experts;  // the gate
   }
   return n;
 }
@@ -115,20 +127,17 @@ double dense_param_count(const ModelConfig& cfg) {
 double expert_param_count(const ModelConfig& cfg) {
   double n = 0;
   for (int l = 0; l < cfg.layers; ++l)
-    if (cfg.is_sparse(l)) n += cfg.experts * (2.0 * cfg.hidden * cfg.ffn + cfg.ffn + cfg.hidden);
+    if (cfg.is_sparse(l)) n += cfg.experts * ffn_params(cfg);
   return n;
 }
 
 double Model::params_total() const { return dense_param_count(cfg_) + expert_param_count(cfg_); }
 
 double Model::params_active_per_token() const {
-  const double h = cfg_.hidden, f = cfg_.ffn;
-  double n = cfg_.vocab * h * 2 + cfg_.seq * h + 2 * h;
-  for (int l = 0; l < cfg_.layers; ++l) {
-    const double ffn = 2 * h * f + f + h;
-    const int k = cfg_.router == Router::topk ? cfg_.top_k : 1;
-    n += 8 * h * h / 2 + 8 * h + (cfg_.is_sparse(l) ? k * ffn : ffn);
-  }
+  // a token meets k experts of a sparse layer (one with RRE), and no gate
+  const int k = cfg_.router == Router::topk ? cfg_.top_k : 1;
+  double n = attention_and_embedding_params(cfg_);
+  for (int l = 0; l < cfg_.layers; ++l) n += (cfg_.is_sparse(l) ? k : 1) * ffn_params(cfg_);
   return n;
 }
 
