@@ -139,8 +139,8 @@ std::string measurements_yaml(const CpuCalibration& c) {
     o << in << "  - {threads: " << a.threads << ", mparams_per_s: " << g(a.params_per_s / 1e6)
       << ", gb_per_s: " << g(a.bytes_per_s / 1e9) << ", seconds: " << spread_yaml(a.seconds) << "}\n";
   }
-  o << in << "adamw_fp32_device:  # " << c.adam_cached_params << " parameters: the device's update (the model's dense part, or 1 Mi)\n";
-  for (const auto& a : c.adam_cached) {
+  o << in << "adamw_fp32_device:  # " << c.adam_device_params << " parameters: the device's update (the model's, or 1 Mi)\n";
+  for (const auto& a : c.adam_device) {
     o << in << "  - {threads: " << a.threads << ", mparams_per_s: " << g(a.params_per_s / 1e6)
       << ", seconds: " << spread_yaml(a.seconds) << "}\n";
   }
@@ -225,7 +225,7 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
       if (a.threads <= threads) at = &a;
     return at ? at->params_per_s : 0.0;
   };
-  f.device.optimizer_rate = adam_at(c.adam_cached, c.threads_per_device) * share;
+  f.device.optimizer_rate = adam_at(c.adam_device, c.threads_per_device) * share;
   for (const auto& p : c.model_gemm)  // the typical (median) time: the trainer calls them back to back
     f.device.gemm_shapes.push_back({static_cast<double>(p.shape.m), static_cast<double>(p.shape.n),
                                     static_cast<double>(p.shape.k), p.shape.trans, p.shape.flops() / p.seconds.median * share,
@@ -244,7 +244,7 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
                              (cpu_share < 1 ? ", times " + g(cpu_share) + " (ranks > hardware threads)" : std::string()),
                          "vector_rates: each of those kernels alone (median time), the same convention and share; "
                          "cross_entropy is the trainer's fused loss forward and backward, so its rate stands for both",
-                         "optimizer_rate: AdamW over " + std::to_string(c.adam_cached_params) + " fp32 parameters (median time, after GEMMs) with " + std::to_string(c.threads_per_device) +
+                         "optimizer_rate: AdamW over " + std::to_string(c.adam_device_params) + " fp32 parameters (median time, after GEMMs) with " + std::to_string(c.threads_per_device) +
                              " thread(s)" + (share < 1 ? ", times " + g(share) : std::string())};
   if (!c.model_gemm.empty())
     f.device.why.source.push_back("gemm_shapes: FLOP / median time of each GEMM of the trainer model given to calibrate "
@@ -296,16 +296,16 @@ NodeFile node_from_cpu(const CpuCalibration& c) {
   // 3.7 M parameters (7 experts) ran at 1.4-1.75 Gparams/s, the DRAM-sized one at 1.8 and the
   // 1 Mi one at 1.0 (2 threads, 2026-11-23).
   const bool dram = !c.adam.empty();
-  f.host.optimizer_rate = adam_at(dram ? c.adam : c.adam_cached, s.logical_cpus);
+  f.host.optimizer_rate = adam_at(dram ? c.adam : c.adam_device, s.logical_cpus);
   f.host.shares_device_cores = true;  // the devices are this CPU's cores
   f.host.why.source.push_back("shares_device_cores: the devices are slices of this CPU, so host work cannot overlap them");
   if (f.host.optimizer_rate > 0) {
-    f.host.why.source.push_back("optimizer_rate: AdamW over " + (dram ? std::string("DRAM-sized arrays") : std::to_string(c.adam_cached_params) + " fp32 parameters") +
+    f.host.why.source.push_back("optimizer_rate: AdamW over " + (dram ? std::string("DRAM-sized arrays") : std::to_string(c.adam_device_params) + " fp32 parameters") +
                                 " (median time) with all " + std::to_string(s.logical_cpus) +
                                 " threads; the simulator bounds the host optimizer by it and by memory_bandwidth");
   }
-  if (const double cached = adam_at(c.adam_cached, s.logical_cpus); dram && cached > 0) {
-    f.host.why.note = {"AdamW over " + std::to_string(c.adam_cached_params) + " fp32 parameters (the device's update) with all " + std::to_string(s.logical_cpus) +
+  if (const double cached = adam_at(c.adam_device, s.logical_cpus); dram && cached > 0) {
+    f.host.why.note = {"AdamW over " + std::to_string(c.adam_device_params) + " fp32 parameters (the device's update) with all " + std::to_string(s.logical_cpus) +
                        " threads: " + g(cached / 1e6) + " Mparams/s"};
   }
 

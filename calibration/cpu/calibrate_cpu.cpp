@@ -155,10 +155,10 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
 
   // the device's update: the model's, when calibrate knows it (its size sets which cache holds it;
   // dense with 1 rank, 1.73 M parameters: 527-575 Mparams/s in the trainer, 750-1400 at 1 Mi)
-  c.adam_cached_params = options.adam_params > 0 ? options.adam_params : std::size_t{1} << 20;
-  c.adam_cached = measure_adam(c.adam_cached_params, threads, q ? 5 : 10, after_gemm);
+  c.adam_device_params = options.adam_params > 0 ? options.adam_params : std::size_t{1} << 20;
+  c.adam_device = measure_adam(c.adam_device_params, threads, q ? 5 : 10, after_gemm);
   set_blas_threads(threads);
-  for (const auto& a : c.adam_cached) log << "  adamw " << c.adam_cached_params << " params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
+  for (const auto& a : c.adam_device) log << "  adamw " << c.adam_device_params << " params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
   ElementwiseShape ew;  // the trainer model's shapes when given
   if (options.gemm_model.hidden > 0) {
     const GemmModel& gm = options.gemm_model;

@@ -65,8 +65,8 @@ struct CpuCalibration {
   double host_gemm_flop_rate = 0;   ///< best GEMM FLOP/s with every core (the host's rate)
   MemoryResult memory;              ///< all cores
   std::vector<AdamResult> adam;     ///< 1, 2, 4, ... threads, DRAM-sized arrays
-  std::vector<AdamResult> adam_cached;  ///< 1, 2, 4, ... threads, adam_cached_params parameters (the device's update)
-  std::size_t adam_cached_params = 0;
+  std::vector<AdamResult> adam_device;  ///< 1, 2, 4, ... threads, adam_device_params parameters (the device's update)
+  std::size_t adam_device_params = 0;  ///< its parameters: options.adam_params, or 1 Mi
   ElementwiseResult elementwise;    ///< one thread
   MpiResult mpi;
   double elapsed_s = 0;
