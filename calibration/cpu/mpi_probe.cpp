@@ -101,6 +101,16 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
   float sink = 0;
   long n = 1;
   double alone = 1e30;
+  // rank 0's best time over `reps` chunks
+  auto best_alone = [&](int reps) {
+    double best = 1e30;
+    for (int i = 0; i < reps; ++i) {
+      const double t0 = MPI_Wtime();
+      sink += compute_chunk(n);
+      best = std::min(best, MPI_Wtime() - t0);
+    }
+    return best;
+  };
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -115,11 +125,7 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
       }
       n *= 2;
     }
-    for (int i = 0; i < 3; ++i) {
-      const double t0 = MPI_Wtime();
-      sink += compute_chunk(n);
-      alone = std::min(alone, MPI_Wtime() - t0);
-    }
+    alone = best_alone(3);
   } else {
     std::this_thread::sleep_for(std::chrono::duration<double>(20 * chunk_s + 0.05));
   }
@@ -150,11 +156,7 @@ void measure_sharing(int rank, int p, int threads, double chunk_s, int iteration
     MPI_Barrier(MPI_COMM_WORLD);
     double a = 1e30;
     if (rank == 0) {
-      for (int i = 0; i < alone_reps; ++i) {
-        const double t0 = MPI_Wtime();
-        sink += compute_chunk(n);
-        a = std::min(a, MPI_Wtime() - t0);
-      }
+      a = best_alone(alone_reps);
     } else {
       // asleep past rank 0's chunks (their time alone, with margin), then at the barrier
       std::this_thread::sleep_for(std::chrono::duration<double>(1.5 * alone_reps * alone + 0.002));
