@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <yaml-cpp/yaml.h>
 
 #include "config/error.hpp"
 #include "cpu/timing.hpp"
@@ -31,7 +32,8 @@ namespace {
 /// 2026-12-02 it has states lasting seconds that a calibration and a run each land in: in nine
 /// validate configurations that took a third calibration there, the mean of the three came
 /// within 3.0-18.8% of the run (sum of errors 94), the two closest of the three within 1.2-33.7%
-/// (sum 124; top-k with 4 ranks: 43, 63 and 92 ms predicted, 71 measured).
+/// (sum 124; top-k with 4 ranks: 43, 63 and 92 ms predicted, 71 measured). With the speed probe
+/// (1 rank) the two compare at one speed: prediction times probe.
 constexpr double kDisagree = 0.25;
 
 struct Case {
@@ -107,6 +109,22 @@ std::size_t median_index(const std::vector<double>& v) {
   for (std::size_t i = 0; i < v.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
   return order[(order.size() - 1) / 2];
+}
+
+/// The machine-speed probe of a calibration (its node file's speed_probe, GFLOP/s; 0 when absent).
+double calibration_speed(const fs::path& node) {
+  const YAML::Node top = YAML::LoadFile(node.string());
+  for (const auto& entry : top["source"])
+    if (entry.IsMap() && entry["measurements"] && entry["measurements"]["speed_probe"])
+      return entry["measurements"]["speed_probe"]["gflops"].as<double>();
+  return 0;
+}
+
+/// The median of a run's speed-probe samples in the trainer's routing JSON (0 when absent).
+double run_speed(const nlohmann::json& routing) {
+  if (!routing.contains("speed_probe_gflops")) return 0;
+  std::vector<double> g = routing.at("speed_probe_gflops").get<std::vector<double>>();
+  return g.empty() ? 0 : calib::spread_of(std::move(g)).median;
 }
 
 /// The median of the timed steps' wall times in the trainer's routing JSON (0 when absent).
@@ -220,7 +238,7 @@ int validate_main(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\ncalibrate -> train 3 times -> calibrate again -> simulate on both calibrations (predicted: interpolated to each run's time; the run of median error is the measurement; a third calibration when they disagree by more than 25%, and the mean of the three) -> compare; exit 1 past tolerance.\n";
+    std::cout << opts << "\ncalibrate -> train 3 times -> calibrate again -> simulate on both calibrations (1 rank: each scaled to the run's speed by a machine-speed probe taken while calibrating and between the run's steps, and their mean; several ranks: interpolated to each run's time) -> the run of median error is the measurement (a third calibration when the two disagree by more than 25%, and the mean of the three) -> compare; exit 1 past tolerance.\n";
     return 0;
   }
   if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
@@ -271,6 +289,12 @@ int validate_main(const std::vector<std::string>& args) {
     }
     // Train first: the scenario takes the runs' routing (routing_yaml). kRuns runs; the one
     // chosen below keeps the plain file names, the others .run<i>.
+    // One rank (the device is the whole CPU, OpenBLAS on every thread): the machine-speed probe
+    // after each timed step, and each calibration's prediction scaled by its probe over the
+    // run's (trainer/speed_probe.hpp). Four ranks time-sharing two cores follow the scheduler as
+    // much as the cores' speed: there the probe did not track the step (probe x step spread
+    // +-18%, step alone +-6%), and the runs go unprobed and unscaled.
+    const bool probed = c.ranks == 1;
     std::vector<double> run_medians, t_runs;
     std::vector<nlohmann::json> run_jsons;  // each run's routing JSON: its routing and step times
     bool trained = true;
@@ -279,7 +303,7 @@ int validate_main(const std::vector<std::string>& args) {
       const double run_start = now();
       trained = sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --bind-to none --allow-run-as-root -np " +
                    std::to_string(c.ranks) + " '" + trainer_mpi.string() + "' config='" + cfg.string() +
-                   "' progress=0 json='" + file("measured", run, ".json").string() + "' routing='" +
+                   "' progress=0" + (probed ? " speed_probe=1" : "") + " json='" + file("measured", run, ".json").string() + "' routing='" +
                    file("routing", run, ".json").string() + "' 2>>'" + (dir / "train.log").string() + "'") == 0;
       t_runs.push_back(0.5 * (run_start + now()));
       if (trained) {
@@ -301,6 +325,8 @@ int validate_main(const std::vector<std::string>& args) {
                  : Categories{};
     };
     Categories before, after, third;
+    double speed_before = 0, speed_after = 0, speed_third = 0;  // GFLOP/s of each calibration's probe
+    std::vector<double> run_speeds;                            // and of each run's
     bool ok = trained;
     if (ok) {
       // the runs route alike (same seeds, data and arithmetic): the first one's routing
@@ -310,33 +336,50 @@ int validate_main(const std::vector<std::string>& args) {
       routing_keys = routing_yaml(c, run_jsons[0], dir, tag);
       before = predict(""), after = predict("-after");
       ok = !before.empty() && !after.empty();
+      if (probed) {
+        speed_before = calibration_speed(file("node", "", ".yaml")), speed_after = calibration_speed(file("node", "-after", ".yaml"));
+        for (const auto& j : run_jsons) run_speeds.push_back(run_speed(j));
+      }
     }
+    const bool scaled = probed && speed_before > 0 && speed_after > 0 &&
+                        std::all_of(run_speeds.begin(), run_speeds.end(), [](double g) { return g > 0; });
+    // a calibration's step at its probe's speed (scaled: times the probe, a machine-speed-free
+    // number; else as predicted)
+    auto intrinsic = [&](const Categories& p, double speed) { return scaled ? p[0].second * speed : p[0].second; };
     // When the two disagree by more than kDisagree, a third calibration, and the prediction is
     // the mean of the three.
-    if (ok && before[0].second > 0 && std::abs(after[0].second / before[0].second - 1) > kDisagree) {
+    if (ok && before[0].second > 0 &&
+        std::abs(intrinsic(after, speed_after) / intrinsic(before, speed_before) - 1) > kDisagree) {
       if (!calibrate("-third")) return 1;
       third = predict("-third");
-      ok = !third.empty() && third.size() == before.size();
+      if (scaled) speed_third = calibration_speed(file("node", "-third", ".yaml"));
+      ok = !third.empty() && third.size() == before.size() && (!scaled || speed_third > 0);
     }
     if (!ok) {
       std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
       failed = true;
       continue;
     }
-    // Each run against the prediction at its time: the before and after calibrations' steps
-    // weighted by where the run falls between them (with a third calibration, the mean of the
-    // three for every run). The run of median error is the measurement.
+    // Each run against the prediction at its time. Scaled: the mean of the calibrations'
+    // predictions, each times its probe over the run's. Else the before and after calibrations'
+    // steps weighted by where the run falls between them (with a third calibration, the mean of
+    // the three for every run). The run of median error is the measurement.
     auto weight = [&](std::size_t r) {
+      if (scaled) return 0.5;
       return t_after > t_before ? std::clamp((t_runs[r] - t_before) / (t_after - t_before), 0.0, 1.0) : 0.5;
     };
-    // category i predicted for a run at weight w
-    auto predicted = [&](std::size_t i, double w) {
-      return third.empty() ? (1 - w) * before[i].second + w * after[i].second
-                           : (before[i].second + after[i].second + third[i].second) / 3;
+    // category i predicted for run r, unscaled or (scaled) at the run's speed
+    auto predicted = [&](std::size_t i, std::size_t r, bool at_run_speed = true) {
+      const double sb = scaled && at_run_speed ? speed_before / run_speeds[r] : 1.0,
+                   sa = scaled && at_run_speed ? speed_after / run_speeds[r] : 1.0,
+                   st = scaled && at_run_speed ? speed_third / run_speeds[r] : 1.0;
+      const double w = weight(r);
+      return third.empty() ? (1 - w) * before[i].second * sb + w * after[i].second * sa
+                           : (before[i].second * sb + after[i].second * sa + third[i].second * st) / 3;
     };
     std::vector<double> run_errors;
     for (std::size_t r = 0; r < run_medians.size(); ++r) {
-      const double p = predicted(0, weight(r));
+      const double p = predicted(0, r);
       run_errors.push_back(run_medians[r] > 0 ? (p - run_medians[r]) / run_medians[r] : 0.0);
     }
     const std::size_t pick = median_index(run_errors);
@@ -345,6 +388,7 @@ int validate_main(const std::vector<std::string>& args) {
     fs::rename(file("routing", ".run" + std::to_string(pick + 1), ".json"), routing);
     const nlohmann::json& run_info = run_jsons[pick];
     const double w = weight(pick);
+    const double unscaled = predicted(0, pick, false);
     const nlohmann::json measured_json = read_json(measured);
     auto mj = categories(measured_json);
     // tokens per step, from the measured result (tokens/s x its mean step)
@@ -354,7 +398,7 @@ int validate_main(const std::vector<std::string>& args) {
     const double mean_step = mj[0].second;
     if (const double median = median_step(run_info); median > 0) mj[0].second = median;
     for (std::size_t i = 0; i < before.size(); ++i) {
-      const double p = predicted(i, w), m = mj[i].second;
+      const double p = predicted(i, pick), m = mj[i].second;
       if (i > 0 && p == 0 && m == 0) continue;
       const double err = m > 0 ? (p - m) / m : 0;
       std::snprintf(buf, sizeof buf, "%-16s %5d  %-15s %12.6f %12.6f %+8.1f%%%s\n", c.name.c_str(), c.ranks,
@@ -370,13 +414,24 @@ int validate_main(const std::vector<std::string>& args) {
       if (i == 0) {
         char at[64];
         std::snprintf(at, sizeof at, "; the run's: %.2f of the way", w);
-        const std::string note = third.empty() ? "before / after the runs" + std::string(at)
+        const std::string note = third.empty() ? "before / after the runs" + std::string(scaled ? "" : at)
                                                : "they disagree: the mean of them and a third, " +
                                                      std::to_string(third[0].second).substr(0, 8);
         std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12.6f %12.6f %+8.1f%%  (predicted: %s)\n", "", "",
                       "  calibrations", before[0].second, after[0].second,
                       before[0].second > 0 ? 100 * (after[0].second / before[0].second - 1) : 0.0, note.c_str());
         table << buf;
+        if (scaled) {
+          char speeds[96];
+          std::snprintf(speeds, sizeof speeds, third.empty() ? "%.0f / %.0f" : "%.0f / %.0f / %.0f", speed_before,
+                        speed_after, speed_third);
+          std::snprintf(buf, sizeof buf,
+                        "%-16s %5s  %-15s %12.6f %12s %+8.1f%%  (unscaled; speed probe %s GFLOP/s calibrating, %.0f in "
+                        "the run: x%.3f)\n",
+                        "", "", "  speed probe", unscaled, "", m > 0 ? 100 * (unscaled / m - 1) : 0.0, speeds,
+                        run_speeds[pick], unscaled > 0 ? p / unscaled : 0.0);
+          table << buf;
+        }
         std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12s %12.6f %+8.1f%%  (measured: the mean step)\n", "", "",
                       "  mean step", "", mean_step, mean_step > 0 ? 100 * (p / mean_step - 1) : 0.0);
         table << buf;

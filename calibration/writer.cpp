@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/error.hpp"
+#include "speed_probe.hpp"
 
 namespace sparsim::calib {
 
@@ -154,6 +155,13 @@ std::string measurements_yaml(const CpuCalibration& c) {
     for (const auto& k : e.kernels)
       o << in << "  - {kernel: " << k.kernel << ", vflops: " << g(k.vflops) << ", gflops: " << g(k.rate / 1e9)
         << ", seconds: " << spread_yaml(k.seconds) << "}\n";
+  }
+  if (!c.speed_probe.empty()) {
+    o << in << "speed_probe:  # trainer/speed_probe.hpp between the measurements: the machine's speed while calibrated (GFLOP/s, median)\n";
+    o << in << "  {m: " << trainer::SpeedProbe::kM << ", n: " << trainer::SpeedProbe::kN << ", k: " << trainer::SpeedProbe::kK
+      << ", calls: " << trainer::SpeedProbe::kCalls << ", gflops: " << g(c.speed_probe_median()) << ", samples: [";
+    for (std::size_t i = 0; i < c.speed_probe.size(); ++i) o << (i ? ", " : "") << g(c.speed_probe[i]);
+    o << "]}\n";
   }
   if (c.mpi.ran) {
     o << in << "mpi:  # OpenMPI among " << c.mpi.ranks << " local ranks; t(S) = latency + S / bandwidth, weighted LSQ\n";

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "parallel.hpp"
+#include "speed_probe.hpp"
 
 namespace sparsim::calib {
 
@@ -91,6 +92,10 @@ MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int
   return r;
 }
 
+double CpuCalibration::speed_probe_median() const {
+  return speed_probe.empty() ? 0 : spread_of(speed_probe).median;
+}
+
 CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
   const auto t0 = std::chrono::steady_clock::now();
   CpuCalibration c;
@@ -109,8 +114,11 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
     log << "  gemm " << p.shape.m << "x" << p.shape.n << "x" << p.shape.k << " " << p.flop_rate / 1e9 << " GFLOP/s ("
         << p.shape.tag << ")\n";
   }
+  trainer::SpeedProbe speed;
+  const auto probe = [&] { c.speed_probe.push_back(speed.sample()); };
+  probe();
   if (options.gemm_model.hidden > 0) {
-    c.model_gemm = measure_gemm_interleaved(model_gemm_shapes(options.gemm_model, q), q ? 7 : 15, q ? 0.1 : 0.3);
+    c.model_gemm = measure_gemm_interleaved(model_gemm_shapes(options.gemm_model, q), q ? 7 : 15, q ? 0.1 : 0.3, probe);
     log << "  gemm: " << c.model_gemm.size() << " shapes of the model (h=" << options.gemm_model.hidden
         << ", f=" << options.gemm_model.ffn << ", s=" << options.gemm_model.seq << ")\n";
   }
@@ -157,6 +165,7 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
   // dense with 1 rank, 1.73 M parameters: 527-575 Mparams/s in the trainer, 750-1400 at 1 Mi)
   c.adam_device_params = options.adam_params > 0 ? options.adam_params : std::size_t{1} << 20;
   c.adam_device = measure_adam(c.adam_device_params, threads, q ? 5 : 10, after_gemm);
+  probe();
   set_blas_threads(threads);
   for (const auto& a : c.adam_device) log << "  adamw " << c.adam_device_params << " params, " << a.threads << " threads: " << a.params_per_s / 1e6 << " Mparams/s\n";
   ElementwiseShape ew;  // the trainer model's shapes when given
@@ -168,6 +177,9 @@ CpuCalibration calibrate_cpu(const CpuOptions& options, std::ostream& log) {
   c.elementwise = measure_elementwise(ew, q ? 5 : 10);
   log << "  element-wise (layer norm, GELU, softmax; 1 thread): " << c.elementwise.rate / 1e9 << " GFLOP/s\n";
   for (const auto& k : c.elementwise.kernels) log << "    " << k.kernel << ": " << k.rate / 1e9 << " GFLOP/s\n";
+  probe();
+  log << "  speed probe (" << trainer::SpeedProbe::kM << "x" << trainer::SpeedProbe::kN << "x" << trainer::SpeedProbe::kK
+      << ", every thread): median " << c.speed_probe_median() << " GFLOP/s of " << c.speed_probe.size() << " samples\n";
 
   c.mpi = run_mpi_probe(options.mpirun, options.mpi_probe, std::max(2, options.ranks), q, log, options.share_block);
   if (c.mpi.ran) {

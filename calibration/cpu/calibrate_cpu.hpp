@@ -69,6 +69,11 @@ struct CpuCalibration {
   std::size_t adam_device_params = 0;  ///< its parameters: options.adam_params, or 1 Mi
   ElementwiseResult elementwise;    ///< one thread
   MpiResult mpi;
+  /// GFLOP/s of the machine-speed probe (trainer/speed_probe.hpp), taken before the model's
+  /// GEMMs, after each group of them, after the AdamW and after the element-wise kernels: the
+  /// speed the rates above were measured at (validate compares it with the trainer's).
+  std::vector<double> speed_probe;
+  double speed_probe_median() const;  ///< 0 without samples
   double elapsed_s = 0;
 };
 

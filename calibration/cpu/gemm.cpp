@@ -206,7 +206,8 @@ std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int re
   return out;
 }
 
-std::vector<GemmPoint> measure_gemm_interleaved(const std::vector<GemmShape>& shapes, int max_rounds, double budget_s) {
+std::vector<GemmPoint> measure_gemm_interleaved(const std::vector<GemmShape>& shapes, int max_rounds, double budget_s,
+                                                const std::function<void()>& after_group) {
   SPARSIM_ASSERT(max_rounds >= 3, "max_rounds >= 3");
   std::mt19937 rng(42);
   std::vector<GemmPoint> out(shapes.size());
@@ -230,6 +231,7 @@ std::vector<GemmPoint> measure_gemm_interleaved(const std::vector<GemmShape>& sh
       p.flop_rate = p.shape.flops() / p.seconds.min;
       out[members[j]] = p;
     }
+    if (after_group) after_group();
   }
   return out;
 }

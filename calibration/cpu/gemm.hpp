@@ -2,6 +2,7 @@
 // Row-major throughout: C[m x n] = A[m x k] * B[k x n]; FLOP per GEMM = 2 m n k.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -76,8 +77,9 @@ std::vector<GemmPoint> measure_gemm(const std::vector<GemmShape>& shapes, int re
 /// (a step's GEMMs at one batch size), each group's shapes called in turn, one call each per
 /// round, so that a GEMM follows other GEMMs and finds its operands evicted, not itself with its
 /// operands in cache. After one warm-up round, as many rounds as fit `budget_s` per group, 3 to
-/// `max_rounds`; per-shape spread over the rounds.
-std::vector<GemmPoint> measure_gemm_interleaved(const std::vector<GemmShape>& shapes, int max_rounds, double budget_s);
+/// `max_rounds`; per-shape spread over the rounds. `after_group` (when set) runs after each group.
+std::vector<GemmPoint> measure_gemm_interleaved(const std::vector<GemmShape>& shapes, int max_rounds, double budget_s,
+                                                const std::function<void()>& after_group = {});
 
 /// One row of the node file's gemm_efficiency table.
 struct EfficiencyRow {

@@ -27,6 +27,8 @@ class Comm {
   /// The ranks of this one with the same `color`, ordered as here (MPI_Comm_split): a rank
   /// group's own all-to-alls.
   virtual std::unique_ptr<Comm> split(int color) = 0;
+  /// Every rank has arrived (MPI_Barrier), waiting without burning a core.
+  virtual void barrier() = 0;
 };
 
 class SelfComm final : public Comm {
@@ -42,6 +44,7 @@ class SelfComm final : public Comm {
   void allreduce_sum(float*, std::size_t) override {}
   void allreduce_sum(double*, std::size_t) override {}
   std::unique_ptr<Comm> split(int) override { return std::make_unique<SelfComm>(); }
+  void barrier() override {}
 };
 
 }  // namespace sparsim::trainer

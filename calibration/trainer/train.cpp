@@ -9,7 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <stdexcept>
+
+#include "speed_probe.hpp"
 
 namespace sparsim::trainer {
 
@@ -236,12 +239,23 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   RunResult out;
   const int first = tr.step();
   double t_begin = 0, t0 = tr.profiler().now();
+  std::optional<SpeedProbe> probe;
+  if (opt.speed_probe && comm.rank() == 0) probe.emplace();
+  double probing = 0;  // seconds of timed wall time spent probing
   for (int i = first; i < opt.steps; ++i) {
     if (i - first == opt.warmup) t_begin = tr.profiler().now();
+    const bool timed = i - first >= opt.warmup;
     const double ts = tr.profiler().now();
     out.losses.push_back(tr.train_step());
+    if (opt.speed_probe && timed) comm.barrier();
     const double dt = tr.profiler().now() - ts;
-    if (i - first >= opt.warmup) out.step_times_s.push_back(dt);
+    if (timed) out.step_times_s.push_back(dt);
+    if (opt.speed_probe && timed) {
+      const double p0 = tr.profiler().now();
+      if (probe) out.speed_probe_gflops.push_back(probe->sample());
+      comm.barrier();
+      probing += tr.profiler().now() - p0;
+    }
     if (opt.progress && comm.rank() == 0) {
       std::fprintf(stderr, "step %d/%d loss %.4f tokens/s %.0f\n", tr.step(), opt.steps, out.losses.back(),
                    cfg.global_batch * cfg.model.seq / dt);
@@ -253,7 +267,7 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   if (!opt.checkpoint.empty() && opt.checkpoint_every == 0) tr.save(opt.checkpoint);
   const int ran = opt.steps - first, timed = std::max(0, ran - opt.warmup);
   if (timed == 0) t_begin = t0;
-  const double wall = tr.profiler().now() - t_begin;
+  const double wall = tr.profiler().now() - t_begin - probing;
   const int counted = std::max(1, timed == 0 ? ran : timed);  // the steps the timings are per
   const std::vector<double> wait = tr.peer_waits(t_begin);
   fill_result(out.result, cfg, tr.model(), comm, tr.profiler(), wait, t_begin, counted, wall);

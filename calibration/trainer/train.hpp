@@ -70,6 +70,10 @@ struct RunOptions {
   bool resume = false;          ///< load `checkpoint` first when it exists
   bool progress = true;         ///< "step i/n loss x tokens/s y" on stderr (rank 0)
   std::string name = "trainer";
+  /// After each timed step: wait for every rank (the step then ends when the last rank ends it,
+  /// as the simulator's does), and rank 0 samples the machine-speed probe while the others wait
+  /// asleep (speed_probe.hpp). The probe's time is left out of the timings.
+  bool speed_probe = false;
   std::function<void(int)> after_step;  ///< called with the step count after each step's checkpoint
 };
 
@@ -80,6 +84,7 @@ struct RunResult {
   std::map<std::string, double> phases_s;  ///< per phase (span name): seconds per timed step
   double peer_wait_s = 0;  ///< per timed step: this rank's waits in collectives for its last peer (Trainer::peer_waits)
   std::vector<double> step_times_s;        ///< wall time of each timed step on this rank
+  std::vector<double> speed_probe_gflops;  ///< rank 0, RunOptions::speed_probe: one sample per timed step
   std::map<int, std::vector<double>> routed_per_expert;  ///< sparse layer -> this rank's routed choices, all steps
   /// sparse layer -> this rank's routed choices per expert in each timed step (after warm-up)
   std::map<int, std::vector<std::vector<double>>> routed_per_step;

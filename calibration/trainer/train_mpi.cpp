@@ -11,6 +11,8 @@
 // routing=F: JSON of the routing the simulator needs to replay this run: per sparse layer the
 // choices per expert before capacity over all steps and ranks, and the data's per-domain
 // token-ID histograms and domain shares; and each timed step's wall time (step_times_s).
+// speed_probe=0|1: after each timed step the ranks meet and rank 0 samples the machine-speed
+// probe (speed_probe.hpp), written to the routing JSON as speed_probe_gflops.
 #include <cblas.h>
 #include <mpi.h>
 
@@ -66,6 +68,11 @@ class MpiComm final : public Comm {
   void allreduce_sum(double* data, std::size_t n) override {
     MPI_Request r;
     check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm_, &r));
+    check(sparsim::mpi::wait_politely(r));
+  }
+  void barrier() override {
+    MPI_Request r;
+    check(MPI_Ibarrier(comm_, &r));
     check(sparsim::mpi::wait_politely(r));
   }
   std::unique_ptr<Comm> split(int color) override {
@@ -127,6 +134,12 @@ int run_main(int argc, char** argv, Comm& comm) {
   const bool kv_steps_given = kv.count("steps") > 0;
   opt.steps = std::stoi(take("steps", "10"));
   opt.progress = take("progress", "1") == "1";
+  const std::string probe = take("speed_probe", "0");
+  if (probe != "0" && probe != "1") {
+    std::cerr << "trainer_mpi: speed_probe: expected 0 or 1, found '" << probe << "'\n";
+    return 2;
+  }
+  opt.speed_probe = probe == "1";
   opt.name = "trainer-" + router + "-" + placement + "-np" + std::to_string(comm.size());
   const std::string corpus = take("corpus", ""), losses = take("losses", ""), json = take("json", ""),
                     trace = take("trace", ""), routing_file = take("routing", "");
@@ -187,6 +200,7 @@ int run_main(int argc, char** argv, Comm& comm) {
     routing["token_histograms"] = st.token_histograms;
     routing["step_times_s"] = r.step_times_s;  // rank 0's timed steps (the ranks meet every step)
     routing["peer_wait_s"] = r.peer_wait_s;    // rank 0's waits in collectives for its last peer, per step
+    if (opt.speed_probe) routing["speed_probe_gflops"] = r.speed_probe_gflops;  // after each timed step
     std::ofstream(routing_file) << routing.dump() << '\n';
   }
   std::fprintf(stderr, "trainer_mpi: %d ranks, %.0f tokens/s, step %.4f s\n", comm.size(), r.result.tokens_per_s,

@@ -163,6 +163,16 @@ TEST_CASE("writer: the provenance names the CPU, the library, the date and the s
   CHECK(y.find("allreduce: {latency_us: 4") != std::string::npos);
 }
 
+TEST_CASE("writer: the speed probe's median and samples are in the provenance", "[calibration][writer]") {
+  CpuCalibration c = synthetic(1);
+  CHECK(to_yaml(node_from_cpu(c)).find("speed_probe:") == std::string::npos);  // none taken
+  c.speed_probe = {150, 170, 160};
+  const std::string path = write_temp(to_yaml(node_from_cpu(c)), "sparsim-writer-probe.yaml");
+  CHECK(config::load_node(path).name.find("Test CPU") != std::string::npos);  // still a node file
+  const std::string y = to_yaml(node_from_cpu(c));
+  CHECK(y.find("{m: 512, n: 1024, k: 256, calls: 2, gflops: 160, samples: [150, 170, 160]}") != std::string::npos);
+}
+
 TEST_CASE("writer: a scenario simulates on the calibrated node", "[calibration][writer]") {
   // tests/data/tiny.yaml has tp 2 x pp 2 x dp 2 = 8 devices; with 1 device per node, 8 nodes.
   const std::string path = write_temp(to_yaml(node_from_cpu(synthetic(1))), "sparsim-calib-writer-3.yaml");

@@ -8,7 +8,8 @@ over 1 vs 4 row blocks, the all-reduce of dense gradients), ~1e-7 relative per s
 amplifies little over 8 steps. Tolerance: |l4 - l1| <= 1e-4 * max(1, |l1|) per step.
 Usage: mpi_compare.py MPIEXEC TRAINER_MPI ROUTER WORKDIR [KEY=VALUE...]
   (rre domain_data=grouped: each rank reads its experts' domains, the dispatch stays in its
-  group of 2 ranks; the step's sequences are the same set on 1 and on 4 ranks)
+  group of 2 ranks; the step's sequences are the same set on 1 and on 4 ranks; speed_probe=1:
+  the ranks meet after each timed step, and rank 0 writes one probe sample per timed step)
 """
 import json
 import os
@@ -63,4 +64,12 @@ for i, (a, b) in enumerate(zip(l1, l4)):
     bad += not ok
 if l1[-1] >= l1[0]:
     sys.exit("loss did not decrease")
+if "speed_probe=1" in extra:
+    # rank 0's probe after each timed step (8 steps, 1 warm-up)
+    for np in (4, 1):
+        with open(os.path.join(work, f"losses-{tag}-np{np}.txt.routing.json")) as f:
+            g = json.load(f).get("speed_probe_gflops", [])
+        print(f"np{np}: speed probe {' '.join(f'{x:.0f}' for x in g)} GFLOP/s")
+        if len(g) != 7 or min(g) <= 0:
+            sys.exit(f"np{np}: expected 7 positive speed-probe samples")
 sys.exit(1 if bad else 0)

@@ -359,6 +359,24 @@ TEST_CASE("measured result: sparsim.result/1 with backend measured, trace catego
   }
 }
 
+TEST_CASE("speed probe: one sample per timed step, the same losses, its time left out", "[trainer][result]") {
+  SelfComm comm;
+  RunOptions o = quiet(6);
+  o.warmup = 2;
+  const auto plain = run(small(Router::rre), corpus(), comm, o);
+  o.speed_probe = true;
+  const auto probed = run(small(Router::rre), corpus(), comm, o);
+  REQUIRE(plain.speed_probe_gflops.empty());
+  REQUIRE(probed.speed_probe_gflops.size() == 4);
+  for (double g : probed.speed_probe_gflops) CHECK(g > 0);
+  REQUIRE(probed.losses == plain.losses);
+  // the mean step is the timed steps' wall time without the probes': near their mean (a probe
+  // of 2 GEMMs of 512x1024x256 takes longer than one step of this small model)
+  double sum = 0;
+  for (double t : probed.step_times_s) sum += t;
+  CHECK(probed.result.step_time < 1.5 * sum / 4);
+}
+
 TEST_CASE("a collective's wait runs to its last rank's arrival, within the call", "[trainer][result]") {
   // two calls among 3 ranks: starts[k * 3 + r]
   const std::vector<double> starts{10.0, 10.5, 12.0,   // call 0: rank 2 arrives last
