@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 #include <yaml-cpp/yaml.h>
 
 #include "config/error.hpp"
@@ -28,12 +29,15 @@ namespace sparsim::app {
 namespace {
 
 /// Before- and after-run predictions further apart than this call for a third calibration, and
-/// the mean of the three is the prediction. The machine's speed drifts, and on the machines of
-/// 2026-12-02 it has states lasting seconds that a calibration and a run each land in: in nine
-/// validate configurations that took a third calibration there, the mean of the three came
-/// within 3.0-18.8% of the run (sum of errors 94), the two closest of the three within 1.2-33.7%
-/// (sum 124; top-k with 4 ranks: 43, 63 and 92 ms predicted, 71 measured). With the speed probe
-/// (1 rank) the two compare at one speed: prediction times probe.
+/// the median of the three is the prediction. The machine's speed drifts, and on the Xeon
+/// machines of 2026-12-02 it had states lasting seconds that a calibration and a run each land
+/// in: in nine validate configurations that took a third calibration there, the mean of the three
+/// came within 3.0-18.8% of the run (sum of errors 94), the two closest of the three within
+/// 1.2-33.7% (sum 124; top-k with 4 ranks: 43, 63 and 92 ms predicted, 71 measured). On the EPYC
+/// machines of the same day one calibration's sharing probe glitched (efficiency 0.54, the
+/// others 0.89-0.97): 88, 57 and 57 ms predicted for top-k with 4 ranks, 57 measured; the mean
+/// of the three missed by +17.8%, the median by +0.0%. With the speed probe (1 rank) they
+/// compare at one speed: prediction times probe.
 constexpr double kDisagree = 0.25;
 
 struct Case {
@@ -229,19 +233,27 @@ Categories categories(const nlohmann::json& j) {
 int validate_main(const std::vector<std::string>& args) {
   po::options_description opts("sparsim validate [--quick] [options]");
   std::string out;
-  double tolerance = 0.15;
+  double tolerance = 0.15, shared_tolerance = 0;
   opts.add_options()("help,h", "show this help")
       ("quick", "quick calibration, 7 of the 9 configurations, fewer steps (CI: under 3 minutes on 2 cores)")
       ("out", po::value(&out)->default_value("validate-out"), "directory for the node files, configs and JSONs")
-      ("tolerance", po::value(&tolerance)->default_value(0.15, "0.15"), "largest accepted |step-time error| (fraction)");
+      ("tolerance", po::value(&tolerance)->default_value(0.15, "0.15"), "largest accepted |step-time error| (fraction)")
+      ("shared-tolerance", po::value(&shared_tolerance),
+       "the same for configurations whose ranks outnumber the hardware threads (they time-share the cores; default: --tolerance)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\ncalibrate -> train 3 times -> calibrate again -> simulate on both calibrations (1 rank: each scaled to the run's speed by a machine-speed probe taken while calibrating and between the run's steps, and their mean; several ranks: interpolated to each run's time) -> the run of median error is the measurement (a third calibration when the two disagree by more than 25%, and the mean of the three) -> compare; exit 1 past tolerance.\n";
+    std::cout << opts << "\ncalibrate -> train 3 times -> calibrate again -> simulate on both calibrations (1 rank: each scaled to the run's speed by a machine-speed probe taken while calibrating and between the run's steps, and their mean; several ranks: interpolated to each run's time) -> the run of median error is the measurement (a third calibration when the two disagree by more than 25%, and the median of the three) -> compare; exit 1 past tolerance.\n";
     return 0;
   }
   if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
+  if (!vm.count("shared-tolerance")) shared_tolerance = tolerance;
+  if (!(shared_tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--shared-tolerance", "expected > 0");
+  // Ranks beyond the hardware threads take turns on the cores: their step follows the scheduler
+  // as much as the cores' speed (2026-12-02: 4 ranks on 2 cores ran 52-67 ms a step for one
+  // configuration within minutes, while calibrations predicted 51-56), and no speed probe tracks it.
+  const int hardware_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const bool quick = vm.count("quick") > 0;
   const fs::path dir = fs::absolute(out);
   fs::create_directories(dir);
@@ -347,13 +359,20 @@ int validate_main(const std::vector<std::string>& args) {
     // number; else as predicted)
     auto intrinsic = [&](const Categories& p, double speed) { return scaled ? p[0].second * speed : p[0].second; };
     // When the two disagree by more than kDisagree, a third calibration, and the prediction is
-    // the mean of the three.
+    // the median of the three (the calibration of median step, all its categories).
     if (ok && before[0].second > 0 &&
         std::abs(intrinsic(after, speed_after) / intrinsic(before, speed_before) - 1) > kDisagree) {
       if (!calibrate("-third")) return 1;
       third = predict("-third");
       if (scaled) speed_third = calibration_speed(file("node", "-third", ".yaml"));
       ok = !third.empty() && third.size() == before.size() && (!scaled || speed_third > 0);
+    }
+    // with three: the median one (0 before, 1 after, 2 third)
+    int median_calibration = -1;
+    if (ok && !third.empty()) {
+      const std::vector<double> three{intrinsic(before, speed_before), intrinsic(after, speed_after),
+                                      intrinsic(third, speed_third)};
+      median_calibration = static_cast<int>(median_index(three));
     }
     if (!ok) {
       std::cerr << "sparsim validate: " << tag << " failed (see " << dir.string() << "/*.log)\n";
@@ -362,8 +381,8 @@ int validate_main(const std::vector<std::string>& args) {
     }
     // Each run against the prediction at its time. Scaled: the mean of the calibrations'
     // predictions, each times its probe over the run's. Else the before and after calibrations'
-    // steps weighted by where the run falls between them (with a third calibration, the mean of
-    // the three for every run). The run of median error is the measurement.
+    // steps weighted by where the run falls between them (with a third calibration, the median
+    // of the three for every run). The run of median error is the measurement.
     auto weight = [&](std::size_t r) {
       if (scaled) return 0.5;
       return t_after > t_before ? std::clamp((t_runs[r] - t_before) / (t_after - t_before), 0.0, 1.0) : 0.5;
@@ -374,8 +393,10 @@ int validate_main(const std::vector<std::string>& args) {
                    sa = scaled && at_run_speed ? speed_after / run_speeds[r] : 1.0,
                    st = scaled && at_run_speed ? speed_third / run_speeds[r] : 1.0;
       const double w = weight(r);
-      return third.empty() ? (1 - w) * before[i].second * sb + w * after[i].second * sa
-                           : (before[i].second * sb + after[i].second * sa + third[i].second * st) / 3;
+      if (median_calibration == 0) return before[i].second * sb;
+      if (median_calibration == 1) return after[i].second * sa;
+      if (median_calibration == 2) return third[i].second * st;
+      return (1 - w) * before[i].second * sb + w * after[i].second * sa;
     };
     std::vector<double> run_errors;
     for (std::size_t r = 0; r < run_medians.size(); ++r) {
@@ -401,8 +422,9 @@ int validate_main(const std::vector<std::string>& args) {
       const double p = predicted(i, pick), m = mj[i].second;
       if (i > 0 && p == 0 && m == 0) continue;
       const double err = m > 0 ? (p - m) / m : 0;
+      const double limit = c.ranks > hardware_threads ? shared_tolerance : tolerance;
       std::snprintf(buf, sizeof buf, "%-16s %5d  %-15s %12.6f %12.6f %+8.1f%%%s\n", c.name.c_str(), c.ranks,
-                    before[i].first.c_str(), p, m, 100 * err, i == 0 && std::abs(err) > tolerance ? "  FAIL" : "");
+                    before[i].first.c_str(), p, m, 100 * err, i == 0 && std::abs(err) > limit ? "  FAIL" : "");
       table << buf;
       if (before[i].first == "compute" && run_info.contains("peer_wait_s") && c.ranks > 1) {
         // rank 0's: its collectives count from their last rank's arrival, as the simulator's
@@ -410,12 +432,12 @@ int validate_main(const std::vector<std::string>& args) {
                       "", "", "  peer wait", "", run_info.at("peer_wait_s").get<double>(), "");
         table << buf;
       }
-      if (i == 0 && std::abs(err) > tolerance) failed = true;
+      if (i == 0 && std::abs(err) > limit) failed = true;
       if (i == 0) {
         char at[64];
         std::snprintf(at, sizeof at, "; the run's: %.2f of the way", w);
         const std::string note = third.empty() ? "before / after the runs" + std::string(scaled ? "" : at)
-                                               : "they disagree: the mean of them and a third, " +
+                                               : "they disagree: the median of them and a third, " +
                                                      std::to_string(third[0].second).substr(0, 8);
         std::snprintf(buf, sizeof buf, "%-16s %5s  %-15s %12.6f %12.6f %+8.1f%%  (predicted: %s)\n", "", "",
                       "  calibrations", before[0].second, after[0].second,
@@ -457,8 +479,10 @@ int validate_main(const std::vector<std::string>& args) {
              "share the cores with peers that have left them; the step is the comparison that holds.\n";
   std::cout << table.str();
   write_file((dir / "validate.txt").string(), table.str());
-  std::cout << (failed ? "validate: FAILED" : "validate: ok") << " (step-time tolerance " << 100 * tolerance
-            << "%; files in " << dir.string() << ")\n";
+  std::cout << (failed ? "validate: FAILED" : "validate: ok") << " (step-time tolerance " << 100 * tolerance << "%";
+  if (shared_tolerance != tolerance)
+    std::cout << ", " << 100 * shared_tolerance << "% with more ranks than the " << hardware_threads << " hardware threads";
+  std::cout << "; files in " << dir.string() << ")\n";
   return failed ? 1 : 0;
 }
 
