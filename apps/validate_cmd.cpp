@@ -36,9 +36,13 @@ namespace {
 /// 1.2-33.7% (sum 124; top-k with 4 ranks: 43, 63 and 92 ms predicted, 71 measured). On the EPYC
 /// machines of the same day one calibration's sharing probe glitched (efficiency 0.54, the
 /// others 0.89-0.97): 88, 57 and 57 ms predicted for top-k with 4 ranks, 57 measured; the mean
-/// of the three missed by +17.8%, the median by +0.0%. With the speed probe (1 rank) they
-/// compare at one speed: prediction times probe.
+/// of the three missed by +17.8%, the median by +0.0%.
 constexpr double kDisagree = 0.25;
+/// The same with the speed probe (1 rank), where two calibrations compare at one speed
+/// (prediction times probe) and agreed within 8.4% in 19 of 20 cases on 2026-12-02; in a CI
+/// check top-k's disagreed by 16.6% (52.5 ms at probe 134 GFLOP/s, 46.7 at 176) and its run
+/// missed by -10.9%.
+constexpr double kDisagreeScaled = 0.10;
 
 struct Case {
   std::string name, router, placement;
@@ -244,7 +248,7 @@ int validate_main(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\ncalibrate -> train 3 times -> calibrate again -> simulate on both calibrations (1 rank: each scaled to the run's speed by a machine-speed probe taken while calibrating and between the run's steps, and their mean; several ranks: interpolated to each run's time) -> the run of median error is the measurement (a third calibration when the two disagree by more than 25%, and the median of the three) -> compare; exit 1 past tolerance.\n";
+    std::cout << opts << "\ncalibrate -> train 3 times -> calibrate again -> simulate on both calibrations (1 rank: each scaled to the run's speed by a machine-speed probe taken while calibrating and between the run's steps, and their mean; several ranks: interpolated to each run's time) -> the run of median error is the measurement (a third calibration when the two disagree by more than 25%, 10% at one speed, and the median of the three) -> compare; exit 1 past tolerance.\n";
     return 0;
   }
   if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
@@ -361,7 +365,7 @@ int validate_main(const std::vector<std::string>& args) {
     // When the two disagree by more than kDisagree, a third calibration, and the prediction is
     // the median of the three (the calibration of median step, all its categories).
     if (ok && before[0].second > 0 &&
-        std::abs(intrinsic(after, speed_after) / intrinsic(before, speed_before) - 1) > kDisagree) {
+        std::abs(intrinsic(after, speed_after) / intrinsic(before, speed_before) - 1) > (scaled ? kDisagreeScaled : kDisagree)) {
       if (!calibrate("-third")) return 1;
       third = predict("-third");
       if (scaled) speed_third = calibration_speed(file("node", "-third", ".yaml"));
