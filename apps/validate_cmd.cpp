@@ -303,14 +303,14 @@ int validate_main(const std::vector<std::string>& args) {
       std::cerr << "sparsim validate: " << trainer_mpi.string() << " not built (no MPI): " << tag << " skipped\n";
       continue;
     }
-    // Train first: the scenario takes the runs' routing (routing_yaml). kRuns runs; the one
-    // chosen below keeps the plain file names, the others .run<i>.
     // One rank (the device is the whole CPU, OpenBLAS on every thread): the machine-speed probe
     // after each timed step, and each calibration's prediction scaled by its probe over the
     // run's (trainer/speed_probe.hpp). Four ranks time-sharing two cores follow the scheduler as
     // much as the cores' speed: there the probe did not track the step (probe x step spread
     // +-18%, step alone +-6%), and the runs go unprobed and unscaled.
     const bool probed = c.ranks == 1;
+    // Train first: the scenario takes the runs' routing (routing_yaml). kRuns runs; the one
+    // chosen below keeps the plain file names, the others .run<i>.
     std::vector<double> run_medians, t_runs;
     std::vector<nlohmann::json> run_jsons;  // each run's routing JSON: its routing and step times
     bool trained = true;
