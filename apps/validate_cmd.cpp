@@ -128,18 +128,12 @@ double calibration_speed(const fs::path& node) {
   return 0;
 }
 
-/// The median of a run's speed-probe samples in the trainer's routing JSON (0 when absent).
-double run_speed(const nlohmann::json& routing) {
-  if (!routing.contains("speed_probe_gflops")) return 0;
-  std::vector<double> g = routing.at("speed_probe_gflops").get<std::vector<double>>();
-  return g.empty() ? 0 : calib::spread_of(std::move(g)).median;
-}
-
-/// The median of the timed steps' wall times in the trainer's routing JSON (0 when absent).
-double median_step(const nlohmann::json& routing) {
-  if (!routing.contains("step_times_s")) return 0;
-  std::vector<double> t = routing.at("step_times_s").get<std::vector<double>>();
-  return t.empty() ? 0 : calib::spread_of(std::move(t)).median;
+/// The median of a per-step list in the trainer's routing JSON (0 when absent or empty):
+/// step_times_s (the timed steps' wall times), speed_probe_gflops (the run's speed probe).
+double routing_median(const nlohmann::json& routing, const char* key) {
+  if (!routing.contains(key)) return 0;
+  std::vector<double> v = routing.at(key).get<std::vector<double>>();
+  return v.empty() ? 0 : calib::spread_of(std::move(v)).median;
 }
 
 /// Of per-step expert loads (choices per expert, before capacity), the step of median load on
@@ -324,7 +318,7 @@ int validate_main(const std::vector<std::string>& args) {
       t_runs.push_back(0.5 * (run_start + now()));
       if (trained) {
         run_jsons.push_back(read_json(file("routing", run, ".json")));
-        run_medians.push_back(median_step(run_jsons.back()));
+        run_medians.push_back(routing_median(run_jsons.back(), "step_times_s"));
       }
     }
     const double after_start = now();
@@ -354,7 +348,7 @@ int validate_main(const std::vector<std::string>& args) {
       ok = !before.empty() && !after.empty();
       if (probed) {
         speed_before = calibration_speed(file("node", "", ".yaml")), speed_after = calibration_speed(file("node", "-after", ".yaml"));
-        for (const auto& j : run_jsons) run_speeds.push_back(run_speed(j));
+        for (const auto& j : run_jsons) run_speeds.push_back(routing_median(j, "speed_probe_gflops"));
       }
     }
     const bool scaled = probed && speed_before > 0 && speed_after > 0 &&
@@ -393,14 +387,15 @@ int validate_main(const std::vector<std::string>& args) {
     };
     // category i predicted for run r, unscaled or (scaled) at the run's speed
     auto predicted = [&](std::size_t i, std::size_t r, bool at_run_speed = true) {
-      const double sb = scaled && at_run_speed ? speed_before / run_speeds[r] : 1.0,
-                   sa = scaled && at_run_speed ? speed_after / run_speeds[r] : 1.0,
-                   st = scaled && at_run_speed ? speed_third / run_speeds[r] : 1.0;
+      // one calibration's category, scaled by its probe over the run's when `scaled`
+      auto at = [&](const Categories& cal, double speed) {
+        return cal[i].second * (scaled && at_run_speed ? speed / run_speeds[r] : 1.0);
+      };
+      if (median_calibration == 0) return at(before, speed_before);
+      if (median_calibration == 1) return at(after, speed_after);
+      if (median_calibration == 2) return at(third, speed_third);
       const double w = weight(r);
-      if (median_calibration == 0) return before[i].second * sb;
-      if (median_calibration == 1) return after[i].second * sa;
-      if (median_calibration == 2) return third[i].second * st;
-      return (1 - w) * before[i].second * sb + w * after[i].second * sa;
+      return (1 - w) * at(before, speed_before) + w * at(after, speed_after);
     };
     std::vector<double> run_errors;
     for (std::size_t r = 0; r < run_medians.size(); ++r) {
@@ -421,7 +416,7 @@ int validate_main(const std::vector<std::string>& args) {
     // The measured step is the median timed step: on a shared machine a transient slowdown lands
     // in a few steps and moves the mean (written in the measured JSON, shown below) by up to 15%.
     const double mean_step = mj[0].second;
-    if (const double median = median_step(run_info); median > 0) mj[0].second = median;
+    if (const double median = routing_median(run_info, "step_times_s"); median > 0) mj[0].second = median;
     for (std::size_t i = 0; i < before.size(); ++i) {
       const double p = predicted(i, pick), m = mj[i].second;
       if (i > 0 && p == 0 && m == 0) continue;
