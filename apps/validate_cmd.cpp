@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/error.hpp"
+#include "cpu/calibrate_cpu.hpp"
 #include "cpu/timing.hpp"
 #include "output.hpp"
 #include "routing/routing.hpp"
@@ -311,7 +312,7 @@ int validate_main(const std::vector<std::string>& args) {
     for (int r = 0; r < kRuns && trained; ++r) {
       const std::string run = ".run" + std::to_string(r + 1);
       const double run_start = now();
-      trained = sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe --bind-to none --allow-run-as-root -np " +
+      trained = sh(std::string(SPARSIM_VALIDATE_MPIEXEC) + " --oversubscribe " + calib::mpirun_placement(c.ranks, hardware_threads) + " --allow-run-as-root -np " +
                    std::to_string(c.ranks) + " '" + trainer_mpi.string() + "' config='" + cfg.string() +
                    "' progress=0" + (probed ? " speed_probe=1" : "") + " json='" + file("measured", run, ".json").string() + "' routing='" +
                    file("routing", run, ".json").string() + "' 2>>'" + (dir / "train.log").string() + "'") == 0;

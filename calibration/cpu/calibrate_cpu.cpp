@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "parallel.hpp"
 #include "speed_probe.hpp"
@@ -53,6 +54,10 @@ ShareResult parse_probe_share(const std::string& text) {
   return {};
 }
 
+std::string mpirun_placement(int ranks, int hardware_threads) {
+  return ranks >= hardware_threads ? "--map-by hwthread --bind-to hwthread:overload-allowed" : "--bind-to none";
+}
+
 MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log,
                         int share_block) {
   MpiResult r;
@@ -65,7 +70,8 @@ MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int
     r.why_not = "mpi_probe not found at " + probe;
     return r;
   }
-  const std::string cmd = "'" + mpirun + "' --oversubscribe --bind-to none --allow-run-as-root -np " + std::to_string(ranks) + " '" +
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string cmd = "'" + mpirun + "' --oversubscribe " + mpirun_placement(ranks, threads) + " --allow-run-as-root -np " + std::to_string(ranks) + " '" +
                           probe + "'" + (quick ? " --quick" : "") +
                           (share_block > 0 ? " --share-block " + std::to_string(share_block) : std::string()) + " 2>&1";
   log << "calibrate: " << cmd << "\n";

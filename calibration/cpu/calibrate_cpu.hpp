@@ -93,4 +93,13 @@ ShareResult parse_probe_share(const std::string& text);
 MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int ranks, bool quick, std::ostream& log,
                         int share_block = 0);
 
+/// mpirun's placement options for `ranks` ranks on `hardware_threads`: as many ranks as
+/// hardware threads or more (one BLAS thread each) are bound, rank r to hardware thread r mod
+/// the threads; fewer (several BLAS threads each) are left unbound. Unbound, 4 ranks on the 2
+/// vCPUs of 2026-12-02 ran the top-k trainer at 59-66 ms a step (steps from 51 to 76 ms between
+/// the 10th and 90th percentile), migrating between the vCPUs as they waited and woke; bound,
+/// two to a vCPU, at 48-56 ms (45 to 64 ms). The calibration's MPI probe and the trainer runs
+/// it predicts use the same placement.
+std::string mpirun_placement(int ranks, int hardware_threads);
+
 }  // namespace sparsim::calib
