@@ -249,9 +249,11 @@ int validate_main(const std::vector<std::string>& args) {
   if (!(tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--tolerance", "expected > 0");
   if (!vm.count("shared-tolerance")) shared_tolerance = tolerance;
   if (!(shared_tolerance > 0)) throw InputError(Origin{"command line", 0, 0}, "--shared-tolerance", "expected > 0");
-  // Ranks beyond the hardware threads take turns on the cores: their step follows the scheduler
-  // as much as the cores' speed (2026-12-02: 4 ranks on 2 cores ran 52-67 ms a step for one
-  // configuration within minutes, while calibrations predicted 51-56), and no speed probe tracks it.
+  // Ranks beyond the hardware threads take turns on the cores, bound to them round-robin
+  // (calib::mpirun_placement). Unbound, their step followed the scheduler as much as the cores'
+  // speed (2026-12-02: 4 ranks on 2 cores ran 52-67 ms a step for one configuration within
+  // minutes, while calibrations predicted 51-56); bound, their errors were within 6.1% in six
+  // quick runs. --shared-tolerance is for machines where they stay noisier.
   const int hardware_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const bool quick = vm.count("quick") > 0;
   const fs::path dir = fs::absolute(out);
@@ -302,7 +304,8 @@ int validate_main(const std::vector<std::string>& args) {
     // after each timed step, and each calibration's prediction scaled by its probe over the
     // run's (trainer/speed_probe.hpp). Four ranks time-sharing two cores follow the scheduler as
     // much as the cores' speed: there the probe did not track the step (probe x step spread
-    // +-18%, step alone +-6%), and the runs go unprobed and unscaled.
+    // +-18%, step alone +-6%; with the peers asleep while rank 0 probed, the probe moved 71-175
+    // GFLOP/s from step to step, uncorrelated with the step), and the runs go unprobed and unscaled.
     const bool probed = c.ranks == 1;
     // Train first: the scenario takes the runs' routing (routing_yaml). kRuns runs; the one
     // chosen below keeps the plain file names, the others .run<i>.
