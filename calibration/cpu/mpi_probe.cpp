@@ -3,7 +3,8 @@
 // then mpi_wait.hpp's wait, which sleeps instead of polling; the all-reduce in place, on a buffer
 // a backward-like run of GEMMs has just written (backward_writing).
 // Run by `sparsim calibrate` as
-//   mpirun --oversubscribe --bind-to none --allow-run-as-root -np P mpi_probe [--quick]
+//   mpirun --oversubscribe <placement> --allow-run-as-root -np P mpi_probe [--quick]
+// with the placement of the trainer runs it predicts (calibrate_cpu.hpp's mpirun_placement).
 // Rank 0 prints one line per (collective, size) on stdout:
 //   <collective> <bytes> <min_s> <median_s> <max_s> <reps>
 // where bytes is the per-rank buffer S (all-reduce: the vector reduced; all-to-all(v): all the
