@@ -52,3 +52,12 @@ TEST_CASE("fit: mpi_probe output parses into one fit per collective", "[calibrat
   CHECK(f.latency == Approx(2e-6));
   CHECK(f.seconds_per_byte == Approx(1e-9));
 }
+
+TEST_CASE("mpirun placement: ranks beyond the hardware threads are bound to them, fewer are not",
+          "[calibration][mpi]") {
+  const std::string bound = "--map-by hwthread --bind-to hwthread:overload-allowed";
+  CHECK(sparsim::calib::mpirun_placement(4, 2) == bound);  // validate's 4 ranks on 2 vCPUs
+  CHECK(sparsim::calib::mpirun_placement(2, 2) == bound);  // one BLAS thread each
+  CHECK(sparsim::calib::mpirun_placement(1, 2) == "--bind-to none");  // its BLAS threads span the cores
+  CHECK(sparsim::calib::mpirun_placement(4, 16) == "--bind-to none");
+}
