@@ -11,13 +11,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 #include <yaml-cpp/yaml.h>
 
 #include "config/error.hpp"
 #include "cpu/calibrate_cpu.hpp"
 #include "cpu/timing.hpp"
 #include "output.hpp"
+#include "parallel.hpp"
 #include "routing/routing.hpp"
 #include "train.hpp"
 #include "train_file.hpp"
@@ -254,7 +254,7 @@ int validate_main(const std::vector<std::string>& args) {
   // speed (2026-12-02: 4 ranks on 2 cores ran 52-67 ms a step for one configuration within
   // minutes, while calibrations predicted 51-56); bound, their errors were within 6.1% in six
   // quick runs. --shared-tolerance is for machines where they stay noisier.
-  const int hardware_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int hardware_threads = sparsim::hardware_threads();
   const bool quick = vm.count("quick") > 0;
   const fs::path dir = fs::absolute(out);
   fs::create_directories(dir);

@@ -7,7 +7,6 @@
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "parallel.hpp"
 #include "speed_probe.hpp"
@@ -70,8 +69,7 @@ MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int
     r.why_not = "mpi_probe not found at " + probe;
     return r;
   }
-  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const std::string cmd = "'" + mpirun + "' --oversubscribe " + mpirun_placement(ranks, threads) + " --allow-run-as-root -np " + std::to_string(ranks) + " '" +
+  const std::string cmd = "'" + mpirun + "' --oversubscribe " + mpirun_placement(ranks, hardware_threads()) + " --allow-run-as-root -np " + std::to_string(ranks) + " '" +
                           probe + "'" + (quick ? " --quick" : "") +
                           (share_block > 0 ? " --share-block " + std::to_string(share_block) : std::string()) + " 2>&1";
   log << "calibrate: " << cmd << "\n";

@@ -2,11 +2,10 @@
 
 #include <cblas.h>
 
-#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "ops.hpp"
+#include "parallel.hpp"
 
 namespace sparsim::trainer {
 
@@ -16,7 +15,7 @@ SpeedProbe::SpeedProbe()
 
 double SpeedProbe::sample() {
   const int before = openblas_get_num_threads();
-  openblas_set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  openblas_set_num_threads(hardware_threads());
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < kCalls; ++i)
     gemm(false, false, kM, kN, kK, 1.0f, a_.data(), kK, b_.data(), kN, 0.0f, c_.data(), kN);

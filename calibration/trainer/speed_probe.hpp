@@ -6,7 +6,7 @@
 // configuration took 44-60 ms a step. Timed between the trainer's steps the probe tracks them:
 // over ten dense runs the product (median step x median probe) stayed within +-3% while the step
 // moved by +-16%. `sparsim calibrate --cpu` takes it between its measurements and records the
-// mean; the trainer takes it after each timed step (RunOptions::speed_probe); `sparsim validate`
+// median; the trainer takes it after each timed step (RunOptions::speed_probe); `sparsim validate`
 // scales a calibration's prediction by their ratio.
 #pragma once
 
