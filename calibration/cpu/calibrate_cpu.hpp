@@ -96,10 +96,10 @@ MpiResult run_mpi_probe(const std::string& mpirun, const std::string& probe, int
 /// mpirun's placement options for `ranks` ranks on `hardware_threads`: as many ranks as
 /// hardware threads or more (one BLAS thread each) are bound, rank r to hardware thread r mod
 /// the threads; fewer (several BLAS threads each) are left unbound. Unbound, 4 ranks on the 2
-/// vCPUs of 2026-12-02 ran the top-k trainer at 59-66 ms a step (steps from 51 to 76 ms between
-/// the 10th and 90th percentile), migrating between the vCPUs as they waited and woke; bound,
-/// two to a vCPU, at 48-56 ms (45 to 64 ms). The calibration's MPI probe and the trainer runs
-/// it predicts use the same placement.
+/// vCPUs of 2026-12-02 ran the top-k trainer at 59-66 ms a step (median of eight runs; their
+/// 10th percentiles 49-57 ms, 90th 68-79), migrating between the vCPUs as they waited and woke;
+/// bound, two to a vCPU, at 48-56 ms (41-47, 60-65). The calibration's MPI probe and the trainer
+/// runs it predicts use the same placement.
 std::string mpirun_placement(int ranks, int hardware_threads);
 
 }  // namespace sparsim::calib
