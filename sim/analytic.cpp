@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/collectives.hpp"
+#include "sim/counts.hpp"
 #include "workload/layout.hpp"
 #include "workload/memory.hpp"
 #include "workload/params.hpp"
@@ -273,31 +274,45 @@ StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk) {
   return st;
 }
 
+namespace {
+
+/// The parameters one device updates per step: its dense share and the activated experts, each
+/// divided by the replicas ZeRO-1 and up shard the update over.
+struct Updated {
+  double dense = 0, experts = 0;
+};
+Updated updated_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const Plan& p = sc.plan;
+  const workload::DeviceParams dp = workload::device_params(sc);
+  const double d = p.zero >= 1 ? p.dp : 1.0, de = p.zero >= 1 ? std::max(1, p.dp / p.ep) : 1.0;
+  // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
+  // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
+  // activated, and the reference trainer does the same in every placement.
+  return {dp.dense / d, workload::activated_expert_params(sc, traffic, ep_rank) / de};
+}
+
+}  // namespace
+
+double host_path_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const Updated u = updated_params(sc, traffic, ep_rank);
+  switch (sc.plan.placement) {
+    case Placement::device: return 0;
+    case Placement::offload: return u.dense + u.experts;
+    case Placement::ecss: return u.experts;
+  }
+  return 0;
+}
+
 OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic) {
   const Plan& p = sc.plan;
   const Node& node = sc.cluster.node;
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
   const workload::DeviceParams dp = workload::device_params(sc);
-  // ZeRO-1 and up shard optimizer work over the replicas that hold the same parameters.
-  const double d = p.zero >= 1 ? p.dp : 1.0, de = p.zero >= 1 ? std::max(1, p.dp / p.ep) : 1.0;
   OptimizerPhase o;
-  // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
-  // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
-  // activated, and the reference trainer does the same in every placement.
-  const double experts = workload::activated_expert_params(sc, traffic) / de;
-  double host_params = 0;  // parameters one device updates on the host
-  switch (p.placement) {
-    case Placement::device:
-      o.device_optimizer = device_adam_time(node.device, dp.dense / d + experts, sc.training.precision);
-      break;
-    case Placement::offload:
-      host_params = dp.dense / d + experts;
-      break;
-    case Placement::ecss:
-      o.device_optimizer = device_adam_time(node.device, dp.dense / d, sc.training.precision);
-      host_params = experts;
-      break;
-  }
+  const Updated u = updated_params(sc, traffic, -1);
+  const double host_params = host_path_params(sc, traffic);  // parameters one device updates on the host
+  if (p.placement == Placement::device) o.device_optimizer = device_adam_time(node.device, u.dense + u.experts, sc.training.precision);
+  if (p.placement == Placement::ecss) o.device_optimizer = device_adam_time(node.device, u.dense, sc.training.precision);
   if (host_params > 0) {
     // Gradients to the host, Adam on the host CPU for the parameters of all devices of the
     // node, new 16-bit weights back. Each device's copies share its PCIe link, its switch
@@ -407,6 +422,7 @@ StepResult analytic_step(const Scenario& sc) {
   r.micro_batches = l.micro_batches;
   const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc);
   r.memory = workload::memory(sc, &traffic);
+  r.counts = step_counts(sc, traffic);
   if (!r.memory.fits()) r.warnings.push_back("does not fit in memory: see the memory line");
 
   // Per-device time of one micro-batch through all of this device's chunks.

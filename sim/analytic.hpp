@@ -107,6 +107,10 @@ struct OptimizerPhase {
   Exposed exposed(bool serial = false) const;  /// serial: host path after the device optimizer
 };
 OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);
+/// Parameters one device sends through the host path each step, gradients down and weights up
+/// (offload: its share of the dense part and the activated experts; ecss: the activated experts;
+/// device: none), for expert-parallel rank `ep_rank` (the busiest when < 0).
+double host_path_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
 
 /// Time of the pipeline part of a step for per-device micro-batch times `dev` (one entry per
 /// stage, all chunks summed), m micro-batches and point-to-point message time c.

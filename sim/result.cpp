@@ -40,6 +40,11 @@ nlohmann::json to_json(const StepResult& r) {
                    {"buffers", static_cast<long long>(m.buffers)}}},
                  {"host_peak_bytes", static_cast<long long>(m.host)},
                  {"host_capacity_bytes", static_cast<long long>(m.host_capacity)}};
+  const StepCounts& k = r.counts;
+  j["counts_per_device"] = {{"gemm_flops", k.gemm_flops}, {"expert_gemm_flops", k.expert_gemm_flops},
+                            {"h2d_bytes", k.h2d_bytes},   {"d2h_bytes", k.d2h_bytes},
+                            {"ep_bytes", k.ep_bytes},     {"dp_bytes", k.dp_bytes},
+                            {"tp_bytes", k.tp_bytes}};
   j["warnings"] = r.warnings;
   return j;
 }
@@ -76,6 +81,13 @@ StepResult from_json(const nlohmann::json& j) {
   r.memory.device_capacity = m.at("device_capacity_bytes").get<double>();
   r.memory.host = m.at("host_peak_bytes").get<double>();
   r.memory.host_capacity = m.at("host_capacity_bytes").get<double>();
+  if (j.contains("counts_per_device")) {  // results written before the counts have none
+    const auto& k = j.at("counts_per_device");
+    r.counts = StepCounts{k.at("gemm_flops").get<double>(), k.at("expert_gemm_flops").get<double>(),
+                          k.at("h2d_bytes").get<double>(),  k.at("d2h_bytes").get<double>(),
+                          k.at("ep_bytes").get<double>(),   k.at("dp_bytes").get<double>(),
+                          k.at("tp_bytes").get<double>()};
+  }
   return r;
 }
 

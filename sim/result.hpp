@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/counts.hpp"
 #include "workload/memory.hpp"
 
 namespace sparsim::sim {
@@ -42,6 +43,7 @@ struct StepResult {
   double hardware_flops = 0;   ///< per step, with recomputation
   Breakdown breakdown;
   workload::MemoryLedger memory;
+  StepCounts counts;           ///< one device of the busiest stage, one step (absent in old JSON: zeros)
 };
 
 nlohmann::json to_json(const StepResult& r);

@@ -245,6 +245,7 @@ double Model::forward_backward(const int* inputs, const int* targets, const int*
 void Model::allreduce_grads(Comm& comm, Profiler& prof) {
   if (comm.size() == 1) return;
   auto sc = prof.scope("allreduce", "dp", Lane::dp_link);
+  prof.counts.dp_bytes += grad_flat_.size() * sizeof(float);
   comm.allreduce_sum(grad_flat_.data(), grad_flat_.size());  // the gradients in place: no packing
 }
 

@@ -85,6 +85,7 @@ struct RunResult {
   double peer_wait_s = 0;  ///< per timed step: this rank's waits in collectives for its last peer (Trainer::peer_waits)
   std::vector<double> step_times_s;        ///< wall time of each timed step on this rank
   std::vector<double> speed_probe_gflops;  ///< rank 0, RunOptions::speed_probe: one sample per timed step
+  std::vector<StepCounts> counts_per_step;  ///< this rank's counts of each timed step (Profiler::counts)
   std::map<int, std::vector<double>> routed_per_expert;  ///< sparse layer -> this rank's routed choices, all steps
   /// sparse layer -> this rank's routed choices per expert in each timed step (after warm-up)
   std::map<int, std::vector<std::vector<double>>> routed_per_step;

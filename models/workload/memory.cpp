@@ -60,13 +60,21 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
   return unsplit / sp + (split + scores) / t;
 }
 
-double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic) {
+double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic, int ep_rank) {
   if (!sc.model.moe || traffic.empty()) return 0.0;
   const DeviceParams d = device_params(sc);
+  const double micro_batches = layout_of(sc).micro_batches;
   // The busiest stage holds d.experts = n_sparse * (E/ep) * expert / t; scale by the largest
   // activated fraction over the sparse layers.
   double fraction = 0;
-  for (const auto& t : traffic) fraction = std::max(fraction, t.activated_experts / std::max(1, t.local_experts));
+  for (const auto& t : traffic) {
+    double active = t.activated_experts;
+    if (ep_rank >= 0) {
+      active = 0;
+      for (double got : t.rank_expert_tokens.at(static_cast<std::size_t>(ep_rank))) active += got * micro_batches >= 1.0 ? 1 : 0;
+    }
+    fraction = std::max(fraction, active / std::max(1, t.local_experts));
+  }
   return d.experts * fraction;
 }
 
