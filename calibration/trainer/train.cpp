@@ -296,6 +296,21 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
   return out;
 }
 
+nlohmann::json counts_json(const std::vector<StepCounts>& steps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const StepCounts& k : steps) {
+    nlohmann::json step = {{"gemm_flops", k.gemm_flops}, {"expert_gemm_flops", k.expert_gemm_flops},
+                           {"h2d_bytes", k.h2d_bytes},   {"d2h_bytes", k.d2h_bytes},
+                           {"ep_bytes", k.ep_bytes},     {"dp_bytes", k.dp_bytes},
+                           {"layers", nlohmann::json::array()}};
+    for (const auto& l : k.layers)
+      step["layers"].push_back({{"layer", l.layer}, {"expert_tokens", l.expert_tokens}, {"sent_rows", l.sent_rows},
+                                {"recv_rows", l.recv_rows}});
+    out.push_back(std::move(step));
+  }
+  return out;
+}
+
 DataStats data_stats(const Dataset& data, int vocab) {
   DataStats st;
   const std::size_t D = data.domain_names.size();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -100,5 +101,10 @@ struct DataStats {
 DataStats data_stats(const Dataset& data, int vocab);
 
 RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const RunOptions& opt);
+
+/// Counts of timed steps as JSON (the routing file's counts_per_step, which `sparsim validate`
+/// compares with the simulator's): per step its FLOPs and bytes, and its routing in each sparse
+/// layer (expert_tokens, sent_rows, recv_rows).
+nlohmann::json counts_json(const std::vector<StepCounts>& steps);
 
 }  // namespace sparsim::trainer

@@ -203,17 +203,7 @@ int run_main(int argc, char** argv, Comm& comm) {
     routing["step_times_s"] = r.step_times_s;  // rank 0's timed steps (the ranks meet every step)
     routing["peer_wait_s"] = r.peer_wait_s;    // rank 0's waits in collectives for its last peer, per step
     if (opt.speed_probe) routing["speed_probe_gflops"] = r.speed_probe_gflops;  // after each timed step
-    // rank 0's counts of each timed step: FLOPs and bytes, and its routing in each sparse layer
-    for (const StepCounts& k : r.counts_per_step) {
-      nlohmann::json step = {{"gemm_flops", k.gemm_flops},   {"expert_gemm_flops", k.expert_gemm_flops},
-                             {"h2d_bytes", k.h2d_bytes},     {"d2h_bytes", k.d2h_bytes},
-                             {"ep_bytes", k.ep_bytes},       {"dp_bytes", k.dp_bytes},
-                             {"layers", nlohmann::json::array()}};
-      for (const auto& l : k.layers)
-        step["layers"].push_back({{"layer", l.layer}, {"expert_tokens", l.expert_tokens}, {"sent_rows", l.sent_rows},
-                                  {"recv_rows", l.recv_rows}});
-      routing["counts_per_step"].push_back(std::move(step));
-    }
+    routing["counts_per_step"] = counts_json(r.counts_per_step);  // rank 0's, each timed step
     std::ofstream(routing_file) << routing.dump() << '\n';
   }
   std::fprintf(stderr, "trainer_mpi: %d ranks, %.0f tokens/s, step %.4f s\n", comm.size(), r.result.tokens_per_s,
