@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "workload/memory.hpp"
+#include "workload/verdict.hpp"
 
 namespace sparsim::sim {
 
@@ -44,6 +45,11 @@ struct StepResult {
   workload::MemoryLedger memory;
 };
 
+/// runs | does not fit (device or host) | infeasible plan, with why (workload/verdict.hpp).
+workload::Verdict verdict(const StepResult& r);
+
+/// The JSON writes the verdict beside `feasible` and `memory.fits`: "verdict": "runs" |
+/// "does-not-fit" | "infeasible", "verdict_reason": "" | "device 40.9 of 32.0 GiB" | ...
 nlohmann::json to_json(const StepResult& r);
 /// Reads back what to_json wrote (results computed in a child process come back as JSON).
 StepResult from_json(const nlohmann::json& j);

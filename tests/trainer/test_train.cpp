@@ -338,6 +338,9 @@ TEST_CASE("measured result: sparsim.result/1 with backend measured, trace catego
   const auto j = sparsim::sim::to_json(out.result);
   REQUIRE(j["schema"] == "sparsim.result/1");
   REQUIRE(j["backend"] == "measured");
+  // it ran: the verdict beside feasible and memory.fits is "runs", with no reason
+  REQUIRE(j["verdict"] == "runs");
+  REQUIRE(j["verdict_reason"] == "");
   REQUIRE(j["step_time_s"].get<double>() > 0);
   // tokens/s = B s / step time = 4 * 16 / step_time
   REQUIRE(j["tokens_per_s"].get<double>() == Approx(64 / out.result.step_time));

@@ -49,6 +49,7 @@ out, trace = os.path.join(work, "m.json"), os.path.join(work, "t.json")
 run([cfg, "--set", "training.steps=4", "--json", out, "--trace", trace, "--force"], 0, "step 4/4 loss", "measured")
 j = json.load(open(out))
 assert j["schema"] == "sparsim.result/1" and j["backend"] == "measured", j
+assert j["verdict"] == "runs" and j["feasible"] and j["memory"]["fits"], j  # it ran
 assert len(j["losses"]) == 4 and j["step_time_s"] > 0
 assert j["breakdown_s"]["host_optimizer"] > 0 and j["breakdown_s"]["h2d"] > 0  # ecss moves experts, host AdamW
 assert "expert_fwd" in j["phases_s"] and "host_adamw" in j["phases_s"]
