@@ -1,11 +1,12 @@
-// A result's one verdict (workload/verdict.hpp) in the JSON, the table and the CSV: runs, does
-// not fit (device or host), infeasible plan.
+// A result's one verdict (workload/verdict.hpp) in the JSON, the table, the CSV and the compare
+// table: runs, does not fit (device or host), infeasible plan.
 #include <catch2/catch.hpp>
 
 #include <sstream>
 
 #include "config/loader.hpp"
 #include "sim/analytic.hpp"
+#include "sim/compare_table.hpp"
 #include "sim/result.hpp"
 
 using namespace sparsim;
@@ -102,4 +103,21 @@ TEST_CASE("verdict: runs, does not fit on the device, on the host, infeasible pl
   v = sim::verdict(r);
   CHECK(v.text() == "infeasible plan (micro_batch*dp = 4 does not divide global_batch 15)");
   check_outputs(r, v);
+}
+
+TEST_CASE("verdict: the compare table has one verdict row and says why below", "[verdict]") {
+  // The four cases above side by side: the verdict row has each one's short word; a variant
+  // that does not run gets "name: <verdict text>" under the table, the one that runs nothing.
+  const std::vector<std::string> names{"ok", "device", "host", "bad"};
+  const std::vector<sim::StepResult> rs{tiny(), tiny({"cluster.node.device.memory=\"1 MiB\""}),
+                                        tiny({"plan.placement=offload", "cluster.node.host.memory=\"1 MiB\""}),
+                                        tiny({"training.global_batch=15"})};
+  std::vector<nlohmann::json> js;
+  for (const auto& r : rs) js.push_back(sim::to_json(r));
+  const std::string t = sim::compare_table(names, js, 0);
+  // 22 columns of label, then 16 per variant, right-aligned
+  CHECK_THAT(t, Catch::Contains("\nverdict                           runs    does not fit    does not fit      infeasible\n"));
+  CHECK_THAT(t, !Catch::Contains("\nfeasible") && !Catch::Contains("\n  fits"));  // the rows it replaces
+  CHECK_THAT(t, !Catch::Contains("ok: "));
+  for (std::size_t i = 1; i < rs.size(); ++i) CHECK_THAT(t, Catch::Contains("\n" + names[i] + ": " + sim::verdict(rs[i]).text() + "\n"));
 }
