@@ -423,7 +423,6 @@ StepResult analytic_step(const Scenario& sc) {
   const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc);
   r.memory = workload::memory(sc, &traffic);
   r.counts = step_counts(sc, traffic);
-  if (!r.memory.fits()) r.warnings.push_back("does not fit in memory: see the memory line");
 
   // Per-device time of one micro-batch through all of this device's chunks.
   const BlockTimes blocks = block_times(sc, traffic);

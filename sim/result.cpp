@@ -4,14 +4,19 @@
 
 namespace sparsim::sim {
 
+workload::Verdict verdict(const StepResult& r) { return workload::verdict_of(r.feasible, r.infeasible, r.memory.fit()); }
+
 nlohmann::json to_json(const StepResult& r) {
   using nlohmann::json;
   const auto& b = r.breakdown;
   const auto& m = r.memory;
+  const workload::Verdict v = verdict(r);
   json j;
   j["schema"] = "sparsim.result/1";
   j["scenario"] = r.scenario;
   j["backend"] = r.backend;
+  j["verdict"] = v.word();
+  j["verdict_reason"] = v.reason;
   j["feasible"] = r.feasible;
   j["infeasible"] = r.infeasible;
   j["step_time_s"] = r.step_time;
@@ -99,9 +104,8 @@ std::string pct(double part, double whole) { return whole > 0 ? fmt::format("{:5
 std::string to_table(const StepResult& r) {
   std::string o;
   o += fmt::format("scenario   {}  ({} backend, {} devices)\n", r.scenario, r.backend, r.devices);
+  o += fmt::format("verdict    {}\n", verdict(r).text());
   if (!r.feasible) {
-    o += "verdict    INFEASIBLE\n";
-    for (const auto& why : r.infeasible) o += fmt::format("  - {}\n", why);
     for (const auto& w : r.warnings) o += fmt::format("warning    {}\n", w);
     return o;
   }
@@ -124,17 +128,16 @@ std::string to_table(const StepResult& r) {
   row("host optimizer", b.host_optimizer);
   row("optimizer", b.optimizer);
   const auto& m = r.memory;
-  o += fmt::format("memory     device {} of {} ({}): params {}, grads {}, optimizer {}, activations {}, buffers {}\n",
-                   gib(m.device_peak()), gib(m.device_capacity), m.device_peak() <= m.device_capacity ? "fits" : "DOES NOT FIT",
-                   gib(m.params), gib(m.grads), gib(m.optimizer), gib(m.activations), gib(m.buffers));
-  o += fmt::format("           host {} of {} per node ({})\n", gib(m.host), gib(m.host_capacity),
-                   m.host <= m.host_capacity ? "fits" : "DOES NOT FIT");
+  o += fmt::format("memory     device {} of {}: params {}, grads {}, optimizer {}, activations {}, buffers {}\n",
+                   gib(m.device_peak()), gib(m.device_capacity), gib(m.params), gib(m.grads), gib(m.optimizer),
+                   gib(m.activations), gib(m.buffers));
+  o += fmt::format("           host {} of {} per node\n", gib(m.host), gib(m.host_capacity));
   for (const auto& w : r.warnings) o += fmt::format("warning    {}\n", w);
   return o;
 }
 
 std::string csv_header() {
-  return "scenario,backend,feasible,step_time_s,tokens_per_s,tflops_per_device,mfu,compute_s,tp_s,pp_s,dp_s,ep_s,"
+  return "scenario,backend,verdict,feasible,step_time_s,tokens_per_s,tflops_per_device,mfu,compute_s,tp_s,pp_s,dp_s,ep_s,"
          "bubble_s,h2d_s,d2h_s,host_optimizer_s,optimizer_s,device_peak_bytes,device_capacity_bytes,host_bytes,"
          "host_capacity_bytes,fits\n";
 }
@@ -142,8 +145,8 @@ std::string csv_header() {
 std::string to_csv_row(const StepResult& r) {
   const auto& b = r.breakdown;
   const auto& m = r.memory;
-  return fmt::format("{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.0f},{:.0f},{:.0f},{:.0f},{}\n",
-                     r.scenario, r.backend, r.feasible, r.step_time, r.tokens_per_s, r.tflops_per_device, r.mfu,
+  return fmt::format("{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.0f},{:.0f},{:.0f},{:.0f},{}\n",
+                     r.scenario, r.backend, verdict(r).word(), r.feasible, r.step_time, r.tokens_per_s, r.tflops_per_device, r.mfu,
                      b.compute, b.tp, b.pp, b.dp, b.ep, b.pipeline_bubble, b.h2d, b.d2h, b.host_optimizer,
                      b.optimizer, m.device_peak(), m.device_capacity, m.host, m.host_capacity, m.fits());
 }

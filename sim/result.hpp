@@ -8,6 +8,7 @@
 
 #include "sim/counts.hpp"
 #include "workload/memory.hpp"
+#include "workload/verdict.hpp"
 
 namespace sparsim::sim {
 
@@ -46,6 +47,11 @@ struct StepResult {
   StepCounts counts;           ///< one device of the busiest stage, one step (absent in old JSON: zeros)
 };
 
+/// runs | does not fit (device or host) | infeasible plan, with why (workload/verdict.hpp).
+workload::Verdict verdict(const StepResult& r);
+
+/// The JSON writes the verdict beside `feasible` and `memory.fits`: "verdict": "runs" |
+/// "does-not-fit" | "infeasible", "verdict_reason": "" | "device 40.9 of 32.0 GiB" | ...
 nlohmann::json to_json(const StepResult& r);
 /// Reads back what to_json wrote (results computed in a child process come back as JSON).
 StepResult from_json(const nlohmann::json& j);

@@ -67,6 +67,14 @@ TEST_CASE("loader: every error names file, line, column and key", "[loader]") {
   CHECK(e.key_path() == "plan.schedule");
   CHECK_THAT(e.message(), Catch::Contains("known: gpipe, 1f1b, interleaved"));
 
+  // Routers, placements and RRE domain layouts are the policies the trainer shares
+  // (config/enums.hpp): the error names the kind and lists every name of its table.
+  e = error_of("tiny-moe.yaml", {"model.moe.router=rrr"});
+  CHECK(e.key_path() == "model.moe.router");
+  CHECK_THAT(e.message(), Catch::Equals("unknown router 'rrr'; known: rre, topk, hash, switch"));
+  e = error_of("tiny.yaml", {"plan.placement=host"});
+  CHECK_THAT(e.message(), Catch::Equals("unknown placement 'host'; known: device, offload, ecss"));
+
   e = error_of("err_syntax.yaml");
   CHECK(e.origin().line >= 1);
   CHECK_THAT(e.message(), Catch::Contains("YAML syntax error"));

@@ -31,7 +31,9 @@ TrainFile load_train_file(const std::string& path, const std::vector<std::string
     if (m.hidden % m.heads != 0) mr.fail("heads", "heads must divide hidden (" + std::to_string(m.hidden) + ")");
     if (mr.has("moe")) {
       Reader moe = mr.child("moe");
-      m.router = moe.choice("router", config::Choices<Router>{{"topk", Router::topk}, {"rre", Router::rre}});
+      const Router router = moe.choice("router", names<Router>());
+      if (const std::string why = not_implemented(router); !why.empty()) moe.fail("router", why);
+      m.router = router;
       for (const auto& [node, p] : moe.sequence("layers")) {
         const auto v = static_cast<int>(moe.as_integer(node, p, 0));
         if (v >= m.layers) moe.fail_at(node, p, "layer index " + std::to_string(v) + " >= layers");
@@ -44,8 +46,7 @@ TrainFile load_train_file(const std::string& path, const std::vector<std::string
       m.domains = static_cast<int>(moe.integer_or("domains", 1));
       if (m.experts % m.domains != 0) moe.fail("domains", "domains must divide experts");
       if (moe.has("domain_data") && m.router != Router::rre) moe.fail("domain_data", "domain_data applies to router rre");
-      m.domain_data = moe.choice_or<DomainData>("domain_data", {{"mixed", DomainData::mixed}, {"grouped", DomainData::grouped}},
-                                                DomainData::mixed);
+      m.domain_data = moe.choice_or("domain_data", names<DomainData>(), DomainData::mixed);
       m.aux_coef = static_cast<float>(moe.number_or("aux_loss", 0.01, 0.0, 1e3));
       moe.finish();
     }
@@ -60,11 +61,7 @@ TrainFile load_train_file(const std::string& path, const std::vector<std::string
     c.adamw.beta1 = static_cast<float>(t.number_or("beta1", 0.9, 0.0, 1.0));
     c.adamw.beta2 = static_cast<float>(t.number_or("beta2", 0.95, 0.0, 1.0));
     c.adamw.weight_decay = static_cast<float>(t.number_or("weight_decay", 0.0, 0.0, 10.0));
-    c.placement = t.choice_or("placement",
-                              config::Choices<Placement>{{"device", Placement::device},
-                                                         {"offload", Placement::offload},
-                                                         {"ecss", Placement::ecss}},
-                              Placement::device);
+    c.placement = t.choice_or("placement", names<Placement>(), Placement::device);
     c.host_threads = static_cast<int>(t.integer_or("host_threads", 2));
     const long long cores = std::max(1u, std::thread::hardware_concurrency());
     c.device_threads = static_cast<int>(t.integer_or("device_threads", cores));

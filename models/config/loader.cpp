@@ -101,7 +101,7 @@ std::vector<int> read_sparse_layers(Reader& moe, int layers) {
 
 Moe read_moe(Reader r, const Model& m) {
   Moe e;
-  e.router = r.choice<Router>("router", {{"rre", Router::rre}, {"topk", Router::topk}, {"hash", Router::hash}, {"switch", Router::switch_}});
+  e.router = r.choice("router", names<Router>());
   e.layers = read_sparse_layers(r, m.layers);
   e.experts = static_cast<int>(r.integer("experts", 1));
   const int default_k = e.router == Router::topk ? 2 : 1;
@@ -138,8 +138,7 @@ Moe read_moe(Reader r, const Model& m) {
   for (double x : e.domain_mix) mix += x;
   if (!(mix > 0)) r.fail("domain_mix", "expected shares that are not all zero");
   for (double& x : e.domain_mix) x /= mix;
-  e.domain_data = r.choice_or<DomainData>("domain_data", {{"grouped", DomainData::grouped}, {"mixed", DomainData::mixed}},
-                                          DomainData::grouped);
+  e.domain_data = r.choice_or("domain_data", names<DomainData>(), DomainData::grouped);
   if (r.has("token_histogram")) {
     Reader h = r.child("token_histogram");
     e.token_histogram.key_path = h.path();
@@ -286,7 +285,7 @@ Plan read_plan(Reader r) {
   p.sequence_parallel = r.flag_or("sequence_parallel", false);
   p.zero = static_cast<int>(r.integer_or("zero", 0, 0));
   if (p.zero > 3) r.fail("zero", "expected a ZeRO stage 0, 1, 2 or 3");
-  p.placement = r.choice_or<Placement>("placement", {{"device", Placement::device}, {"offload", Placement::offload}, {"ecss", Placement::ecss}}, Placement::device);
+  p.placement = r.choice_or("placement", names<Placement>(), Placement::device);
   p.overlap_dp = r.flag_or("overlap_dp", true);
   p.bucket = r.quantity_or("bucket", Dim::bytes, 25e6);
   if (r.has("collectives")) {

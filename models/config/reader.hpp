@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/enums.hpp"
 #include "config/tree.hpp"
 #include "config/units.hpp"
 
@@ -35,6 +36,9 @@ class Reader {
   bool flag(const std::string& key);
   template <class E>
   E choice(const std::string& key, const Choices<E>& choices);
+  /// A shared policy (config/enums.hpp): "unknown router 'x'; known: ..." names its kind.
+  template <class E>
+  E choice(const std::string& key, const Names<E>& names);
 
   /// Optional keys with a default (written back into the tree).
   long long integer_or(const std::string& key, long long def, long long min = 1);
@@ -43,6 +47,8 @@ class Reader {
   bool flag_or(const std::string& key, bool def);
   template <class E>
   E choice_or(const std::string& key, const Choices<E>& choices, E def);
+  template <class E>
+  E choice_or(const std::string& key, const Names<E>& names, E def);
 
   /// A nested mapping (required).
   Reader child(const std::string& key);
@@ -93,6 +99,14 @@ E Reader::choice(const std::string& key, const Choices<E>& choices) {
 }
 
 template <class E>
+E Reader::choice(const std::string& key, const Names<E>& names) {
+  const YAML::Node n = get(key);
+  const std::string s = scalar(n, sub(key));
+  if (const auto v = names.find(s)) return *v;
+  fail_at(n, sub(key), names.unknown(s));
+}
+
+template <class E>
 E Reader::choice_or(const std::string& key, const Choices<E>& choices, E def) {
   if (has(key)) return choice(key, choices);
   used_.insert(key);
@@ -103,6 +117,12 @@ E Reader::choice_or(const std::string& key, const Choices<E>& choices, E def) {
     }
   }
   return def;
+}
+
+template <class E>
+E Reader::choice_or(const std::string& key, const Names<E>& names, E def) {
+  if (has(key)) return choice(key, names);
+  return choice_or(key, names.values, def);
 }
 
 }  // namespace sparsim::config

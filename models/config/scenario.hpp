@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "config/enums.hpp"
+
 namespace sparsim {
 
 enum class Precision { fp16, bf16, fp32 };
@@ -119,12 +121,6 @@ struct Cluster {
   int devices() const { return node.devices * nodes; }
 };
 
-enum class Router { rre, topk, hash, switch_ };
-/// Where RRE's samples live: `grouped` (PanGu-Σ) gives each rank samples of its own experts'
-/// domain, so the all-to-all stays inside a domain's group of ep / domains ranks; `mixed` gives
-/// every rank samples of every domain (a random slice of the batch, as the reference trainer),
-/// so the all-to-all spans all ep ranks.
-enum class DomainData { grouped, mixed };
 enum class FfnKind { mlp, glu };
 enum class LoadDistribution { uniform, zipf, histogram };
 
@@ -187,7 +183,6 @@ struct Training {
 
 enum class Schedule { gpipe, one_f_one_b, interleaved };
 enum class Recompute { none, selective, full };
-enum class Placement { device, offload, ecss };
 enum class CollectiveAlgo { ring, hierarchical_ring, tree, pairwise, hierarchical_a2a, p2p };
 
 struct Plan {
@@ -214,13 +209,12 @@ struct Scenario {
   Plan plan;
 };
 
-// Names, for output and for error messages listing what exists (STYLE.md #8).
+// Names, for output and for error messages listing what exists (STYLE.md #8); Router, Placement
+// and DomainData: config/enums.hpp.
 const char* to_string(Precision);
 const char* to_string(Topology);
-const char* to_string(Router);
 const char* to_string(Schedule);
 const char* to_string(Recompute);
-const char* to_string(Placement);
 const char* to_string(CollectiveAlgo);
 const char* to_string(GemmTrans);
 

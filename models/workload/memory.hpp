@@ -7,6 +7,7 @@
 
 #include "config/scenario.hpp"
 #include "workload/sparse.hpp"
+#include "workload/verdict.hpp"
 
 namespace sparsim::workload {
 
@@ -25,7 +26,8 @@ struct MemoryLedger {
   double host = 0;           ///< bytes used in one node's host DRAM
   double host_capacity = 0;
   double device_peak() const { return params + grads + optimizer + activations + buffers; }
-  bool fits() const { return device_peak() <= device_capacity && host <= host_capacity; }
+  MemoryFit fit() const { return {device_peak(), device_capacity, host, host_capacity}; }
+  bool fits() const { return fit().device_fits() && fit().host_fits(); }
 };
 
 /// Activation bytes one layer keeps for backward, per micro-batch, on one device.

@@ -58,9 +58,9 @@ std::string summary_table(const std::vector<Result>& rs) {
        "<th>device memory</th><th>verdict</th></tr>\n";
   for (std::size_t i = 0; i < rs.size(); ++i) {
     const auto& r = rs[i];
-    std::string verdict = !r.feasible ? "<span class=\"bad\">infeasible</span>"
-                          : !r.fits   ? "<span class=\"bad\">does not fit</span>"
-                                      : "fits";
+    const std::string verdict = r.verdict.kind == workload::VerdictKind::runs
+                                    ? esc(r.verdict.text())
+                                    : "<span class=\"bad\">" + esc(r.verdict.text()) + "</span>";
     o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.4f} s</td>"
                      "<td class=\"n\">{:.0f}</td>",
                      esc(r.label), esc(r.scenario), esc(r.backend), r.devices > 0 ? std::to_string(r.devices) : "?",
@@ -134,7 +134,7 @@ std::string details(const Result& r, const Input& in, const std::string& trace_n
   }
   o += fmt::format("<li>host memory {} of {} per node; device {} of {}</li>\n", gib(r.host_peak_bytes),
                    gib(r.host_capacity_bytes), gib(r.device_peak_bytes), gib(r.device_capacity_bytes));
-  for (const auto& why : r.infeasible) o += "<li class=\"bad\">infeasible: " + esc(why) + "</li>\n";
+  if (r.verdict.kind != workload::VerdictKind::runs) o += "<li class=\"bad\">" + esc(r.verdict.text()) + "</li>\n";
   for (const auto& w : r.warnings) o += "<li>warning: " + esc(w) + "</li>\n";
   o += "</ul>\n";
   if (!in.resolved_yaml.empty()) {

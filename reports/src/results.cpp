@@ -136,6 +136,15 @@ Result parse_result(const json& j, const std::string& source) {
   const json& fits = at(j, "memory.fits", source);
   if (!fits.is_boolean()) throw InputError({source, 0, 0}, "memory.fits", "expected true or false, found " + type_name(fits));
   r.fits = fits.get<bool>();
+  if (j.contains("verdict")) {
+    const std::string word = string(j, "verdict", source);
+    const auto kind = names<workload::VerdictKind>().find(word);
+    if (!kind) throw InputError({source, 0, 0}, "verdict", names<workload::VerdictKind>().unknown(word));
+    r.verdict = {*kind, j.contains("verdict_reason") ? string(j, "verdict_reason", source) : ""};
+  } else {
+    r.verdict = workload::verdict_of(r.feasible, r.infeasible,
+                                     {r.device_peak_bytes, r.device_capacity_bytes, r.host_peak_bytes, r.host_capacity_bytes});
+  }
   return r;
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "workload/verdict.hpp"
+
 namespace sparsim::report {
 
 /// One named quantity of a result: a breakdown term (s) or a memory term (bytes).
@@ -30,6 +32,9 @@ struct Result {
   double device_peak_bytes = 0, device_capacity_bytes = 0;
   double host_peak_bytes = 0, host_capacity_bytes = 0;  ///< per node
   bool fits = true;
+  /// The file's `verdict` and `verdict_reason`; derived from `feasible`, `infeasible` and the
+  /// memory (workload::verdict_of) in results written before the verdict existed.
+  workload::Verdict verdict;
 
   bool measured() const { return backend == "measured"; }
 };
