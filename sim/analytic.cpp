@@ -279,7 +279,7 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::S
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
   const workload::DeviceParams dp = workload::device_params(sc);
   // ZeRO-1 and up shard optimizer work over the replicas that hold the same parameters.
-  const double d = p.zero >= 1 ? p.dp : 1.0, de = p.zero >= 1 ? std::max(1, p.dp / p.ep) : 1.0;
+  const double d = p.zero >= 1 ? double(p.dp) : 1.0, de = p.zero >= 1 ? double(std::max<std::int64_t>(1, p.dp / p.ep)) : 1.0;
   OptimizerPhase o;
   // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
   // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
@@ -315,7 +315,7 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::S
   }
   // Expert gradients are reduced over the dp/ep replicas that hold the same experts.
   if (sc.model.moe && p.dp / p.ep > 1) {
-    const Geometry edp = geometry(sc.cluster, workload::Group{p.dp / p.ep, p.tp * p.ep});
+    const Geometry edp = geometry(sc.cluster, workload::Group{p.dp / p.ep, std::int64_t{p.tp} * p.ep});
     o.expert_dp = all_reduce(p.dp_algo, edp, dp.experts * pb.grad);
   }
   return o;
@@ -344,7 +344,7 @@ double pcie_share(const Node& node) {
                    node.host.memory_bandwidth / node.devices});
 }
 
-PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, int m, double c) {
+PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, std::int64_t m, double c) {
   const int p = static_cast<int>(dev.size());
   PipelineTime pt;
   double sum_busy = 0, sum_f = 0, sum_b = 0, max_f = 0, max_b = 0, max_other = 0;

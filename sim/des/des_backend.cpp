@@ -383,7 +383,7 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
     for (int a = 0; a < sg.actors; ++a) {
       if (!run.traced(a)) continue;
       const int d = a / sc.plan.pp, s = a % sc.plan.pp;
-      const int first = des::first_device(sc, a);
+      const std::int64_t first = des::first_device(sc, a);
       trace.name_actor(run.pf.node_of_actor[a], a,
                        "devices " + std::to_string(first) + "-" + std::to_string(first + sc.plan.tp - 1) + " (stage " +
                            std::to_string(s) + ", replica " + std::to_string(d) + ")");
