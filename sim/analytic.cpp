@@ -133,15 +133,17 @@ void add(StageTimes& st, const LayerWork& w, const Scenario& sc, const Geometry&
 
 // Gradient reduction in buckets that become ready evenly over the backward window `window`;
 // each bucket's collective starts when it is ready and the previous one is done. Returns the
-// time the last bucket finishes after the window ends.
+// time the last bucket finishes after the window ends. In closed form (no loop over the
+// buckets: a small bucket makes billions of them): n = ceil(grads / bucket) buckets, all full
+// but the last, ready every d = window / n. A full bucket's collective takes c; bucket i ends at
+// f_i = max(f_(i-1), (i+1) d) + c, so f_i = (i+1) d + c while c <= d (each bucket waits for its
+// release) and f_i = d + (i+1) c when c > d (each waits for the one before). The last bucket
+// starts at max(f_(n-2), window).
 double exposed_bucketed(double grads, double bucket, double window, const Geometry& g, CollectiveAlgo algo) {
-  const int n = std::max(1, static_cast<int>(std::ceil(grads / bucket)));
-  double finish = 0;
-  for (int i = 0; i < n; ++i) {
-    const double bytes = i + 1 < n ? bucket : grads - bucket * (n - 1);
-    const double ready = window * (i + 1) / n;
-    finish = std::max(finish, ready) + all_reduce(algo, g, bytes);
-  }
+  const double n = std::max(1.0, std::ceil(grads / bucket));
+  const double d = window / n, c = all_reduce(algo, g, bucket);
+  const double full_done = n < 2 ? 0.0 : c <= d ? (n - 1) * d + c : d + (n - 1) * c;
+  const double finish = std::max(full_done, window) + all_reduce(algo, g, grads - bucket * (n - 1));
   return std::max(0.0, finish - window);
 }
 
