@@ -10,7 +10,11 @@
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "sim/analytic.hpp"
+#include "sim/des/des_backend.hpp"
+#include "sim/des/footprint.hpp"
 #include "sim/result.hpp"
+#include "workload/footprint.hpp"
+#include "workload/sparse.hpp"
 
 using namespace sparsim;
 
@@ -117,4 +121,48 @@ TEST_CASE("counts: a sparse model at 10^9 devices keeps its expert-parallel grou
   CHECK(r.devices == 1'000'000'000);
   CHECK(r.breakdown.ep == Approx(base.breakdown.ep).epsilon(1e-12));
   CHECK(r.breakdown.compute == Approx(base.breakdown.compute).epsilon(1e-12));
+}
+
+TEST_CASE("counts: routing matrices too large for memory are refused, not allocated", "[counts][sparse]") {
+  // tiny-moe with 2^30 experts over 2^30 expert-parallel ranks (4 devices per node, tp 4: 2^30
+  // nodes, 2^32 devices): the dispatch matrix alone is ep^2 x 8 B = 2^63 B per sparse layer,
+  // more than any machine; the scenario is refused with what it would need.
+  const Scenario sc = config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml",
+                                            {"cluster.nodes=1073741824", "plan.dp=1073741824", "plan.ep=1073741824",
+                                             "model.moe.experts=1073741824", "training.global_batch=2147483648"})
+                          .scenario;
+  CHECK(sc.cluster.devices() == std::int64_t{1} << 32);
+  CHECK(workload::sparse_traffic_bytes(sc) >= 8.0 * 1073741824.0 * 1073741824.0);
+  try {
+    sim::analytic_step(sc);
+    FAIL("expected the routing model to be refused");
+  } catch (const InputError& e) {
+    CHECK(e.key_path() == "plan.ep");
+    CHECK_THAT(e.message(), Catch::Contains("would need about") && Catch::Contains("GiB"));
+  }
+}
+
+TEST_CASE("counts: the DES refuses a platform that would not fit in memory, before building it", "[counts][des]") {
+  // Shipped GPT-3: 128 nodes, one actor per node (tp 8 = 8 devices), dp 16 x pp 8 = 128 actors.
+  // Routes: 128 x 127 between nodes + 128 x g (g + 3) with g = 1 inside them = 16,768.
+  // Ops: 2 x 96 micro-batches per actor = 24,576 compute, 16 replicas x 96 x 2 x 7 boundaries =
+  // 21,504 p2p, and per actor its gradient buckets and at most five more.
+  const sim::des::Footprint small = sim::des::footprint(load(kGpt3));
+  CHECK(small.actors == 128);
+  CHECK(small.routes == 16768);
+  CHECK(small.ops >= 24576 + 21504 + 128);
+  CHECK(small.bytes < workload::machine_memory_bytes());  // it runs (golden-des.dense.gpt3-175b-1024xa100)
+  // 10^9 devices: 125,000,000 nodes, 1.5625e16 routes x 105 B = 1.6e18 B (1.5e9 GiB) before a
+  // single actor: refused, whatever this machine holds.
+  const Scenario big = load(kGpt3, {"cluster.nodes=125000000", "plan.dp=15625000", "training.global_batch=1500000000"});
+  const sim::des::Footprint f = sim::des::footprint(big);
+  CHECK(f.routes == Approx(125e6 * (125e6 - 1) + 125e6 * 4).epsilon(1e-15));
+  CHECK(f.bytes > 1.6e18);
+  try {
+    sim::des_step(big);
+    FAIL("expected the des backend to refuse 10^9 devices");
+  } catch (const InputError& e) {
+    CHECK(e.key_path() == "cluster.nodes");
+    CHECK_THAT(e.message(), Catch::Contains("would need about") && Catch::Contains("more than this machine's"));
+  }
 }

@@ -12,6 +12,7 @@
 #include "config/error.hpp"
 #include "sim/analytic.hpp"
 #include "sim/collectives.hpp"
+#include "sim/des/footprint.hpp"
 #include "sim/des/platform.hpp"
 #include "sim/graph.hpp"
 #include "sim/trace.hpp"
@@ -333,6 +334,7 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
     r.infeasible.push_back("the des backend needs tp to divide the devices per node (tensor parallelism inside a node)");
   }
   if (!r.feasible) return r;
+  des::require_fits(sc);  // before building anything: a billion-device platform would not fit
   const StepGraph sg = build_step_graph(sc);
   const workload::Layout l = workload::layout_of(sc);
 
