@@ -12,6 +12,7 @@
 #include "sim/analytic.hpp"
 #include "sim/compare_table.hpp"
 #include "sim/des/des_backend.hpp"
+#include "sim/des/footprint.hpp"
 #include "sim/isolate.hpp"
 
 namespace po = boost::program_options;
@@ -83,7 +84,10 @@ int compare_main(const std::vector<std::string>& args) {
     if (names[i] == baseline) base = i;
     const Scenario& sc = it->second;
     nlohmann::json r = sim::to_json(sim::analytic_step(sc));  // bad input surfaces here, in this process
-    if (backend == "des") r = sim::in_child([&] { return sim::to_json(sim::des_step(sc)); });
+    if (backend == "des") {
+      if (r.at("feasible").get<bool>()) sim::des::require_fits(sc);  // so does a platform too large for memory
+      r = sim::in_child([&] { return sim::to_json(sim::des_step(sc)); });
+    }
     std::cerr << "compare: " << names[i] << " done\n";
     results.push_back(std::move(r));
   }

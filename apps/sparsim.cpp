@@ -27,6 +27,7 @@ using namespace sparsim;
 namespace {
 
 constexpr int kOk = 0;
+constexpr int kRunFailed = 1;
 constexpr int kBadInput = 2;
 
 const char* kUsage =
@@ -121,5 +122,8 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";
     return kBadInput;
+  } catch (const std::exception& e) {  // a run that failed (a child simulation, a file system error)
+    std::cerr << "sparsim: error: " << e.what() << "\n";
+    return kRunFailed;
   }
 }

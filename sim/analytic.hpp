@@ -3,6 +3,7 @@
 // use the alpha-beta costs of collectives.hpp; gradient buckets overlap the last backward.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "config/scenario.hpp"
@@ -121,7 +122,7 @@ struct PipelineTime {
   double total = 0, bubble = 0, pp = 0;
   int worst = 0;  ///< the busiest stage
 };
-PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, int m, double c);
+PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, std::int64_t m, double c);
 
 /// Evaluates one step. Never throws for a plan that cannot run: the result says why.
 StepResult analytic_step(const Scenario& sc);

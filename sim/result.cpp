@@ -2,9 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace sparsim::sim {
 
 workload::Verdict verdict(const StepResult& r) { return workload::verdict_of(r.feasible, r.infeasible, r.memory.fit()); }
+namespace {
+// A count held in a double (parameters, bytes) as a JSON integer, truncated; one beyond the
+// range of an int64 (a model of more than 9.2e18 parameters) stays a number rather than
+// wrapping.
+nlohmann::json count(double x) {
+  if (std::isfinite(x) && std::fabs(x) < 0x1p63) return static_cast<std::int64_t>(x);
+  return x;
+}
+}  // namespace
 
 nlohmann::json to_json(const StepResult& r) {
   using nlohmann::json;
@@ -23,8 +34,8 @@ nlohmann::json to_json(const StepResult& r) {
   j["tokens_per_s"] = r.tokens_per_s;
   j["tflops_per_device"] = r.tflops_per_device;
   j["mfu"] = r.mfu;
-  j["params_total"] = static_cast<long long>(r.params_total);
-  j["params_active_per_token"] = static_cast<long long>(r.params_active);
+  j["params_total"] = count(r.params_total);
+  j["params_active_per_token"] = count(r.params_active);
   j["devices"] = r.devices;
   j["micro_batches"] = r.micro_batches;
   j["breakdown_s"] = {{"compute", b.compute},
@@ -34,17 +45,17 @@ nlohmann::json to_json(const StepResult& r) {
                       {"d2h", b.d2h},
                       {"host_optimizer", b.host_optimizer},
                       {"optimizer", b.optimizer}};
-  j["memory"] = {{"device_peak_bytes", static_cast<long long>(m.device_peak())},
-                 {"device_capacity_bytes", static_cast<long long>(m.device_capacity)},
+  j["memory"] = {{"device_peak_bytes", count(m.device_peak())},
+                 {"device_capacity_bytes", count(m.device_capacity)},
                  {"fits", m.fits()},
                  {"device_breakdown_bytes",
-                  {{"params", static_cast<long long>(m.params)},
-                   {"grads", static_cast<long long>(m.grads)},
-                   {"optimizer", static_cast<long long>(m.optimizer)},
-                   {"activations", static_cast<long long>(m.activations)},
-                   {"buffers", static_cast<long long>(m.buffers)}}},
-                 {"host_peak_bytes", static_cast<long long>(m.host)},
-                 {"host_capacity_bytes", static_cast<long long>(m.host_capacity)}};
+                  {{"params", count(m.params)},
+                   {"grads", count(m.grads)},
+                   {"optimizer", count(m.optimizer)},
+                   {"activations", count(m.activations)},
+                   {"buffers", count(m.buffers)}}},
+                 {"host_peak_bytes", count(m.host)},
+                 {"host_capacity_bytes", count(m.host_capacity)}};
   const StepCounts& k = r.counts;
   j["counts_per_device"] = {{"gemm_flops", k.gemm_flops}, {"expert_gemm_flops", k.expert_gemm_flops},
                             {"h2d_bytes", k.h2d_bytes},   {"d2h_bytes", k.d2h_bytes},
@@ -67,8 +78,8 @@ StepResult from_json(const nlohmann::json& j) {
   r.mfu = j.at("mfu").get<double>();
   r.params_total = j.at("params_total").get<double>();
   r.params_active = j.at("params_active_per_token").get<double>();
-  r.devices = j.at("devices").get<int>();
-  r.micro_batches = j.at("micro_batches").get<int>();
+  r.devices = j.at("devices").get<std::int64_t>();
+  r.micro_batches = j.at("micro_batches").get<std::int64_t>();
   const auto& b = j.at("breakdown_s");
   const auto& c = b.at("exposed_comm");
   r.breakdown = Breakdown{b.at("compute").get<double>(),   c.at("tp").get<double>(),

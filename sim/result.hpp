@@ -2,6 +2,7 @@
 // (contract), a readable table and CSV.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -38,8 +39,8 @@ struct StepResult {
   double mfu = 0;                ///< model FLOPs (no recomputation) / (devices * peak)
   double params_total = 0;
   double params_active = 0;    ///< per token
-  int devices = 0;
-  int micro_batches = 0;
+  std::int64_t devices = 0;        ///< up to kMaxCount
+  std::int64_t micro_batches = 0;  ///< per pipeline per step
   double model_flops = 0;      ///< per step, fwd + bwd, no recomputation
   double hardware_flops = 0;   ///< per step, with recomputation
   Breakdown breakdown;

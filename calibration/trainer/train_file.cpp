@@ -27,7 +27,7 @@ TrainFile load_train_file(const std::string& path, const std::vector<std::string
     m.heads = static_cast<int>(mr.integer("heads"));
     m.ffn = static_cast<int>(mr.integer("ffn_hidden"));
     m.layers = static_cast<int>(mr.integer("layers"));
-    m.seed = static_cast<std::uint64_t>(mr.integer_or("seed", 1, 0));
+    m.seed = static_cast<std::uint64_t>(mr.integer_or("seed", 1, 0, std::numeric_limits<long long>::max()));
     if (m.hidden % m.heads != 0) mr.fail("heads", "heads must divide hidden (" + std::to_string(m.hidden) + ")");
     if (mr.has("moe")) {
       Reader moe = mr.child("moe");
@@ -71,7 +71,7 @@ TrainFile load_train_file(const std::string& path, const std::vector<std::string
     Reader d = r.child("data");
     f.corpus = d.text("corpus");
     if (f.corpus != "synthetic") f.corpus = tree.relative_to_file("data.corpus", f.corpus);
-    c.data_seed = static_cast<std::uint64_t>(d.integer_or("seed", 7, 0));
+    c.data_seed = static_cast<std::uint64_t>(d.integer_or("seed", 7, 0, std::numeric_limits<long long>::max()));
     d.finish();
   }
   if (r.has("checkpoint")) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "config/reader.hpp"
 
@@ -125,7 +126,7 @@ Moe read_moe(Reader r, const Model& m) {
     }
     l.finish();
   }
-  e.seed = static_cast<unsigned long long>(r.integer_or("seed", 0, 0));
+  e.seed = static_cast<unsigned long long>(r.integer_or("seed", 0, 0, std::numeric_limits<long long>::max()));
   if (r.has("domain_mix")) {
     for (const auto& [node, p] : r.sequence("domain_mix")) e.domain_mix.push_back(r.as_number(node, p, 0.0, 1e300));
     if (static_cast<int>(e.domain_mix.size()) != e.domains) {
@@ -261,7 +262,7 @@ namespace {
 
 Training read_training(Reader r) {
   Training t;
-  t.global_batch = static_cast<int>(r.integer("global_batch"));
+  t.global_batch = r.integer("global_batch", 1, kMaxCount);
   t.micro_batch = static_cast<int>(r.integer("micro_batch"));
   t.precision = r.choice<Precision>("precision", kPrecisions);
   t.optimizer = r.choice_or<Optimizer>("optimizer", {{"adam", Optimizer::adam}, {"adamw", Optimizer::adamw}}, Optimizer::adam);
@@ -276,7 +277,7 @@ Plan read_plan(Reader r) {
   Plan p;
   p.tp = static_cast<int>(r.integer("tp"));
   p.pp = static_cast<int>(r.integer("pp"));
-  p.dp = static_cast<int>(r.integer("dp"));
+  p.dp = r.integer("dp", 1, kMaxCount);
   p.ep = static_cast<int>(r.integer_or("ep", 1));
   p.schedule = r.choice_or<Schedule>("schedule", {{"gpipe", Schedule::gpipe}, {"1f1b", Schedule::one_f_one_b}, {"interleaved", Schedule::interleaved}}, Schedule::one_f_one_b);
   p.virtual_stages = static_cast<int>(r.integer_or("virtual_stages", 1));
@@ -336,6 +337,28 @@ Comparison load_comparison(const std::string& path, const std::vector<std::strin
   return c;
 }
 
+namespace {
+
+// Fails at `key` when the product of `factors` (name, value; each >= 1) exceeds kMaxCount:
+// counts that multiply out (nodes x devices per node) are checked where they meet, so none
+// wraps around later.
+void check_count(const Reader& r, const std::string& key, const std::string& what,
+                 const std::vector<std::pair<std::string, std::int64_t>>& factors) {
+  std::int64_t product = 1;
+  std::string names, values;
+  for (const auto& [name, v] : factors) {
+    product = count_product(product, v);
+    names += (names.empty() ? "" : " x ") + name;
+    values += (values.empty() ? "" : " x ") + std::to_string(v);
+  }
+  if (product <= kMaxCount) return;
+  const std::string total = product == std::numeric_limits<std::int64_t>::max() ? "more than 2^63" : std::to_string(product);
+  r.fail(key, "expected at most " + std::to_string(kMaxCount) + " (2^53) " + what + ", found " + names + " = " + values +
+                  " = " + total);
+}
+
+}  // namespace
+
 Scenario read_scenario(Reader top, const std::string& path) {
   Scenario s;
   s.file = path;
@@ -343,13 +366,22 @@ Scenario read_scenario(Reader top, const std::string& path) {
   {
     Reader c = top.child("cluster");
     s.cluster.node = read_node(c.child("node"));
-    s.cluster.nodes = static_cast<int>(c.integer("nodes"));
+    s.cluster.nodes = c.integer("nodes", 1, kMaxCount);
+    check_count(c, "nodes", "devices", {{"nodes", s.cluster.nodes}, {"devices per node", s.cluster.node.devices}});
     s.cluster.network = read_network(c.child("network"));
     c.finish();
   }
   s.model = read_model(top.child("model"));
-  s.training = read_training(top.child("training"));
-  s.plan = read_plan(top.child("plan"));
+  {
+    Reader t = top.child("training");
+    s.training = read_training(t);
+    check_count(t, "global_batch", "tokens per step", {{"global_batch", s.training.global_batch}, {"seq_len", s.model.seq_len}});
+  }
+  {
+    Reader p = top.child("plan");
+    s.plan = read_plan(p);
+    check_count(p, "dp", "devices", {{"tp", s.plan.tp}, {"pp", s.plan.pp}, {"dp", s.plan.dp}});
+  }
   top.finish();
   return s;
 }

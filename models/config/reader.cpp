@@ -67,14 +67,19 @@ std::string Reader::scalar(const YAML::Node& n, const std::string& key_path) con
   return n.Scalar();
 }
 
-long long Reader::as_integer(const YAML::Node& n, const std::string& key_path, long long min) const {
+long long Reader::as_integer(const YAML::Node& n, const std::string& key_path, long long min, long long max) const {
   const std::string s = scalar(n, key_path);
   long long v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  const std::string range = max == std::numeric_limits<long long>::max()
+                                ? ">= " + std::to_string(min)
+                                : "in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  // Out of the range of a long long: digits from_chars could not hold.
+  if (ec == std::errc::result_out_of_range) fail_at(n, key_path, "expected an integer " + range + ", found " + s);
   if (ec != std::errc() || p != s.data() + s.size()) {
     fail_at(n, key_path, "expected an integer, found '" + s + "'");
   }
-  if (v < min) fail_at(n, key_path, "expected an integer >= " + std::to_string(min) + ", found " + s);
+  if (v < min || v > max) fail_at(n, key_path, "expected an integer " + range + ", found " + s);
   return v;
 }
 
@@ -93,8 +98,8 @@ double Reader::as_number(const YAML::Node& n, const std::string& key_path, doubl
   return v;
 }
 
-long long Reader::integer(const std::string& key, long long min) {
-  return as_integer(get(key), sub(key), min);
+long long Reader::integer(const std::string& key, long long min, long long max) {
+  return as_integer(get(key), sub(key), min, max);
 }
 
 double Reader::number(const std::string& key, double min, double max) {
@@ -124,8 +129,8 @@ bool Reader::flag(const std::string& key) {
   fail_at(n, sub(key), "expected true or false, found '" + s + "'");
 }
 
-long long Reader::integer_or(const std::string& key, long long def, long long min) {
-  if (has(key)) return integer(key, min);
+long long Reader::integer_or(const std::string& key, long long def, long long min, long long max) {
+  if (has(key)) return integer(key, min, max);
   used_.insert(key);
   map_[key] = def;
   return def;

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,8 +29,12 @@ class Reader {
   bool has(const std::string& key) const;
   bool is_list(const std::string& key) const { return has(key) && map_[key].IsSequence(); }
 
-  /// Required keys. `min` is the smallest value accepted (sizes must be positive).
-  long long integer(const std::string& key, long long min = 1);
+  /// The default largest integer accepted: the keys held in an `int` (a larger value is an
+  /// error, never a silent wrap). Counts that grow with the cluster pass kMaxCount.
+  static constexpr long long kMaxInt = std::numeric_limits<int>::max();
+
+  /// Required keys. `min` and `max` bound the value accepted (sizes must be positive).
+  long long integer(const std::string& key, long long min = 1, long long max = kMaxInt);
   double number(const std::string& key, double min, double max);
   double quantity(const std::string& key, units::Dim d);  ///< > 0
   std::string text(const std::string& key);
@@ -41,7 +46,7 @@ class Reader {
   E choice(const std::string& key, const Names<E>& names);
 
   /// Optional keys with a default (written back into the tree).
-  long long integer_or(const std::string& key, long long def, long long min = 1);
+  long long integer_or(const std::string& key, long long def, long long min = 1, long long max = kMaxInt);
   double number_or(const std::string& key, double def, double min, double max);
   double quantity_or(const std::string& key, units::Dim d, double def);
   bool flag_or(const std::string& key, bool def);
@@ -65,7 +70,7 @@ class Reader {
   const Tree& tree() const { return *tree_; }
 
   /// Reads a scalar node as `T`, or throws naming `key_path`.
-  long long as_integer(const YAML::Node& n, const std::string& key_path, long long min) const;
+  long long as_integer(const YAML::Node& n, const std::string& key_path, long long min, long long max = kMaxInt) const;
   double as_number(const YAML::Node& n, const std::string& key_path, double min, double max) const;
 
  private:

@@ -88,7 +88,7 @@ MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* t
   m.host_capacity = sc.cluster.node.host.memory;
   // ZeRO shards dense state over the dp replicas and expert state over the dp/ep replicas that
   // hold the same experts.
-  const double d = p.dp, de = std::max(1, p.dp / p.ep);
+  const double d = double(p.dp), de = double(std::max<std::int64_t>(1, p.dp / p.ep));
   auto shard = [&](int stage, double dense, double experts) {
     return dense / (p.zero >= stage ? d : 1.0) + experts / (p.zero >= stage ? de : 1.0);
   };
@@ -124,13 +124,13 @@ MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* t
     }
   }
   // Activations on the first stage, which holds the most micro-batches in flight.
-  const int mb = l.micro_batches;
+  const std::int64_t mb = l.micro_batches;
   double in_flight = 0;
   switch (p.schedule) {
-    case Schedule::gpipe: in_flight = mb; break;
-    case Schedule::one_f_one_b: in_flight = std::min(p.pp, mb); break;
+    case Schedule::gpipe: in_flight = double(mb); break;
+    case Schedule::one_f_one_b: in_flight = double(std::min<std::int64_t>(p.pp, mb)); break;
     case Schedule::interleaved:
-      in_flight = std::min(p.pp, mb) * (1.0 + (p.pp - 1.0) / (double(p.pp) * p.virtual_stages));
+      in_flight = double(std::min<std::int64_t>(p.pp, mb)) * (1.0 + (p.pp - 1.0) / (double(p.pp) * p.virtual_stages));
       break;
   }
   double per_mb = 0;

@@ -179,7 +179,7 @@ PlotOrSkip variants_plot(const std::vector<Result>& results) {
 
 std::vector<ScalingPoint> scaling_points(const std::vector<Result>& results) {
   std::vector<ScalingPoint> pts;
-  std::set<int> sizes;
+  std::set<std::int64_t> sizes;
   for (const auto& r : results) {
     if (r.measured() || !r.feasible || r.devices <= 0) continue;
     pts.push_back({r.devices, r.tokens_per_s, r.mfu, r.label});

@@ -46,7 +46,7 @@ PlotOrSkip variants_plot(const std::vector<Result>& results);
 
 /// One point of a scaling curve.
 struct ScalingPoint {
-  int devices = 0;
+  std::int64_t devices = 0;
   double tokens_per_s = 0, mfu = 0;
   std::string label;
 };

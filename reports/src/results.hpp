@@ -2,6 +2,7 @@
 // strictly, into a typed struct; the plots and the page only see `Result`.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,7 +23,7 @@ struct Result {
   std::string label;     ///< unique short name on plots (see assign_labels)
   std::string scenario;
   std::string backend;   ///< analytic | des | measured
-  int devices = 0;       ///< 0 when the result does not say
+  std::int64_t devices = 0;  ///< 0 when the result does not say
   bool feasible = true;
   std::vector<std::string> infeasible, warnings;
   double step_time_s = 0, tokens_per_s = 0, tflops_per_device = 0, mfu = 0;
