@@ -1,10 +1,16 @@
-// The sweep (analysis/): --vary parsing, the grid and its order.
+// The sweep (analysis/): --vary parsing, the grid and its order, and each point's scenario
+// against the reference, simulate's loader with the point's values as --set.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "analysis/grid.hpp"
+#include "analysis/sweep.hpp"
+#include "analysis/sweep_output.hpp"
 #include "config/error.hpp"
+#include "config/loader.hpp"
+#include "sim/analytic.hpp"
 
 using namespace sparsim;
 using analysis::AxisKind;
@@ -12,6 +18,8 @@ using analysis::parse_vary;
 using Strings = std::vector<std::string>;
 
 namespace {
+
+std::string data(const std::string& f) { return std::string(SPARSIM_TEST_DATA) + "/" + f; }
 
 /// The message of the InputError that `f` must throw.
 template <class F>
@@ -120,4 +128,69 @@ TEST_CASE("sweep: the grid is the product, the first --vary varying slowest", "[
              Catch::Contains("key 'a'") && Catch::Contains("varied twice"));
   CHECK_THAT(error_of([&] { analysis::check_keys({parse_vary("a=1")}, {"a=3"}); }),
              Catch::Contains("--set a=3") && Catch::Contains("also varied"));
+}
+
+TEST_CASE("sweep: each point is the scenario simulate loads with its values as --set", "[sweep]") {
+  // Reference: load_scenario(FILE, sets + the point's key=value), the files read afresh. The
+  // point reuses one read of the files; reading a scenario writes defaults into its tree
+  // (expert_ffn_hidden defaults to ffn_hidden), so a point that reused another's tree would get
+  // the first point's 512 at the second.
+  const std::vector<analysis::Axis> axes{parse_vary("model.ffn_hidden=512,1024"), parse_vary("plan.zero=0..1+1")};
+  const analysis::Sweep s(data("tiny-moe.yaml"), {"training.micro_batch=1"}, axes);
+  REQUIRE(s.points().size() == 4);
+  CHECK(s.points()[1].assignments == Strings{"model.ffn_hidden=512", "plan.zero=1"});
+  // Evaluated back to front, as a process given the last points would: the same results.
+  for (std::size_t i = s.points().size(); i-- > 0;) {
+    Strings sets{"training.micro_batch=1"};
+    for (const auto& a : s.points()[i].assignments) sets.push_back(a);
+    const Scenario ref = config::load_scenario(data("tiny-moe.yaml"), sets).scenario;
+    const Scenario got = s.scenario(i);
+    CHECK(got.model.moe->expert_ffn_hidden == ref.model.ffn_hidden);
+    CHECK(got.training.micro_batch == 1);
+    CHECK(sim::to_json(sim::analytic_step(got)) == sim::to_json(sim::analytic_step(ref)));
+  }
+}
+
+TEST_CASE("sweep: a bad value is the error simulate gives, naming the key, value and line", "[sweep]") {
+  // A value the key rejects: the origin is the --vary, the key is named.
+  const analysis::Sweep a(data("tiny.yaml"), {}, {parse_vary("cluster.nodes=2,-1")});
+  CHECK_THAT(error_of([&] { a.scenario(1); }),
+             Catch::Contains("--vary cluster.nodes=-1") && Catch::Contains("key 'cluster.nodes'"));
+  // A value that makes another key wrong: 9 experts in 2 domains. The copied tree has no lines,
+  // so the point is read again from its files: tiny-moe.yaml line 19 "    domains: 2", the
+  // value at column 14 -- what simulate --set says, and the point that made it wrong.
+  const analysis::Sweep b(data("tiny-moe.yaml"), {}, {parse_vary("model.moe.experts=8,9")});
+  const std::string e = error_of([&] { b.scenario(1); });
+  CHECK_THAT(e, Catch::Contains("tiny-moe.yaml:19:14") && Catch::Contains("key 'model.moe.domains'"));
+  const std::string simulate = error_of([&] { config::load_scenario(data("tiny-moe.yaml"), {"model.moe.experts=9"}); });
+  CHECK(e == simulate + " (at the sweep point model.moe.experts=9)");
+  // evaluate() reads every point before it reports any: the bad last point stops the sweep.
+  CHECK_THAT(error_of([&] { analysis::evaluate(b, analysis::Backend::analytic); }), Catch::Contains("tiny-moe.yaml:19:14"));
+}
+
+TEST_CASE("sweep: a --set inside a varied key applies after the value that replaces it", "[sweep]") {
+  // --vary cluster.node=FILE replaces the whole node at every point; --set cluster.node.nic.count=1
+  // must then apply to the new node (node.yaml has count 2).
+  const analysis::Sweep s(data("tiny.yaml"), {"cluster.node.nic.count=1"}, {parse_vary("cluster.node=" + data("node.yaml"))});
+  CHECK(s.scenario(0).cluster.node.nic.count == 1);
+}
+
+TEST_CASE("sweep: infeasible points are rows with their verdict", "[sweep]") {
+  // tiny: 8 devices = tp 2 x pp 2 x dp 2. tp = 4 makes 16 != 8: infeasible, not an error.
+  const analysis::Sweep s(data("tiny.yaml"), {}, {parse_vary("plan.tp=2,4")});
+  const auto results = analysis::evaluate(s, analysis::Backend::analytic);
+  REQUIRE(results.size() == 2);
+  CHECK(analysis::verdict(results[0]) == "runs");
+  CHECK(analysis::verdict(results[1]) == "infeasible");
+  const auto j = analysis::sweep_json(s, "analytic", results);
+  CHECK(j.at("schema") == "sparsim.sweep/1");
+  CHECK(j.at("points").at(1).at("values").at("plan.tp") == "4");
+  CHECK(j.at("points").at(1).at("result").at("schema") == "sparsim.result/1");
+  const std::string table = analysis::sweep_table(s, "analytic", results);
+  CHECK_THAT(table, Catch::Contains("plan.tp=4: infeasible:"));
+  // CSV: a header and one row per point, the varied value first.
+  const std::string csv = analysis::sweep_csv(s, results);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  CHECK_THAT(csv, Catch::StartsWith("plan.tp,verdict,scenario,backend,"));
+  CHECK_THAT(csv, Catch::Contains("\n4,infeasible,tiny,analytic,false,"));
 }
