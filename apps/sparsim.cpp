@@ -15,6 +15,7 @@
 #include "config/loader.hpp"
 #include "output.hpp"
 #include "report_cmd.hpp"
+#include "sweep_cmd.hpp"
 #include "train_cmd.hpp"
 #include "validate_cmd.hpp"
 #include "sim/analytic.hpp"
@@ -35,6 +36,8 @@ const char* kUsage =
     "verbs:\n"
     "  simulate FILE   predict one training step of a scenario\n"
     "  compare FILE    variants side by side (a comparison file), ratios to a baseline\n"
+    "  sweep FILE --vary KEY=VALUES...\n"
+    "                  a sensitivity grid: one result per point (lists, a..b+step, a..b*factor)\n"
     "  calibrate       measure this machine, write a hardware file (--cpu | --gpu, --out F.yaml)\n"
     "  train FILE      run the reference trainer on this CPU, write the measured result\n"
     "  validate        calibrate, train and simulate; predicted vs measured (--quick for CI)\n"
@@ -111,9 +114,10 @@ int main(int argc, char** argv) {
     if (verb == "calibrate") return app::calibrate_main(args);
     if (verb == "report") return app::report_main(args);
     if (verb == "compare") return app::compare_main(args);
+    if (verb == "sweep") return app::sweep_main(args);
     if (verb == "train") return app::train_main(args);
     if (verb == "validate") return app::validate_main(args);
-    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, calibrate, train, validate, report\n" << kUsage;
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, sweep, calibrate, train, validate, report\n" << kUsage;
     return kBadInput;
   } catch (const InputError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";
