@@ -1,5 +1,7 @@
 #include "sweep_cmd.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <iostream>
@@ -18,14 +20,16 @@ namespace sparsim::app {
 
 namespace {
 
-const char* kHelp =
-    "\nVALUES is a list (plan.tp=1,2,4; cluster.node=a.yaml,b.yaml; a value may carry a unit as in YAML:\n"
-    "\"cluster.network.latency=1 us,5 us\"), an arithmetic range a..b+step (training.micro_batch=1..4+1) or a\n"
-    "geometric range a..b*factor (cluster.nodes=8..64*2: 8, 16, 32, 64); a range includes b when a step lands\n"
-    "on it. Keys are those of --set, applied after includes. Several --vary make the Cartesian grid, the\n"
-    "first --vary varying slowest (nested loops in --vary order); at most 10000 points. Every point is read\n"
-    "and checked before any is reported: a value a key does not accept is exit 2 naming the key and value.\n"
-    "A plan that cannot run or does not fit is a row with its verdict (runs, does-not-fit, infeasible).\n";
+/// The help after the options (kMaxPoints filled in).
+constexpr const char* kHelp =
+    "\nVALUES is a list: plan.tp=1,2,4; cluster.node=a.yaml,b.yaml; values may carry units as in\n"
+    "YAML: \"cluster.network.latency=1 us,5 us\". Or a range, including b when a step lands on it:\n"
+    "arithmetic a..b+step (training.micro_batch=1..4+1), geometric a..b*factor (cluster.nodes=8..64*2:\n"
+    "8, 16, 32, 64). Keys are those of --set, applied after includes. Several --vary make the grid,\n"
+    "the first --vary varying slowest (nested loops in --vary order); at most {} points. Every\n"
+    "point is read and checked before any is reported: a value its key does not accept is exit 2\n"
+    "naming the key and value. A plan that cannot run or fit is a row with its verdict (runs,\n"
+    "does-not-fit, infeasible).\n";
 
 }  // namespace
 
@@ -44,7 +48,7 @@ int sweep_main(const std::vector<std::string>& args) {
       ("force", "replace existing output files");
   const po::variables_map vm = parse_verb(args, opts, file);
   if (vm.count("help")) {
-    std::cout << opts << kHelp;
+    std::cout << opts << fmt::format(kHelp, analysis::kMaxPoints);
     return 0;
   }
   const Origin cli{"command line", 0, 0};
