@@ -68,13 +68,9 @@ int simulate(const std::vector<std::string>& args) {
   }
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
-  if (backend != "analytic" && backend != "des") {
-    throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic, des");
-  }
+  app::check_choice("--backend", backend, {"analytic", "des"});
   if (!trace.empty() && backend != "des") throw InputError(cli, "--trace", "a trace needs --backend des");
-  if (format != "table" && format != "json" && format != "csv") {
-    throw InputError(cli, "--format", "unknown format '" + format + "'; known: table, json, csv");
-  }
+  app::check_choice("--format", format, {"table", "json", "csv"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, csv, resolved, trace}) {
     if (!out.empty()) app::check_output_path(out, force, {file});

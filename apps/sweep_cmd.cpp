@@ -54,12 +54,8 @@ int sweep_main(const std::vector<std::string>& args) {
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
   if (varies.empty()) throw InputError(cli, "--vary", "missing --vary KEY=VALUES: a sweep needs a key to vary");
-  if (backend != "analytic" && backend != "des") {
-    throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic, des");
-  }
-  if (format != "table" && format != "json" && format != "csv") {
-    throw InputError(cli, "--format", "unknown format '" + format + "'; known: table, json, csv");
-  }
+  check_choice("--backend", backend, {"analytic", "des"});
+  check_choice("--format", format, {"table", "json", "csv"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, csv}) {
     if (!out.empty()) check_output_path(out, force, {file});
