@@ -54,9 +54,7 @@ int compare_main(const std::vector<std::string>& args) {
   }
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the comparison file");
-  if (backend != "analytic" && backend != "des") {
-    throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic, des");
-  }
+  check_choice("--backend", backend, {"analytic", "des"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, csv}) {
     if (!out.empty()) check_output_path(out, force, {file});

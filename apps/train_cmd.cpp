@@ -32,7 +32,7 @@ int train_main(const std::vector<std::string>& args) {
   }
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the trainer config file");
-  if (format != "table" && format != "json") throw InputError(cli, "--format", "unknown format '" + format + "'; known: table, json");
+  check_choice("--format", format, {"table", "json"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, trace, resolved})
     if (!out.empty()) check_output_path(out, force, {file});
