@@ -83,6 +83,8 @@ Scenario Sweep::scenario(std::size_t i) const {
 }
 
 std::string verdict(const nlohmann::json& result) {
+  if (result.contains("verdict")) return result.at("verdict").get<std::string>();
+  // results written before the verdict field
   if (!result.at("feasible").get<bool>()) return "infeasible";
   return result.at("memory").at("fits").get<bool>() ? "runs" : "does-not-fit";
 }

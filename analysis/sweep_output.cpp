@@ -81,11 +81,11 @@ nlohmann::json sweep_json(const Sweep& s, const std::string& backend, const std:
 std::string sweep_csv(const Sweep& s, const std::vector<nlohmann::json>& results) {
   std::string o;
   for (const auto& a : s.axes()) o += csv_field(a.key) + ",";
-  o += "verdict," + sim::csv_header();
+  o += sim::csv_header();  // its verdict column follows the varied keys
   for (std::size_t i = 0; i < results.size(); ++i) {
     const Point& p = s.points()[i];
     for (std::size_t k = 0; k < s.axes().size(); ++k) o += csv_field(s.axes()[k].values[p.index[k]]) + ",";
-    o += verdict(results[i]) + "," + sim::to_csv_row(sim::from_json(results[i]));
+    o += sim::to_csv_row(sim::from_json(results[i]));
   }
   return o;
 }

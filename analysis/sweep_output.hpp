@@ -18,8 +18,8 @@ inline constexpr const char* kOrder = "first --vary varies slowest (nested loops
 ///  "points": [{"index": [...], "values": {key: text}, "verdict", "result": sparsim.result/1}]}
 nlohmann::json sweep_json(const Sweep& s, const std::string& backend, const std::vector<nlohmann::json>& results);
 
-/// One header line, then one row per point: the varied keys (values as given), `verdict`, then
-/// the columns of sim::csv_header(). Fields with a comma or quote are quoted.
+/// One header line, then one row per point: the varied keys (values as given), then the columns
+/// of sim::csv_header() (its verdict among them). Fields with a comma or quote are quoted.
 std::string sweep_csv(const Sweep& s, const std::vector<nlohmann::json>& results);
 
 /// A title, one row per point (varied values, step time, tokens/s, MFU, verdict, device and host
