@@ -17,6 +17,7 @@
 #include "report_cmd.hpp"
 #include "sweep_cmd.hpp"
 #include "train_cmd.hpp"
+#include "fit_cmd.hpp"
 #include "validate_cmd.hpp"
 #include "sim/analytic.hpp"
 #include "sim/des/des_backend.hpp"
@@ -41,7 +42,10 @@ const char* kUsage =
     "                  a sensitivity grid: one result per point (lists, a..b+step, a..b*factor)\n"
     "  calibrate       measure this machine, write a hardware file (--cpu | --gpu, --out F.yaml)\n"
     "  train FILE      run the reference trainer on this CPU, write the measured result\n"
-    "  validate        calibrate, train and simulate; predicted vs measured (--quick for CI)\n"
+    "  validate        calibrate, train and simulate; predicted vs measured (--quick for CI);\n"
+    "                  --published RUNS: predicted vs published runs\n"
+    "  fit RUNS --node HW.yaml --out F.yaml\n"
+    "                  fit a node file's few efficiencies to measured runs, with held-out error\n"
     "  report RESULT.json... --out DIR\n"
     "                  an HTML page with plots from result JSONs\n"
     "\n"
@@ -114,7 +118,8 @@ int main(int argc, char** argv) {
     if (verb == "sweep") return app::sweep_main(args);
     if (verb == "train") return app::train_main(args);
     if (verb == "validate") return app::validate_main(args);
-    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, sweep, calibrate, train, validate, report\n" << kUsage;
+    if (verb == "fit") return app::fit_main(args);
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, sweep, calibrate, train, validate, fit, report\n" << kUsage;
     return kBadInput;
   } catch (const InputError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";

@@ -76,24 +76,75 @@ double measured_gemm_rate(const Device& d, const workload::GemmCall& c) {
   return rate > 0 ? rate : measured_gemm_rate(d, c, !c.varies);
 }
 
+double gemm_time(const workload::GemmCall& c, const Device& d, Precision p, double eb) {
+  SPARSIM_ASSERT(d.compute_units > 0 && !d.gemm_tiles.empty() && d.gemm_plateau > 0, "gemm_time: no tile model");
+  const double units = d.compute_units;
+  const double unit_rate = peak_flops(d, p) / units * d.gemm_plateau;
+  const double unit_bandwidth = d.memory_bandwidth * d.memory_efficiency / units;
+  double best = 0;
+  for (const auto& [tm, tn] : d.gemm_tiles) {
+    for (const double split : {1.0, 2.0, 4.0}) {
+      if (split > 1 && c.k / split < 512) break;
+      const double tiles = std::ceil(c.m / tm) * std::ceil(c.n / tn) * c.count * split;
+      // split-K only pays when the unsplit tiles leave units idle
+      if (split > 1 && tiles / split >= units) break;
+      const double waves = std::ceil(tiles / units);
+      const double out = split > 1 ? 4.0 : eb;  // split-K slices write fp32 partials
+      const double tile = 2.0 * tm * tn * std::ceil(c.k / split) / unit_rate + tm * tn * out / unit_bandwidth;
+      double t = waves * tile;
+      if (split > 1) t += c.m * c.n * c.count * (4.0 * split + eb) / (d.memory_bandwidth * d.memory_efficiency);
+      if (best == 0 || t < best) best = t;
+    }
+  }
+  const double bytes = (c.m * c.k + c.k * c.n + c.m * c.n) * eb * c.count;
+  return std::max(best, bytes / (d.memory_bandwidth * d.memory_efficiency));
+}
+
+double attention_time(const Op& op, const Device& d, Precision p) {
+  const double bandwidth = d.memory_bandwidth * d.memory_efficiency;
+  // non-matrix FP32 work on the CUDA cores (peak_flops.fp32 of a GPU); exps there too without
+  // an exp rate
+  const double fp32 = peak_flops(d, Precision::fp32);
+  const double exp_rate = d.exp_rate > 0 ? d.exp_rate : fp32;
+  if (d.compute_units == 0 || op.tiles <= 0) {
+    const double matrix = op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops));
+    return std::max(op.bytes / bandwidth, matrix + op.exps / exp_rate + op.element_ops / fp32);
+  }
+  const double units = d.compute_units;
+  const double forward = d.attention_plateau > 0 ? d.attention_plateau : d.gemm_plateau;
+  const double plateau = op.backward && d.attention_backward_plateau > 0 ? d.attention_backward_plateau : forward;
+  const double per_tile = (op.flops / (peak_flops(d, p) * plateau) + op.exps / exp_rate + op.element_ops / fp32) *
+                          units / op.tiles;  // one unit's time for one (average) tile
+  return std::max(op.bytes / bandwidth, std::ceil(op.tiles / units) * per_tile);
+}
+
 double op_time(const Op& op, const Device& d, Precision p) {
-  const double mem = op.bytes / d.memory_bandwidth;
+  const double mem = op.bytes / (d.memory_bandwidth * d.memory_efficiency);
+  double t = 0, kernels = 1;
   if (op.kind == workload::OpKind::memory) {
     const auto measured = op.kernel.empty() ? d.vector_rates.end() : d.vector_rates.find(op.kernel);
     const double rate = measured != d.vector_rates.end() ? measured->second : d.vector_flops;
-    return rate > 0 ? std::max(mem, op.vflops / rate) : mem;
-  }
-  double compute = 0;
-  if (!d.gemm_shapes.empty() && !op.calls.empty()) {
+    t = rate > 0 ? std::max(mem, op.vflops / rate) : mem;
+  } else if (op.kind == workload::OpKind::attention) {
+    t = attention_time(op, d, p);
+  } else if (!d.gemm_shapes.empty() && !op.calls.empty()) {
     // each GEMM at its measured shape's rate; a shape off the table at the FLOP-keyed efficiency
+    double compute = 0;
     for (const workload::GemmCall& c : op.calls) {
       const double rate = measured_gemm_rate(d, c);
       compute += c.flops() / (rate > 0 ? rate : peak_flops(d, p) * gemm_efficiency(d, c.flops() / c.count));
     }
+    t = std::max(compute, mem);
+  } else if (d.compute_units > 0 && !d.gemm_tiles.empty() && !op.calls.empty()) {
+    // by shape: each call one kernel, its operands at the op's element size
+    const double eb = workload::element_bytes(p);
+    for (const workload::GemmCall& c : op.calls) t += std::max(gemm_time(c, d, p, eb), d.kernel_overhead);
+    return t;
   } else {
-    compute = op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops / op.count));
+    t = std::max(op.flops / (peak_flops(d, p) * gemm_efficiency(d, op.flops / op.count)), mem);
+    kernels = std::max<double>(1, static_cast<double>(op.calls.size()));
   }
-  return std::max(compute, mem);
+  return std::max(t, kernels * d.kernel_overhead);
 }
 
 double adam_bytes_per_param(Precision p) {
@@ -356,6 +407,42 @@ OptimizerPhase::Exposed OptimizerPhase::exposed(bool serial) const {
   return x;
 }
 
+double grad_reduce_bytes(const Scenario& sc) {
+  return sc.plan.grad_reduce ? workload::element_bytes(*sc.plan.grad_reduce) : workload::param_bytes(sc.training.precision).grad;
+}
+
+double zero3_exposed(const Scenario& sc, int chunk, double pass_seconds, bool backward) {
+  const Plan& p = sc.plan;
+  if (p.zero < 3 || p.dp <= 1) return 0.0;
+  const workload::Layout l = workload::layout_of(sc);
+  const Geometry dpg = geometry(sc.cluster, l.dp);
+  const workload::ParamCount c = workload::count_params(sc.model);
+  const double weight = workload::param_bytes(sc.training.precision).weight, reduce = grad_reduce_bytes(sc);
+  const int chunks = p.pp * p.virtual_stages, n = l.layers_per_stage;
+  // the units of the pass in forward order: (parameters on this device, compute seconds)
+  std::vector<std::pair<double, double>> units;
+  const double emb = sc.model.vocab * double(sc.model.hidden) + (sc.model.learned_positions ? sc.model.seq_len * double(sc.model.hidden) : 0);
+  if (chunk == 0) units.emplace_back(emb / p.tp, 0.0);
+  for (int i = chunk * n; i < (chunk + 1) * n; ++i) {
+    double layer = c.dense_layer();
+    if (sc.model.is_sparse_layer(i))
+      layer = c.sparse_layer_dense_part() + double(sc.model.moe->experts) / p.ep * c.expert;
+    units.emplace_back(layer / p.tp, pass_seconds / n);
+  }
+  // a tied head uses the embedding's parameters, which the root unit keeps gathered
+  if (chunk == chunks - 1 && !sc.model.tied_embeddings) units.emplace_back(emb / p.tp, 0.0);
+  if (backward) std::reverse(units.begin(), units.end());
+  auto gather = [&](std::size_t i) { return all_gather(dpg, units[i].first * weight); };
+  double compute = 0, comm = gather(0), ready = comm;  // the first gather has nothing to hide behind
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    const double start = std::max(compute, ready);
+    if (i + 1 < units.size()) ready = comm = std::max(comm, start) + gather(i + 1);  // prefetch the next
+    compute = start + units[i].second;
+    if (backward) comm = std::max(comm, compute) + all_gather(dpg, units[i].first * reduce);  // reduce-scatter
+  }
+  return std::max(compute, comm) - pass_seconds;
+}
+
 double pcie_share(const Node& node) {
   return std::min({node.host_link.bandwidth, node.host_link.switch_bandwidth / node.host_link.devices_per_switch,
                    node.host.memory_bandwidth / node.devices});
@@ -455,11 +542,19 @@ StepResult analytic_step(const Scenario& sc) {
   // Data-parallel gradient reduction (ZeRO 1/2 do a reduce-scatter and an all-gather: the same
   // bytes on the wire as an all-reduce).
   const workload::DeviceParams dparams = workload::device_params(sc);
-  const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
   const OptimizerPhase op = optimizer_phase(sc, traffic);
-  if (p.dp > 1) {
+  if (p.dp > 1 && p.zero >= 3) {
+    // ZeRO-3 / FSDP: every pass gathers its units' weights and the backward reduce-scatters
+    // their gradients, per micro-batch (zero3_exposed); nothing is left for the step's end.
+    for (int v = 0; v < p.virtual_stages; ++v) {
+      const int chunk = v * p.pp + pt.worst;
+      const StageTimes ct = chunk_times(sc, blocks, chunk);
+      b.dp += m * (zero3_exposed(sc, chunk, ct.forward, false) + zero3_exposed(sc, chunk, ct.backward, true));
+    }
+    b.dp += op.expert_dp;
+  } else if (p.dp > 1) {
     const Geometry dpg = geometry(sc.cluster, l.dp);
-    const double grads = dparams.dense * pb.grad;  // expert gradients: op.expert_dp
+    const double grads = dparams.dense * grad_reduce_bytes(sc);  // expert gradients: op.expert_dp
     if (p.overlap_dp) {
       // The pipeline drains at stage 0: its last backward (chunk 0) is the window that hides
       // the buckets.
@@ -469,17 +564,6 @@ StepResult analytic_step(const Scenario& sc) {
       b.dp = all_reduce(p.dp_algo, dpg, grads);
     }
     b.dp += op.expert_dp;
-    if (p.zero >= 3) {
-      // ZeRO-3 all-gathers the stage's weights before each forward and backward of every
-      // micro-batch, prefetched under that pass's compute: only the excess is exposed.
-      const double gather = all_gather(dpg, dparams.total() * pb.weight);
-      // (per chunk: each of the v chunks gathers its 1/v of the weights)
-      for (int v = 0; v < p.virtual_stages; ++v) {
-        const StageTimes ct = chunk_times(sc, blocks, v * p.pp + pt.worst);
-        b.dp += m * (std::max(0.0, gather / p.virtual_stages - ct.forward) +
-                     std::max(0.0, gather / p.virtual_stages - ct.backward));
-      }
-    }
   }
 
   // Optimizer step: on the device, and/or on the host behind copies (placements).

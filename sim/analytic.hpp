@@ -23,9 +23,26 @@ double gemm_efficiency(const Device& d, double flops);
 /// no row matches. A call whose token count varies uses the window-averaged rows (window > 1),
 /// others the exact ones; each falls back to the other kind.
 double measured_gemm_rate(const Device& d, const workload::GemmCall& c);
-/// Time of one op on one device: GEMMs at peak * efficiency, or call by call at their measured
-/// shape rates where the device has them (or memory-bound if their bytes take longer); memory
-/// ops at the memory bandwidth, or at their kernel's vector rate (else vector_flops) when slower.
+/// Time of one GEMM call on a device with a tile model (device.compute_units, gemm_tiles,
+/// gemm_plateau): for each output tile T_m x T_n the library could pick, and split-K into 1, 2 or
+/// 4 slices of k (slices of at least 512) when the tiles do not fill the units, the
+///   tiles  = ceil(m/T_m) ceil(n/T_n) count split,  waves = ceil(tiles / units),
+///   tile   = 2 T_m T_n (k/split) / (peak / units x plateau)            (main loop)
+///          + T_m T_n out_bytes / (memory_bandwidth x memory_efficiency / units)  (epilogue)
+///   time   = waves x tile (+ the split-K reduction: read split fp32 partials, write the result)
+/// of the fastest choice, and no less than its operands' bytes at the achievable bandwidth.
+/// `eb`: bytes per element of the operands and the result.
+double gemm_time(const workload::GemmCall& c, const Device& d, Precision p, double eb);
+/// Time of one flash attention kernel (OpKind::attention): its query-block tiles in waves over
+/// the compute units, each tile's matrix work at the GEMM plateau, its exps at exp_rate and its
+/// other element work at the fp32 rate (FlashAttention-2 does not overlap them), and no less than
+/// its bytes at the achievable bandwidth.
+double attention_time(const workload::Op& op, const Device& d, Precision p);
+/// Time of one op on one device: GEMMs by shape (gemm_time) on a device with a tile model, else
+/// at peak x the FLOP-keyed efficiency, or call by call at their measured shape rates where the
+/// device has them (or memory-bound if their bytes take longer); memory ops at the achievable
+/// memory bandwidth, or at their kernel's vector rate (else vector_flops) when slower. Each kernel
+/// takes at least device.kernel_overhead.
 double op_time(const workload::Op& op, const Device& d, Precision p);
 
 /// Peak FLOP/s of `d` at precision `p` (falls back to fp16 for bf16 and vice versa).
@@ -88,6 +105,20 @@ StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk);
 /// window of `window` seconds; each bucket's all-reduce starts when it is ready and the previous
 /// one is done. Returns how long the last bucket finishes after the window ends.
 double exposed_bucketed(double grads, double bucket, double window, const Geometry& g, CollectiveAlgo algo);
+
+/// Bytes per parameter of the data-parallel gradient reduction: plan.grad_reduce's precision, else
+/// the training precision's gradient.
+double grad_reduce_bytes(const Scenario& sc);
+
+/// ZeRO-3 / FSDP FULL_SHARD, one pass of model chunk `chunk` for one micro-batch: each unit (a
+/// layer; the embedding on the first chunk; an untied head on the last) all-gathers its
+/// parameters before its compute and, in the backward, reduce-scatters its gradients after it,
+/// on one communication channel beside the compute. A unit's gather is issued as the previous
+/// unit's compute starts (FSDP's backward prefetch; in the forward the CPU runs ahead of the
+/// device), its reduce-scatter when its backward ends. Returns the time the pass takes beyond
+/// its compute `pass_seconds` (spread evenly over its layers): the first gather, gathers longer
+/// than a layer's compute, the last reduce-scatter. 0 without ZeRO-3 or data parallelism.
+double zero3_exposed(const Scenario& sc, int chunk, double pass_seconds, bool backward);
 
 /// Host<->device copy bandwidth one device gets when every device of the node copies at once:
 /// min(its PCIe link, its share of the switch uplink, its share of host DRAM bandwidth).

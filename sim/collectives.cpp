@@ -15,20 +15,27 @@ Level slowest_level(const Geometry& g) {
   return g.nodes() > 1 ? g.inter : g.intra;
 }
 
+Level ring_level(const Geometry& g) {
+  if (g.nodes() > 1 && g.per_node > 1)
+    return Level{std::min(g.intra.bandwidth, g.per_node * g.inter.bandwidth), std::max(g.intra.latency, g.inter.latency)};
+  return slowest_level(g);
+}
+
 namespace {
 
 // One node's inter-node level: each rank gets its share of the node's NICs (all ranks of the
 // node communicate at once in a symmetric plan); latency = NIC + switch hops.
 Level inter_level(const Cluster& c, std::int64_t nodes_spanned) {
   const Node& n = c.node;
-  const double share = n.nic.count * n.nic.bandwidth / n.devices;
+  const double share = n.nic.count * n.nic.bandwidth * n.nic.efficiency / n.devices;
   const int hops = (c.network.topology == Topology::flat || nodes_spanned <= c.network.nodes_per_leaf) ? 1 : 3;
   return Level{share, n.nic.latency + hops * c.network.latency};
 }
 
 Level intra_level(const Node& n, std::int64_t span) {
-  if (span <= n.intra.group_size) return Level{n.intra.bandwidth, n.intra.latency};
-  return Level{n.intra.inter_group_bandwidth, n.intra.inter_group_latency};
+  // transfers run at the achievable fraction of the links' rate (intra_node.efficiency)
+  if (span <= n.intra.group_size) return Level{n.intra.bandwidth * n.intra.efficiency, n.intra.latency};
+  return Level{n.intra.inter_group_bandwidth * n.intra.efficiency, n.intra.inter_group_latency};
 }
 
 }  // namespace
@@ -53,14 +60,14 @@ Geometry geometry(const Cluster& c, const workload::Group& grp) {
 double ring_all_reduce(const Geometry& g, double bytes) {
   const double p = g.size;
   if (p <= 1) return 0.0;
-  const Level l = slowest_level(g);
+  const Level l = ring_level(g);
   return 2 * (p - 1) / p * bytes / l.bandwidth + 2 * (p - 1) * l.latency;
 }
 
 double all_gather(const Geometry& g, double bytes) {
   const double p = g.size;
   if (p <= 1) return 0.0;
-  const Level l = slowest_level(g);
+  const Level l = ring_level(g);
   return (p - 1) / p * bytes / l.bandwidth + (p - 1) * l.latency;
 }
 

@@ -30,14 +30,20 @@ Geometry geometry(const Cluster& c, const workload::Group& g);
 /// group has ranks inside and across nodes (bandwidth min, latency max).
 Level slowest_level(const Geometry& g);
 
-/// Ring all-reduce of `bytes` over p ranks with the slowest link: 2(p-1)/p * S/B + 2(p-1) * a.
+/// The level that paces a ring over the group: inside a node its links; across nodes the ring's
+/// node-crossing hop, whose traffic NCCL spreads over the node's NICs (one channel per NIC, so
+/// the rings of a node's per_node ranks cross on per_node NIC shares): bandwidth
+/// min(intra, per_node x the rank's NIC share), latency the slower one.
+Level ring_level(const Geometry& g);
+
+/// Ring all-reduce of `bytes` over p ranks on ring_level: 2(p-1)/p * S/B + 2(p-1) * a.
 double ring_all_reduce(const Geometry& g, double bytes);
 /// Reduce-scatter intra-node, ring all-reduce of S/n_local across nodes, all-gather intra-node.
 double hierarchical_all_reduce(const Geometry& g, double bytes);
 /// Pipelined (double) binary tree: 2 * S/B + 2 * ceil(log2 p) * a.
 double tree_all_reduce(const Geometry& g, double bytes);
 double all_reduce(CollectiveAlgo algo, const Geometry& g, double bytes);
-/// Ring all-gather (or reduce-scatter) where `bytes` is the full gathered size:
+/// Ring all-gather (or reduce-scatter) where `bytes` is the full gathered size, on ring_level:
 /// (p-1)/p * S/B + (p-1) * a.
 double all_gather(const Geometry& g, double bytes);
 /// Pairwise all-to-all: p-1 rounds whose largest messages add up to `bytes` (uneven all-to-all,

@@ -160,12 +160,8 @@ StepGraph build_step_graph(const Scenario& sc) {
   sg.parts = blocks.parts;
   sg.program.resize(sg.actors);
 
-  // ZeRO-3: the weight all-gather before each pass, prefetched under the previous pass: only
-  // its excess over the pass is exposed (as in the analytic backend).
   const workload::DeviceParams dparams = workload::device_params(sc);
-  const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
   const Geometry dpg = geometry(sc.cluster, l.dp);
-  const double gather = p.zero >= 3 && p.dp > 1 ? all_gather(dpg, dparams.total() * pb.weight) / v : 0.0;
 
   std::map<std::tuple<int, bool, int, int>, Vertex> work;  // (replica, backward, virtual stage, mb)
   for (int d = 0; d < sg.actors / p.pp; ++d) {
@@ -185,7 +181,9 @@ StepGraph build_step_graph(const Scenario& sc) {
         op.seconds = w.backward ? ct.backward : ct.forward;
         op.tp_seconds = w.backward ? ct.tp_backward : ct.tp_forward;
         op.ep_seconds = w.backward ? ct.ep_backward : ct.ep_forward;
-        op.dp_seconds = std::max(0.0, gather - op.seconds);
+        // ZeRO-3: the pass's weight gathers and gradient reduce-scatters beyond its compute (as
+        // in the analytic backend)
+        op.dp_seconds = zero3_exposed(sc, vs, op.seconds, w.backward);
         if (!blocks.parts.empty()) op.segments = segments_of(sc, blocks, vs, w.backward);
         const Vertex x = add_op(sg, op);
         if (!sg.program[a].empty()) depend(sg, sg.program[a].back(), x);
@@ -229,8 +227,8 @@ StepGraph build_step_graph(const Scenario& sc) {
   for (int a = 0; a < sg.actors; ++a) {
     const Vertex last = sg.program[a].back();
     Vertex tail = last;
-    if (p.dp > 1) {
-      const double grads = dparams.dense * pb.grad;
+    if (p.dp > 1 && p.zero < 3) {  // ZeRO-3 reduce-scatters inside the passes
+      const double grads = dparams.dense * grad_reduce_bytes(sc);
       const double buckets = p.overlap_dp ? std::max(1.0, std::ceil(grads / p.bucket)) : 1.0;
       SPARSIM_ASSERT(buckets <= double(kInt), "graph: more gradient buckets than an int holds");
       const int n = static_cast<int>(buckets);

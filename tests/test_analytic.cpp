@@ -171,6 +171,7 @@ TEST_CASE("analytic: GEMMs on a device with measured shapes take their rates, in
 TEST_CASE("workload: GEMM calls carry the trainer's shapes, forward and backward, and each expert's tokens", "[analytic]") {
   workload::Shape sh;
   sh.b = 2, sh.s = 64, sh.h = 256, sh.a = 4, sh.f = 1024, sh.V = 258, sh.t = 1, sh.eb = 4;
+  sh.kv = 4, sh.attention = Attention::unfused;  // the trainer's attention
   const workload::LayerWork ffn = workload::ffn_block(sh, 128, 1024, Recompute::none);
   const workload::Op& up = ffn.forward.ops[1];
   REQUIRE(up.name == "ffn_up");

@@ -63,7 +63,9 @@ std::string scenario_yaml(const Case& c, const std::string& node, const std::str
   return "name: " + c.tag() + "\ncluster:\n  node: " + node +
          "\n  nodes: 1\n  network: {topology: fat_tree, nodes_per_leaf: 4, oversubscription: 1, latency: 1 us}\n"
          "model:\n  name: trainer " + c.name + "\n  layers: 2\n  hidden: 256\n  heads: 4\n  ffn_hidden: 1024\n"
-         "  vocab: 258\n  seq_len: " + std::to_string(kSeq) + "\n  ffn: mlp\n  position_embedding: learned\n  tied_embeddings: false\n" +
+         "  vocab: 258\n  seq_len: " + std::to_string(kSeq) + "\n  ffn: mlp\n  position_embedding: learned\n  tied_embeddings: false\n"
+         // the trainer's attention: the full s x s scores GEMM, a causal softmax, the PV GEMM
+         "  attention: unfused\n  causal: true\n" +
          keys + routing + "training: {global_batch: " + std::to_string(kSequences) + ", micro_batch: " +
          std::to_string(kSequences / c.ranks) + ", precision: fp32, optimizer: adamw}\nplan: {tp: 1, pp: 1, dp: " +
          std::to_string(c.ranks) + ", ep: " + std::to_string(sparse ? c.ranks : 1) + ", placement: " + c.placement + "}\n";

@@ -133,7 +133,9 @@ std::vector<std::string> PublishedRun::overrides() const {
       "plan.recompute=" + std::string(checkpointing ? "full" : "none"),
       // FSDP FULL_SHARD shards parameters, gradients and optimizer state (ZeRO-3); SHARD_GRAD_OP
       // gradients and optimizer state (ZeRO-2); NO_SHARD is data parallelism.
-      "plan.zero=" + std::string(sharding == "FULL_SHARD" ? "3" : sharding == "SHARD_GRAD_OP" ? "2" : "0")};
+      "plan.zero=" + std::string(sharding == "FULL_SHARD" ? "3" : sharding == "SHARD_GRAD_OP" ? "2" : "0"),
+      // FSDP mixed precision: DEFAULT and FULL reduce gradients in fp32, PURE in the training precision
+      "plan.grad_reduce=" + std::string(mp_mode == "PURE" ? precision_of(precision) : "fp32")};
   return o;
 }
 

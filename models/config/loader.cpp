@@ -38,6 +38,27 @@ Device read_device(Reader r) {
   }
   if (d.gemm_efficiency.empty()) r.fail("gemm_efficiency", "expected at least one point");
   if (r.has("vector_flops")) d.vector_flops = r.quantity("vector_flops", Dim::flop_rate);
+  if (r.has("compute_units")) d.compute_units = static_cast<int>(r.integer("compute_units"));
+  if (r.has("gemm")) {
+    if (d.compute_units == 0) r.fail("gemm", "a GEMM tile model needs compute_units");
+    Reader g = r.child("gemm");
+    d.gemm_plateau = g.number("plateau", 1e-3, 1.0);
+    for (const auto& [node, path] : g.sequence("tiles")) {
+      if (!node.IsSequence() || node.size() != 2) g.fail_at(node, path, "expected a tile [rows, columns]");
+      const auto rows = static_cast<int>(g.as_integer(node[0], path + "[0]", 1));
+      const auto cols = static_cast<int>(g.as_integer(node[1], path + "[1]", 1));
+      d.gemm_tiles.emplace_back(rows, cols);
+    }
+    if (d.gemm_tiles.empty()) g.fail("tiles", "expected at least one tile");
+    g.finish();
+  }
+  if (r.has("attention_plateau")) d.attention_plateau = r.number("attention_plateau", 1e-3, 1.0);
+  if (r.has("attention_backward_plateau")) d.attention_backward_plateau = r.number("attention_backward_plateau", 1e-3, 1.0);
+  d.memory_efficiency = r.number_or("memory_efficiency", 1.0, 1e-3, 1.0);
+  if (r.has("memory_reserved")) d.memory_reserved = r.quantity("memory_reserved", Dim::bytes);
+  d.fragmentation = r.number_or("fragmentation", 0.0, 0.0, 1.0);
+  if (r.has("kernel_overhead")) d.kernel_overhead = r.quantity("kernel_overhead", Dim::time);
+  if (r.has("exp_rate")) d.exp_rate = r.quantity("exp_rate", Dim::flop_rate);
   if (r.has("optimizer_rate")) d.optimizer_rate = r.quantity("optimizer_rate", Dim::param_rate);
   if (r.has("vector_rates")) {
     Reader v = r.child("vector_rates");
@@ -180,6 +201,11 @@ Model read_model(Reader r) {
   m.seq_len = static_cast<int>(r.integer("seq_len"));
   if (m.hidden % m.heads != 0) r.fail("heads", "hidden (" + std::to_string(m.hidden) + ") must be divisible by heads");
   m.ffn = r.choice_or<FfnKind>("ffn", {{"mlp", FfnKind::mlp}, {"glu", FfnKind::glu}}, FfnKind::mlp);
+  m.attention = r.choice_or<Attention>("attention", {{"flash", Attention::flash}, {"fused", Attention::fused}, {"unfused", Attention::unfused}},
+                                       Attention::flash);
+  m.causal = r.flag_or("causal", true);
+  m.kv_heads = static_cast<int>(r.integer_or("kv_heads", m.heads));
+  if (m.heads % m.kv_heads != 0) r.fail("kv_heads", "heads (" + std::to_string(m.heads) + ") must be divisible by kv_heads");
   m.learned_positions = r.choice_or<bool>("position_embedding", {{"learned", true}, {"none", false}}, true);
   m.tied_embeddings = r.flag_or("tied_embeddings", true);
   if (r.has("published")) {
@@ -205,6 +231,7 @@ Node read_node(Reader r) {
     if (n.devices % n.intra.group_size != 0) i.fail("group_size", "devices per node must be divisible by group_size");
     n.intra.bandwidth = i.quantity("bandwidth", Dim::bandwidth);
     n.intra.latency = i.quantity("latency", Dim::time);
+    n.intra.efficiency = i.number_or("efficiency", 1.0, 1e-3, 1.0);
     if (n.intra.group_size < n.devices) {
       n.intra.inter_group_bandwidth = i.quantity("inter_group_bandwidth", Dim::bandwidth);
       n.intra.inter_group_latency = i.quantity("inter_group_latency", Dim::time);
@@ -242,6 +269,7 @@ Node read_node(Reader r) {
     n.nic.count = static_cast<int>(c.integer("count"));
     n.nic.bandwidth = c.quantity("bandwidth", Dim::bandwidth);
     n.nic.latency = c.quantity("latency", Dim::time);
+    n.nic.efficiency = c.number_or("efficiency", 1.0, 1e-3, 1.0);
     c.finish();
   }
   r.finish();
@@ -266,6 +294,15 @@ Training read_training(Reader r) {
   t.micro_batch = static_cast<int>(r.integer("micro_batch"));
   t.precision = r.choice<Precision>("precision", kPrecisions);
   t.optimizer = r.choice_or<Optimizer>("optimizer", {{"adam", Optimizer::adam}, {"adamw", Optimizer::adamw}}, Optimizer::adam);
+  if (r.has("fusions")) {
+    for (const auto& [node, path] : r.sequence("fusions")) {
+      const std::string f = node.IsScalar() ? node.Scalar() : "";
+      if (f == "gelu") t.fuse_gelu = true;
+      else if (f == "residual") t.fuse_residual = true;
+      else if (f == "cross_entropy") t.fuse_cross_entropy = true;
+      else r.fail_at(node, path, "unknown fusion '" + f + "'; known: gelu, residual, cross_entropy");
+    }
+  }
   r.finish();
   return t;
 }
@@ -286,6 +323,7 @@ Plan read_plan(Reader r) {
   p.sequence_parallel = r.flag_or("sequence_parallel", false);
   p.zero = static_cast<int>(r.integer_or("zero", 0, 0));
   if (p.zero > 3) r.fail("zero", "expected a ZeRO stage 0, 1, 2 or 3");
+  if (r.has("grad_reduce")) p.grad_reduce = r.choice("grad_reduce", kPrecisions);
   p.placement = r.choice_or("placement", names<Placement>(), Placement::device);
   p.overlap_dp = r.flag_or("overlap_dp", true);
   p.bucket = r.quantity_or("bucket", Dim::bytes, 25e6);

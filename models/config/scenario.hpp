@@ -74,6 +74,30 @@ struct Device {
   /// kVectorKernels ("layernorm", "gelu_bwd", ...); a kernel not listed is bounded by
   /// vector_flops. A CPU's layer norm (row reductions) runs at a third of its GELU's rate.
   std::map<std::string, double> vector_rates;
+
+  // GEMMs by shape (an accelerator): tile and wave quantisation over the compute units, each
+  // output tile's main loop at `gemm_plateau` of the unit's share of peak, its epilogue writing
+  // the tile at the unit's share of the achievable memory bandwidth (sim::gemm_time).
+  int compute_units = 0;  ///< SMs / AI cores; 0 = no tile model (gemm_efficiency by FLOPs)
+  std::vector<std::pair<int, int>> gemm_tiles;  ///< output tiles (rows x columns) the library picks among
+  double gemm_plateau = 0;       ///< fraction of a unit's peak its GEMM main loop sustains
+  /// Fraction of peak the matrix work inside a fused (flash) attention kernel sustains; 0 = the
+  /// GEMM plateau. A property of the attention kernel as much as of the device.
+  double attention_plateau = 0;
+  /// The same for the attention kernel's backward (FlashAttention's backward holds five operand
+  /// blocks per tile and runs below its forward); 0 = attention_plateau.
+  double attention_backward_plateau = 0;
+  /// Bytes of device memory a training process holds beside its tensors (CUDA context, kernels,
+  /// communication buffers), and the allocator's fragmentation as a fraction of the tensors'.
+  double memory_reserved = 0, fragmentation = 0;
+  /// Achieved fraction of memory_bandwidth for streaming (memory-bound) kernels.
+  double memory_efficiency = 1;
+  /// Seconds per kernel launch: a framework issues kernels no faster than this (a kernel takes
+  /// at least this long on the device's timeline).
+  double kernel_overhead = 0;
+  /// exp (MUFU.EX2) results per second of the whole device: the softmax inside fused attention
+  /// (0 = count exps with the non-matrix FP32 work).
+  double exp_rate = 0;
 };
 
 struct IntraNode {
@@ -82,6 +106,9 @@ struct IntraNode {
   double latency = 0;              ///< s
   double inter_group_bandwidth = 0;  ///< bytes/s per device between groups (0 if one group)
   double inter_group_latency = 0;    ///< s
+  /// Achievable fraction of the links' bandwidth for collectives and transfers (NCCL bus bandwidth
+  /// over the link rate): every transfer over them runs at bandwidth x efficiency.
+  double efficiency = 1;
 };
 
 struct Host {
@@ -109,6 +136,7 @@ struct Nic {
   int count = 0;          ///< NICs per node
   double bandwidth = 0;   ///< bytes/s per NIC per direction
   double latency = 0;     ///< s
+  double efficiency = 1;  ///< achievable fraction of `bandwidth` (as IntraNode::efficiency)
 };
 
 struct Node {
@@ -138,6 +166,7 @@ struct Cluster {
 };
 
 enum class FfnKind { mlp, glu };
+enum class Attention { flash, fused, unfused };
 enum class LoadDistribution { uniform, zipf, histogram };
 
 struct ExpertLoad {
@@ -179,6 +208,12 @@ struct Model {
   int vocab = 0;        ///< V
   int seq_len = 0;      ///< s
   FfnKind ffn = FfnKind::mlp;
+  /// How attention runs: flash (one fused kernel, no s x s tensor in HBM, scores recomputed in
+  /// the backward), fused (a fused scale-mask-softmax: the s x s probabilities through HBM once
+  /// each way), unfused (softmax and dropout as separate kernels, s x s tensors kept).
+  Attention attention = Attention::flash;
+  bool causal = true;   ///< a causal mask: flash attention skips the blocks above the diagonal
+  int kv_heads = 0;     ///< K/V heads (GQA / MQA); the loader sets heads when not given
   bool learned_positions = true;
   bool tied_embeddings = true;
   std::optional<Moe> moe;
@@ -195,6 +230,14 @@ struct Training {
   int micro_batch = 0;   ///< sequences per micro-batch (b)
   Precision precision = Precision::bf16;
   Optimizer optimizer = Optimizer::adam;
+  /// Kernel fusions the framework does beyond the baseline (biases in the GEMM epilogues, one
+  /// kernel per layer norm): the GeLU into the up projection's epilogue (and its derivative into
+  /// the backward GEMM's), the residual add into the projection GEMMs' epilogues.
+  bool fuse_gelu = false, fuse_residual = false;
+  /// A fused cross-entropy (flash-attn's, Megatron's vocab-parallel one): the loss and its
+  /// gradient computed from the 16-bit logits in one kernel, the gradient written over them, no
+  /// fp32 log-softmax kept.
+  bool fuse_cross_entropy = false;
 };
 
 enum class Schedule { gpipe, one_f_one_b, interleaved };
@@ -210,6 +253,9 @@ struct Plan {
   Recompute recompute = Recompute::none;
   bool sequence_parallel = false;
   int zero = 0;
+  /// Precision of the data-parallel gradient reduction (FSDP mixed precision: DEFAULT reduces in
+  /// fp32, PURE in the training precision); unset = the training precision.
+  std::optional<Precision> grad_reduce;
   Placement placement = Placement::device;
   bool overlap_dp = true;
   double bucket = 25e6;  ///< bytes per gradient bucket

@@ -53,8 +53,17 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
   //  kept unsplit by TP alone: two layernorm inputs 2sbh*eb, QKV input sbh*eb, MLP input sbh*eb,
   //  two dropout masks 2sbh bytes; split by t: Q,K 2sbh*eb, V sbh*eb, attention-output input
   //  sbh*eb, FFN 2sbf*eb (glu 3sbf*eb); softmax output and dropout 2as^2b*eb + as^2b (split by t).
-  const double unsplit = b * q * h * (4 * eb + 2);
+  // Flash attention (Dao 2023) keeps no s x s tensor: it saves Q, K, V (K and V of kv heads),
+  // its output and each row's fp32 log-sum-exp; recipes that use it train without dropout, so
+  // no masks. GQA shrinks K and V to kv / a of Q.
   const double ffn = (s.glu ? 3 : 2) * b * q * f * eb;
+  if (s.attention == Attention::flash) {
+    const double kv = std::max(1.0, s.kv / t) * t;
+    const double unsplit = b * q * h * 4 * eb;  // two layernorm inputs, the QKV and MLP inputs
+    const double split = b * q * h * eb * (1 + 2 * kv / a) + b * q * h * eb + 4.0 * b * a * q + ffn;
+    return unsplit / sp + split / t;
+  }
+  const double unsplit = b * q * h * (4 * eb + 2);
   const double split = b * q * h * 4 * eb + ffn;
   const double scores = rc == Recompute::selective ? 0.0 : b * a * q * q * (2 * eb + 1);
   return unsplit / sp + (split + scores) / t;
@@ -143,9 +152,27 @@ MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* t
     no_rc.plan.recompute = Recompute::none;
     m.activations += layer_activation_bytes(no_rc, false);
   }
-  // Buffers: fp32 logits and their gradient on the last stage; gradient buckets in flight.
+  // Buffers: the loss's temporaries on the last stage, the largest op's: the logits in the
+  // training precision, their fp32 log-softmax (kept for the backward) and its fp32 gradient
+  // (cross-entropy runs in fp32 under autocast), or with a fused cross-entropy the logits alone
+  // (the gradient is written over them); gradient buckets in flight (ZeRO < 3), or
+  // ZeRO-3's unsharded units: the one computing and the prefetched next one in the training
+  // precision, and the unit's gradients before their reduce-scatter (training precision, plus
+  // the reduction's precision when it differs).
   const Shape s = shape_of(sc);
-  m.buffers = 2 * 4.0 * s.b * s.s * s.V / s.t + (p.overlap_dp && p.dp > 1 ? 2 * p.bucket : 0.0);
+  m.buffers = (sc.training.fuse_cross_entropy ? s.eb : s.eb + 2 * 4.0) * s.b * s.s * s.V / s.t;
+  if (p.zero >= 3 && p.dp > 1) {
+    const ParamCount c = count_params(sc.model);
+    const double unit = std::max(c.dense_layer(), sc.model.moe ? c.sparse_layer_dense_part() + double(sc.model.moe->experts) / p.ep * c.expert : 0.0) / p.tp;
+    const double reduce = sc.plan.grad_reduce ? element_bytes(*sc.plan.grad_reduce) : pb.grad;
+    m.buffers += unit * (2 * pb.weight + pb.grad + (reduce != pb.grad ? reduce : 0.0));
+  } else if (p.overlap_dp && p.dp > 1) {
+    m.buffers += 2 * p.bucket;
+  }
+  // The framework's share of the device: its CUDA context and kernels, and the allocator's
+  // fragmentation (node file: device.memory_reserved, device.fragmentation).
+  const Device& dev = sc.cluster.node.device;
+  m.buffers += dev.memory_reserved + dev.fragmentation * (m.params + m.grads + m.optimizer + m.activations + m.buffers);
   return m;
 }
 

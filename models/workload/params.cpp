@@ -10,7 +10,9 @@ double ffn_params(const Model& m, double f) {
 ParamCount count_params(const Model& m) {
   const double h = m.hidden, V = m.vocab, s = m.seq_len;
   ParamCount c;
-  c.attention = 4 * h * h + 4 * h;
+  // Q and O: h x h each; K and V: h x (kv dh) each (GQA / MQA: kv_heads < heads); biases
+  const double kv = (m.kv_heads > 0 ? m.kv_heads : m.heads) * (h / m.heads);
+  c.attention = 2 * h * h + 2 * h * kv + 2 * h + 2 * kv;
   c.layernorms = 4 * h;
   c.ffn = ffn_params(m, m.ffn_hidden);
   c.embedding = V * h + (m.learned_positions ? s * h : 0) + 2 * h + (m.tied_embeddings ? 0 : V * h);

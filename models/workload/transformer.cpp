@@ -1,6 +1,7 @@
 #include "workload/transformer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace sparsim::workload {
@@ -24,7 +25,18 @@ Shape shape_of(const Scenario& sc) {
   s.eb = element_bytes(sc.training.precision);
   s.sequence_parallel = sc.plan.sequence_parallel;
   s.glu = m.ffn == FfnKind::glu;
+  s.kv = m.kv_heads > 0 ? m.kv_heads : m.heads;
+  s.attention = m.attention;
+  s.causal = m.causal;
+  s.fuse_gelu = sc.training.fuse_gelu;
+  s.fuse_residual = sc.training.fuse_residual;
+  s.fuse_cross_entropy = sc.training.fuse_cross_entropy;
   return s;
+}
+
+double causal_fraction(double s) {
+  const double n = std::ceil(s / kFlashBlock);
+  return (n + 1) / (2 * n);
 }
 
 namespace {
@@ -32,7 +44,12 @@ namespace {
 Op gemm(std::string name, double bytes, std::vector<GemmCall> calls) {
   double flops = 0;
   for (const GemmCall& c : calls) flops += c.flops();
-  return Op{std::move(name), OpKind::gemm, flops, bytes, 1.0, 0.0, std::move(calls), {}};
+  Op o;
+  o.name = std::move(name);
+  o.flops = flops;
+  o.bytes = bytes;
+  o.calls = std::move(calls);
+  return o;
 }
 Op gemm(std::string name, double bytes, double m, double n, double k, GemmTrans trans = GemmTrans::nn, double count = 1) {
   return gemm(std::move(name), bytes, {GemmCall{m, n, k, trans, count}});
@@ -51,7 +68,13 @@ std::vector<GemmCall> gradient_calls(const GemmCall& c) {
   return {};
 }
 Op mem(std::string name, double bytes, double vflops, std::string kernel) {
-  return Op{std::move(name), OpKind::memory, 0.0, bytes, 1.0, vflops, {}, std::move(kernel)};
+  Op o;
+  o.name = std::move(name);
+  o.kind = OpKind::memory;
+  o.bytes = bytes;
+  o.vflops = vflops;
+  o.kernel = std::move(kernel);
+  return o;
 }
 
 // Backward of a pass: GEMMs cost twice the forward FLOPs (dgrad + wgrad) and read their
@@ -63,8 +86,22 @@ Pass backward_of(const Pass& fwd) {
     std::vector<GemmCall> calls;
     for (const GemmCall& c : o.calls)
       for (const GemmCall& g : gradient_calls(c)) calls.push_back(g);
-    bwd.ops.push_back(Op{o.name + ".bwd", o.kind, 2 * o.flops, 2 * o.bytes, o.count, 2 * o.vflops, std::move(calls),
-                         o.kernel.empty() ? std::string() : o.kernel + "_bwd"});
+    Op b = o;
+    b.name = o.name + ".bwd";
+    b.backward = true;
+    b.flops = o.backward_factor * o.flops;
+    b.bytes = 2 * o.bytes;
+    b.vflops = 2 * o.vflops;
+    b.calls = std::move(calls);
+    b.kernel = o.kernel.empty() ? std::string() : o.kernel + "_bwd";
+    if (o.kind == OpKind::attention) {
+      // Flash backward (FlashAttention-2, Algorithm 2): reads Q, K, V, O, dO and the row
+      // statistics, writes dQ, dK, dV: twice the forward's bytes; per score element one exp to
+      // recompute P and 5 FP32 operations (dS = P (dP - D), the scale, the conversion).
+      b.exps = o.exps;
+      b.element_ops = o.element_ops * 5.0 / 4.0;
+    }
+    bwd.ops.push_back(std::move(b));
   }
   return bwd;
 }
@@ -74,20 +111,45 @@ double bsh_local(const Shape& s) { return s.b * s.s * s.h / (s.sequence_parallel
 
 Pass attention_forward(const Shape& s) {
   const double b = s.b, q = s.s, h = s.h, a = s.a, t = s.t, eb = s.eb;
+  const double dh = h / a;
+  // K/V heads on one device: split by t, or replicated when there are fewer than t
+  const double kv = std::max(1.0, s.kv / t) * t;
+  const double qkv_cols = (a + 2 * kv) * dh / t;  // Q of a/t heads, K and V of kv/t heads
   Pass p;
   p.ops.push_back(mem("ln1", 2 * bsh_local(s) * eb, vflop::layernorm * bsh_local(s), "layernorm"));
-  // [b*s, h] @ [h, 3h/t]
-  p.ops.push_back(gemm("qkv", eb * (b * q * h + 3 * h * h / t + 3 * b * q * h / t), b * q, 3 * h / t, h));
-  // per sequence and head: [s, h/a] @ [s, h/a]^T, a/t heads (the FLOP-keyed efficiency takes the
-  // b a/t products as one batched kernel: Op::count stays 1)
-  p.ops.push_back(gemm("attn_scores", eb * (2 * b * q * h / t + b * a * q * q / t), q, q, h / a, GemmTrans::nt, b * a / t));
-  // softmax + dropout over [b, a/t, s, s]: read scores, write probabilities and a mask
-  p.ops.push_back(mem("softmax", eb * 2 * b * a * q * q / t + b * a * q * q / t, vflop::softmax * b * a * q * q / t, "softmax"));
-  // [s, s] @ [s, h/a] per sequence and head
-  p.ops.push_back(gemm("attn_values", eb * (b * a * q * q / t + 2 * b * q * h / t), q, h / a, q, GemmTrans::nn, b * a / t));
+  // [b*s, h] @ [h, (a + 2 kv) dh / t]
+  p.ops.push_back(gemm("qkv", eb * (b * q * h + h * qkv_cols + b * q * qkv_cols), b * q, qkv_cols, h));
+  if (s.attention == Attention::flash) {
+    // One kernel (FlashAttention-2, Algorithm 1): per sequence, head and 128-query block, QK^T
+    // and PV over the key blocks, with the softmax in registers; no s x s tensor in HBM. A
+    // causal mask skips the blocks above the diagonal. Reads Q, K, V, writes O and the fp32
+    // log-sum-exp of each row.
+    const double scores = b * a / t * q * q * (s.causal ? causal_fraction(q) : 1.0);
+    Op o;
+    o.name = "flash_attention";
+    o.kind = OpKind::attention;
+    o.flops = 4 * scores * dh;  // QK^T and PV: 2 dh each per score element
+    o.bytes = eb * (b * q * qkv_cols + b * q * h / t) + 4 * b * a / t * q;
+    // per score element: one exp, and 4 FP32 operations (scale and subtract the running max,
+    // the max, the row sum, the conversion of P to 16 bits)
+    o.exps = scores;
+    o.element_ops = 4 * scores;
+    o.tiles = b * a / t * std::ceil(q / kFlashBlock);
+    o.backward_factor = 2.5;
+    p.ops.push_back(std::move(o));
+  } else {
+    // per sequence and head: [s, dh] @ [s, dh]^T, a/t heads in one batched kernel
+    p.ops.push_back(gemm("attn_scores", eb * (2 * b * q * h / t + b * a * q * q / t), q, q, dh, GemmTrans::nt, b * a / t));
+    // fused: scale, mask and softmax in one kernel, the s x s scores in and probabilities out;
+    // unfused: also the dropout kernel's mask (Megatron-LM's 2021 softmax then dropout)
+    const double softmax_bytes = eb * 2 * b * a * q * q / t + (s.attention == Attention::unfused ? b * a * q * q / t : 0.0);
+    p.ops.push_back(mem("softmax", softmax_bytes, vflop::softmax * b * a * q * q / t, "softmax"));
+    // [s, s] @ [s, dh] per sequence and head
+    p.ops.push_back(gemm("attn_values", eb * (b * a * q * q / t + 2 * b * q * h / t), q, dh, q, GemmTrans::nn, b * a / t));
+  }
   // [b*s, h/t] @ [h/t, h]
   p.ops.push_back(gemm("attn_out", eb * (b * q * h / t + h * h / t + b * q * h), b * q, h, h / t));
-  p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb, vflop::add * bsh_local(s), "add"));
+  if (!s.fuse_residual) p.ops.push_back(mem("residual1", 3 * bsh_local(s) * eb, vflop::add * bsh_local(s), "add"));
   if (s.t > 1) p.tp.push_back(b * q * h * eb);
   return p;
 }
@@ -100,11 +162,12 @@ Pass ffn_forward(const Shape& s, double tokens, double f, double t) {
   p.ops.push_back(mem("ln2", 2 * local * eb, vflop::layernorm * local, "layernorm"));
   // [tokens, h] @ [h, f/t] (glu: two such matrices)
   p.ops.push_back(gemm("ffn_up", eb * (tokens * h + h * up_cols + tokens * up_cols), tokens, up_cols, h));
-  p.ops.push_back(mem("activation", eb * (tokens * up_cols + tokens * f / t),
-                      (s.glu ? vflop::silu_glu : vflop::gelu) * tokens * f / t, s.glu ? "silu_glu" : "gelu"));
+  if (!s.fuse_gelu)
+    p.ops.push_back(mem("activation", eb * (tokens * up_cols + tokens * f / t),
+                        (s.glu ? vflop::silu_glu : vflop::gelu) * tokens * f / t, s.glu ? "silu_glu" : "gelu"));
   // [tokens, f/t] @ [f/t, h]
   p.ops.push_back(gemm("ffn_down", eb * (tokens * f / t + f / t * h + tokens * h), tokens, h, f / t));
-  p.ops.push_back(mem("residual2", 3 * local * eb, vflop::add * local, "add"));
+  if (!s.fuse_residual) p.ops.push_back(mem("residual2", 3 * local * eb, vflop::add * local, "add"));
   if (t > 1) p.tp.push_back(tokens * h * eb);
   return p;
 }
@@ -115,7 +178,8 @@ LayerWork make(Pass fwd, Recompute rc, bool attention_core_only) {
   if (rc == Recompute::full) {
     w.recompute = fwd;
   } else if (rc == Recompute::selective && attention_core_only) {
-    // Selective recomputation (Korthikanti et al. 2022) recomputes only the attention core.
+    // Selective recomputation (Korthikanti et al. 2022) recomputes only the attention core
+    // (flash attention keeps no s x s tensor and recomputes its scores in its own backward).
     for (const Op& o : fwd.ops) {
       if (o.name == "attn_scores" || o.name == "softmax" || o.name == "attn_values") w.recompute.ops.push_back(o);
     }
@@ -192,8 +256,11 @@ LayerWork head(const Shape& s, Recompute rc) {
   // [b*s, h] @ [h, V/t]
   p.ops.push_back(gemm("logits", s.eb * (s.b * s.s * s.h + s.h * s.V / s.t + s.b * s.s * s.V / s.t), s.b * s.s,
                        s.V / s.t, s.h));
-  // softmax cross-entropy in fp32 over [b*s, V/t]: read logits, write probabilities
-  p.ops.push_back(mem("loss", 4.0 * 2 * s.b * s.s * s.V / s.t, vflop::softmax * s.b * s.s * s.V / s.t, "cross_entropy"));
+  // softmax cross-entropy over [b*s, V/t]: in fp32, read logits and write probabilities (the
+  // backward twice that); fused, one read of the 16-bit logits (the backward reads them and
+  // writes the gradient over them)
+  const double logits = s.b * s.s * s.V / s.t;
+  p.ops.push_back(mem("loss", (s.fuse_cross_entropy ? s.eb : 4.0 * 2) * logits, vflop::softmax * logits, "cross_entropy"));
   (void)rc;  // logits are not recomputed (Narayanan et al. 2021)
   LayerWork w;
   w.backward = backward_of(p);

@@ -21,7 +21,9 @@
 
 namespace sparsim::workload {
 
-enum class OpKind { gemm, memory };
+/// gemm: matrix products; memory: element-wise (streaming) kernels; attention: one fused
+/// (flash) attention kernel, its matrix work, exps and FP32 element work inside.
+enum class OpKind { gemm, memory, attention };
 
 /// Element-wise FLOP per element, forward.
 namespace vflop {
@@ -59,6 +61,13 @@ struct Op {
   /// memory ops: the element-wise kernel (one of sparsim::kVectorKernels, "_bwd" appended for the
   /// backward), whose device.vector_rates entry bounds it when the device has one
   std::string kernel;
+  /// attention ops: exps and other FP32 operations on the score elements (softmax inside the
+  /// kernel), and the query-block tiles the kernel is launched with (b a/t ceil(s / 128))
+  double exps = 0, element_ops = 0, tiles = 0;
+  /// Backward FLOPs over forward FLOPs: 2 for a GEMM (input and weight gradients); 2.5 for flash
+  /// attention, whose backward recomputes the scores (5 matrix products to the forward's 2).
+  double backward_factor = 2;
+  bool backward = false;  ///< a backward op (backward_of)
 };
 
 /// Ops of one pass of one layer, plus the tensor-parallel collectives it needs.
@@ -76,11 +85,22 @@ struct LayerWork {
 
 struct Shape {
   double b = 1, s = 1, h = 1, a = 1, f = 1, V = 1;
+  double kv = 1;  ///< K/V heads (= a without GQA)
   double t = 1;   ///< tensor-parallel degree
   double eb = 2;  ///< bytes per activation element
   bool sequence_parallel = false;
   bool glu = false;
+  Attention attention = Attention::flash;
+  bool causal = true;
+  bool fuse_gelu = false, fuse_residual = false, fuse_cross_entropy = false;
 };
+
+/// Flash attention's query and key blocks (FlashAttention-2's 128 x 128 on A100/H100 for head
+/// dimensions up to 128).
+inline constexpr double kFlashBlock = 128;
+/// The fraction of the s x s score blocks a causal flash kernel computes: with n = ceil(s / 128)
+/// blocks per side, the n (n + 1) / 2 blocks on and below the diagonal of n^2.
+double causal_fraction(double s);
 
 Shape shape_of(const Scenario& sc);
 double element_bytes(Precision p);

@@ -90,13 +90,22 @@ void all_reduce_bucket(Run& run, int a, double bytes, int bucket) {
     sg4::this_actor::sleep_for(2 * (k - 1) * g.inter.latency);
     sg4::this_actor::sleep_for(intra);  // all-gather inside the node
   } else {
-    const Level slow = slowest_level(g);
     if (p.dp_algo == CollectiveAlgo::tree) {
       exchange(member(d + 1), 2 * bytes);
-      sg4::this_actor::sleep_for(2 * std::ceil(std::log2(P)) * slow.latency);
+      sg4::this_actor::sleep_for(2 * std::ceil(std::log2(P)) * slowest_level(g).latency);
+    } else if (g.per_node > 1 && g.nodes() > 1) {
+      // NCCL's rings cross nodes on every NIC of the node (collectives.hpp ring_level): each rank
+      // sends the ring's traffic to its neighbour inside the node and its share of the
+      // node-crossing traffic to its counterpart in the next node, at once
+      const double flow = 2 * (P - 1) / P * bytes;
+      auto out = sg4::Comm::sendto_async(run.pf.actor_host[a], run.pf.actor_host[member(d + g.per_node)],
+                                         static_cast<uint64_t>(flow / g.per_node));
+      exchange(member(d - d % g.per_node + (d + 1) % g.per_node), flow);
+      out->wait();
+      sg4::this_actor::sleep_for(2 * (P - 1) * ring_level(g).latency);
     } else {
       exchange(member(d + 1), 2 * (P - 1) / P * bytes);
-      sg4::this_actor::sleep_for(2 * (P - 1) * slow.latency);
+      sg4::this_actor::sleep_for(2 * (P - 1) * ring_level(g).latency);
     }
   }
   if (run.traced(a)) run.record(a, Lane::dp_link, "grad bucket " + std::to_string(bucket), "dp", start, sg4::Engine::get_clock());

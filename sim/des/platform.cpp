@@ -63,7 +63,7 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   // Per-rank levels, the same the closed forms use (collectives.cpp).
   const workload::Group neighbours{2, p.tp};
   const Geometry g = geometry(sc.cluster, neighbours);
-  const double nic_share = node.nic.count * node.nic.bandwidth / node.devices;
+  const double nic_share = node.nic.count * node.nic.bandwidth * node.nic.efficiency / node.devices;
 
   auto* root = sg4::create_full_zone("fabric");
   // Links first, in the root zone (creating them inside thousands of zones is quadratic).
@@ -89,7 +89,7 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   std::vector<sg4::Link*> dram(nodes);
   for (int a = 0; a < actors; ++a) {
     intra[a] = duplex(root, label("intra", a), t * g.intra.bandwidth);
-    if (grouped) cross[a] = duplex(root, label("cross", a), t * node.intra.inter_group_bandwidth);
+    if (grouped) cross[a] = duplex(root, label("cross", a), t * node.intra.inter_group_bandwidth * node.intra.efficiency);
     nic[a] = duplex(root, label("nic", a), t * nic_share);
     pcie[a] = duplex(root, label("pcie", a), t * pcie_share(node));
   }
