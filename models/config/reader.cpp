@@ -4,12 +4,15 @@
 #include <charconv>
 #include <vector>
 #include <cmath>
+#include <limits>
 
 namespace sparsim::config {
 
 Reader::Reader(const Tree& tree, YAML::Node map, std::string key_path)
     : tree_(&tree), map_(std::move(map)), path_(std::move(key_path)) {
   if (!map_.IsMap()) fail_at(map_, path_, "expected a mapping");
+  for (auto it = map_.begin(); it != map_.end(); ++it)
+    if (!is_key(it->first)) fail_at(it->first, path_, kNotAKey);
 }
 
 std::string Reader::sub(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
@@ -78,6 +81,13 @@ long long Reader::as_integer(const YAML::Node& n, const std::string& key_path, l
   return v;
 }
 
+int Reader::as_count(const YAML::Node& n, const std::string& key_path, int min) const {
+  const long long v = as_integer(n, key_path, min);
+  constexpr long long kMax = std::numeric_limits<int>::max();
+  if (v > kMax) fail_at(n, key_path, "expected an integer <= " + std::to_string(kMax) + ", found " + n.Scalar());
+  return static_cast<int>(v);
+}
+
 double Reader::as_number(const YAML::Node& n, const std::string& key_path, double min,
                          double max) const {
   const std::string s = scalar(n, key_path);
@@ -96,6 +106,8 @@ double Reader::as_number(const YAML::Node& n, const std::string& key_path, doubl
 long long Reader::integer(const std::string& key, long long min) {
   return as_integer(get(key), sub(key), min);
 }
+
+int Reader::count(const std::string& key, int min) { return as_count(get(key), sub(key), min); }
 
 double Reader::number(const std::string& key, double min, double max) {
   return as_number(get(key), sub(key), min, max);
@@ -126,6 +138,13 @@ bool Reader::flag(const std::string& key) {
 
 long long Reader::integer_or(const std::string& key, long long def, long long min) {
   if (has(key)) return integer(key, min);
+  used_.insert(key);
+  map_[key] = def;
+  return def;
+}
+
+int Reader::count_or(const std::string& key, int def, int min) {
+  if (has(key)) return count(key, min);
   used_.insert(key);
   map_[key] = def;
   return def;

@@ -29,6 +29,9 @@ class Reader {
 
   /// Required keys. `min` is the smallest value accepted (sizes must be positive).
   long long integer(const std::string& key, long long min = 1);
+  /// An integer that is stored as an int (counts, sizes, degrees): at most INT_MAX, so that a
+  /// larger value is an error and never wraps around.
+  int count(const std::string& key, int min = 1);
   double number(const std::string& key, double min, double max);
   double quantity(const std::string& key, units::Dim d);  ///< > 0
   std::string text(const std::string& key);
@@ -38,6 +41,7 @@ class Reader {
 
   /// Optional keys with a default (written back into the tree).
   long long integer_or(const std::string& key, long long def, long long min = 1);
+  int count_or(const std::string& key, int def, int min = 1);
   double number_or(const std::string& key, double def, double min, double max);
   double quantity_or(const std::string& key, units::Dim d, double def);
   bool flag_or(const std::string& key, bool def);
@@ -60,6 +64,7 @@ class Reader {
 
   /// Reads a scalar node as `T`, or throws naming `key_path`.
   long long as_integer(const YAML::Node& n, const std::string& key_path, long long min) const;
+  int as_count(const YAML::Node& n, const std::string& key_path, int min) const;
   double as_number(const YAML::Node& n, const std::string& key_path, double min, double max) const;
 
  private:
