@@ -157,12 +157,14 @@ std::string format(double v, Dim d) {
                                             : "FLOP";
   static constexpr std::array<std::pair<const char*, double>, 6> kDec{
       {{"P", 1e15}, {"T", 1e12}, {"G", 1e9}, {"M", 1e6}, {"k", 1e3}, {"", 1.0}}};
-  for (const auto& [p, f] : kDec) {
-    if (std::fabs(v) >= f || f == 1.0) {
-      std::snprintf(buf, sizeof buf, "%.9g %s%s", v / f, p, base);
-      return buf;
+  const auto* prefix = &kDec.back();  // no prefix below 1000 (and for NaN)
+  for (const auto& e : kDec) {
+    if (std::fabs(v) >= e.second) {
+      prefix = &e;
+      break;
     }
   }
+  std::snprintf(buf, sizeof buf, "%.9g %s%s", v / prefix->second, prefix->first, base);
   return buf;
 }
 
