@@ -8,15 +8,13 @@
 // Oracle: the page is built or sparsim::InputError is thrown. Any other exception, a crash, a
 // sanitizer report, a hang (-timeout) or runaway memory (-rss_limit_mb) is a bug.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "config/error.hpp"
 #include "report.hpp"
+#include "sandbox.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,12 +27,7 @@ std::string fixed_svg(const sparsim::report::Plot&) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  char tmpl[] = "/tmp/sparsim-fuzz-result-XXXXXX";
-  if (!mkdtemp(tmpl)) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  g_root = tmpl;
+  g_root = sparsim::fuzz::fresh_temp_dir("result");
   return 0;
 }
 
@@ -51,10 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<sparsim::report::Input> inputs;
     for (size_t i = 0; i < docs.size(); ++i) {
       const fs::path p = g_root / ("r" + std::to_string(i) + ".json");
-      {
-        std::ofstream out(p, std::ios::binary | std::ios::trunc);
-        out << docs[i];
-      }
+      sparsim::fuzz::write_file(p, docs[i]);
       inputs.push_back(sparsim::report::read_input(p.string()));
     }
     (void)sparsim::report::build_page(inputs, fixed_svg);

@@ -20,12 +20,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "config/error.hpp"
 #include "config/loader.hpp"
+#include "sandbox.hpp"
 
 namespace fs = std::filesystem;
 
@@ -90,12 +90,7 @@ bool stays_inside(const std::string& text) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  char tmpl[] = "/tmp/sparsim-fuzz-scenario-XXXXXX";
-  if (!mkdtemp(tmpl)) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  g_root = tmpl;
+  g_root = sparsim::fuzz::fresh_temp_dir("scenario");
   const fs::path src = SPARSIM_SOURCE_DIR;
   copy_yaml(src / "scenarios/hardware", g_root / "hardware");
   copy_yaml(src / "scenarios/models", g_root / "models");
@@ -124,10 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto eq = s.find('=');
     if (eq != std::string::npos && !stays_inside(s.substr(eq + 1))) return -1;
   }
-  {
-    std::ofstream out(g_input, std::ios::binary | std::ios::trunc);
-    out << text;
-  }
+  sparsim::fuzz::write_file(g_input, text);
   const bool comparison = text.find("variants") != std::string::npos;
   try {
     if (comparison) {
@@ -138,10 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // `--resolved F` writes this text; it must load again as the same scenario.
       const std::string resolved = l.tree.emit();
       const fs::path again = g_input.parent_path() / "resolved.yaml";
-      {
-        std::ofstream out(again, std::ios::binary | std::ios::trunc);
-        out << resolved;
-      }
+      sparsim::fuzz::write_file(again, resolved);
       const auto l2 = sparsim::config::load_scenario(again.string());
       if (l2.scenario.name != l.scenario.name) {
         std::fprintf(stderr, "resolved configuration loads as '%s', not '%s'\n", l2.scenario.name.c_str(),
