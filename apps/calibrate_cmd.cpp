@@ -99,13 +99,13 @@ int calibrate_main(const std::vector<std::string>& args) {
   if (!model_shapes.empty()) {  // InputError (exit 2) for a bad file, before anything is measured
     const trainer::TrainConfig t = trainer::load_train_file(model_shapes).config;
     const trainer::ModelConfig& m = t.model;
-    o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == trainer::Router::topk ? m.experts : 0,
-                    m.router != trainer::Router::dense && !m.sparse_layers.empty(),
+    o.gemm_model = {m.hidden, m.ffn, m.heads, m.seq, m.vocab, m.router == Router::topk ? m.experts : 0,
+                    m.router && !m.sparse_layers.empty(),
                     std::max(1, t.global_batch / std::max(1, o.ranks)) * m.seq};
     // the device's AdamW: the dense parameters, every rank's; with placement device its experts too
     o.adam_params = static_cast<std::size_t>(
         trainer::dense_param_count(m) +
-        (t.placement == trainer::Placement::device ? trainer::expert_param_count(m) / std::max(1, o.ranks) : 0.0));
+        (t.placement == Placement::device ? trainer::expert_param_count(m) / std::max(1, o.ranks) : 0.0));
     // the sharing probe's all-to-all: one dispatch of this model, a rank's tokens x hidden over the ranks
     o.share_block = std::max(1, o.gemm_model.tokens * m.hidden / std::max(1, o.ranks));
   }

@@ -1,10 +1,12 @@
 // Shared parsing of a verb's command line (Boost.Program_options): its options plus one
-// positional FILE.
+// positional FILE, and the check of an option that takes one of a few names.
 #pragma once
 
 #include <boost/program_options.hpp>
 #include <string>
 #include <vector>
+
+#include "config/error.hpp"
 
 namespace sparsim::app {
 
@@ -24,6 +26,17 @@ inline boost::program_options::variables_map parse_verb(const std::vector<std::s
   po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
   po::notify(vm);
   return vm;
+}
+
+/// Throws InputError naming `flag` ("--backend") when `value` is not one of `known`:
+/// "unknown backend 'x'; known: analytic, des".
+inline void check_choice(const std::string& flag, const std::string& value, const std::vector<std::string>& known) {
+  std::string list;
+  for (const auto& k : known) {
+    if (k == value) return;
+    list += (list.empty() ? "" : ", ") + k;
+  }
+  throw InputError(Origin{"command line", 0, 0}, flag, "unknown " + flag.substr(2) + " '" + value + "'; known: " + list);
 }
 
 }  // namespace sparsim::app

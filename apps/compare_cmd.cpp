@@ -1,7 +1,5 @@
 #include "compare_cmd.hpp"
 
-#include <fmt/format.h>
-
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <sstream>
@@ -12,7 +10,9 @@
 #include "output.hpp"
 #include "report_cmd.hpp"
 #include "sim/analytic.hpp"
+#include "sim/compare_table.hpp"
 #include "sim/des/des_backend.hpp"
+#include "sim/des/footprint.hpp"
 #include "sim/isolate.hpp"
 
 namespace po = boost::program_options;
@@ -30,67 +30,7 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-double num(const nlohmann::json& j, const char* a, const char* b = nullptr, const char* c = nullptr) {
-  const nlohmann::json* x = &j.at(a);
-  if (b != nullptr) x = &x->at(b);
-  if (c != nullptr) x = &x->at(c);
-  return x->get<double>();
-}
-
 }  // namespace
-
-std::string compare_table(const std::vector<std::string>& names, const std::vector<nlohmann::json>& results,
-                          size_t baseline) {
-  constexpr double GiB = 1024.0 * 1024 * 1024;
-  const size_t w = 16;
-  std::string o = fmt::format("{:<22}", "");
-  for (const auto& n : names) o += fmt::format("{:>{}}", n, w);
-  o += "\n";
-  auto row = [&](const std::string& label, auto cell) {
-    o += fmt::format("{:<22}", label);
-    for (size_t i = 0; i < results.size(); ++i) {
-      o += fmt::format("{:>{}}", results[i].at("feasible").get<bool>() ? cell(results[i]) : std::string("-"), w);
-    }
-    o += "\n";
-  };
-  const nlohmann::json& base = results[baseline];
-  row("feasible", [](const nlohmann::json&) { return std::string("yes"); });
-  row("step time [s]", [](const nlohmann::json& r) { return fmt::format("{:.4f}", num(r, "step_time_s")); });
-  row("tokens/s", [](const nlohmann::json& r) { return fmt::format("{:.0f}", num(r, "tokens_per_s")); });
-  row(fmt::format("x {}", names[baseline]), [&](const nlohmann::json& r) {
-    return base.at("feasible").get<bool>() ? fmt::format("{:.2f}x", num(r, "tokens_per_s") / num(base, "tokens_per_s"))
-                                           : std::string("-");
-  });
-  row("MFU", [](const nlohmann::json& r) { return fmt::format("{:.1f}%", 100 * num(r, "mfu")); });
-  o += "breakdown [s]\n";
-  const std::pair<const char*, const char*> parts[] = {
-      {"  compute", "compute"}, {"  pipeline bubble", "pipeline_bubble"}, {"  h2d copies", "h2d"},
-      {"  d2h copies", "d2h"},  {"  host optimizer", "host_optimizer"},  {"  optimizer", "optimizer"}};
-  row(parts[0].first, [](const nlohmann::json& r) { return fmt::format("{:.4f}", num(r, "breakdown_s", "compute")); });
-  for (const char* c : {"tp", "pp", "dp", "ep"}) {
-    row(fmt::format("  {} comm", c), [c](const nlohmann::json& r) {
-      return fmt::format("{:.4f}", num(r, "breakdown_s", "exposed_comm", c));
-    });
-  }
-  for (size_t i = 1; i < std::size(parts); ++i) {
-    const char* key = parts[i].second;
-    row(parts[i].first, [key](const nlohmann::json& r) { return fmt::format("{:.4f}", num(r, "breakdown_s", key)); });
-  }
-  o += "memory [GiB]\n";
-  row("  device peak", [](const nlohmann::json& r) {
-    return fmt::format("{:.1f}/{:.0f}", num(r, "memory", "device_peak_bytes") / GiB, num(r, "memory", "device_capacity_bytes") / GiB);
-  });
-  row("  host per node", [](const nlohmann::json& r) {
-    return fmt::format("{:.0f}/{:.0f}", num(r, "memory", "host_peak_bytes") / GiB, num(r, "memory", "host_capacity_bytes") / GiB);
-  });
-  row("  fits", [](const nlohmann::json& r) { return std::string(r.at("memory").at("fits").get<bool>() ? "yes" : "NO"); });
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i].at("feasible").get<bool>()) {
-      for (const auto& why : results[i].at("infeasible")) o += fmt::format("{}: infeasible: {}\n", names[i], why.get<std::string>());
-    }
-  }
-  return o;
-}
 
 int compare_main(const std::vector<std::string>& args) {
   po::options_description opts("sparsim compare FILE [options]");
@@ -114,9 +54,7 @@ int compare_main(const std::vector<std::string>& args) {
   }
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the comparison file");
-  if (backend != "analytic" && backend != "des") {
-    throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic, des");
-  }
+  check_choice("--backend", backend, {"analytic", "des"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, csv}) {
     if (!out.empty()) check_output_path(out, force, {file});
@@ -144,13 +82,16 @@ int compare_main(const std::vector<std::string>& args) {
     if (names[i] == baseline) base = i;
     const Scenario& sc = it->second;
     nlohmann::json r = sim::to_json(sim::analytic_step(sc));  // bad input surfaces here, in this process
-    if (backend == "des") r = sim::in_child([&] { return sim::to_json(sim::des_step(sc)); });
+    if (backend == "des") {
+      if (r.at("feasible").get<bool>()) sim::des::require_fits(sc);  // so does a platform too large for memory
+      r = sim::in_child([&] { return sim::to_json(sim::des_step(sc)); });
+    }
     std::cerr << "compare: " << names[i] << " done\n";
     results.push_back(std::move(r));
   }
   SPARSIM_ASSERT(base < names.size(), "compare: the baseline was checked against the variants shown");
   std::cout << cmp.name << " (" << backend << " backend; ratios to " << baseline << ")\n"
-            << compare_table(names, results, base);
+            << sim::compare_table(names, results, base);
   if (!json.empty()) write_file(json, nlohmann::json(results).dump(2) + "\n");
   if (!csv.empty()) {
     std::string text = "variant," + sim::csv_header();

@@ -6,6 +6,7 @@
 
 #include "config/error.hpp"
 #include "output.hpp"
+#include "sweep.hpp"
 
 namespace sparsim::app {
 
@@ -28,10 +29,15 @@ void check_report_dir(const std::string& dir, bool force, const std::vector<std:
 
 int write_report(const std::vector<report::Input>& inputs, const std::string& dir, bool force,
                  const std::vector<std::string>& input_paths) {
+  return write_page([&] { return report::build_page(inputs); }, dir, force, input_paths);
+}
+
+int write_page(const std::function<report::Page()>& build, const std::string& dir, bool force,
+               const std::vector<std::string>& input_paths) {
   check_report_dir(dir, force, input_paths);
   report::Page page;
   try {
-    page = report::build_page(inputs);
+    page = build();
   } catch (const report::ToolError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";
     return kRunFailed;
@@ -70,7 +76,8 @@ int report_main(const std::vector<std::string>& args) {
     std::cout << opts
               << "\nWrites a self-contained HTML page with gnuplot plots (step-time breakdown, memory against\n"
                  "capacity, variants with ratios to the first result, scaling, predicted against measured).\n"
-                 "RESULT.resolved.yaml and RESULT.trace.json next to a result are embedded / linked.\n";
+                 "RESULT.resolved.yaml and RESULT.trace.json next to a result are embedded / linked.\n"
+                 "One SWEEP.json (sparsim sweep --json) gives the sweep's page instead.\n";
     return kOk;
   }
   if (files.empty()) throw InputError(kCli, "RESULT.json", "missing the result files to report");
@@ -79,6 +86,10 @@ int report_main(const std::vector<std::string>& args) {
   check_report_dir(out, force, files);
   std::vector<report::Input> inputs;
   for (const auto& f : files) inputs.push_back(report::read_input(f));
+  // A sweep's JSON (sparsim sweep --json) gets the sweep page.
+  if (inputs.size() == 1 && inputs[0].result.is_object() && inputs[0].result.value("schema", "") == "sparsim.sweep/1") {
+    return write_page([&] { return report::build_sweep_page(inputs[0].result, files[0]); }, out, force, files);
+  }
   return write_report(inputs, out, force, files);
 }
 

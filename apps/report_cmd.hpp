@@ -2,6 +2,7 @@
 // other verbs: wiring between the CLI and the report library (reports/).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,10 @@ void check_report_dir(const std::string& dir, bool force, const std::vector<std:
 /// 1 with a message when a tool (gnuplot) fails; throws InputError on bad input.
 int write_report(const std::vector<report::Input>& inputs, const std::string& dir, bool force,
                  const std::vector<std::string>& input_paths);
+
+/// Builds a page with `build` and writes it into DIR as write_report does (any page: `sweep`
+/// writes its own).
+int write_page(const std::function<report::Page()>& build, const std::string& dir, bool force,
+               const std::vector<std::string>& input_paths);
 
 }  // namespace sparsim::app

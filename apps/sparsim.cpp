@@ -15,6 +15,7 @@
 #include "config/loader.hpp"
 #include "output.hpp"
 #include "report_cmd.hpp"
+#include "sweep_cmd.hpp"
 #include "train_cmd.hpp"
 #include "validate_cmd.hpp"
 #include "sim/analytic.hpp"
@@ -27,6 +28,7 @@ using namespace sparsim;
 namespace {
 
 constexpr int kOk = 0;
+constexpr int kRunFailed = 1;
 constexpr int kBadInput = 2;
 
 const char* kUsage =
@@ -35,6 +37,8 @@ const char* kUsage =
     "verbs:\n"
     "  simulate FILE   predict one training step of a scenario\n"
     "  compare FILE    variants side by side (a comparison file), ratios to a baseline\n"
+    "  sweep FILE --vary KEY=VALUES...\n"
+    "                  a sensitivity grid: one result per point (lists, a..b+step, a..b*factor)\n"
     "  calibrate       measure this machine, write a hardware file (--cpu | --gpu, --out F.yaml)\n"
     "  train FILE      run the reference trainer on this CPU, write the measured result\n"
     "  validate        calibrate, train and simulate; predicted vs measured (--quick for CI)\n"
@@ -65,13 +69,9 @@ int simulate(const std::vector<std::string>& args) {
   }
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
-  if (backend != "analytic" && backend != "des") {
-    throw InputError(cli, "--backend", "unknown backend '" + backend + "'; known: analytic, des");
-  }
+  app::check_choice("--backend", backend, {"analytic", "des"});
   if (!trace.empty() && backend != "des") throw InputError(cli, "--trace", "a trace needs --backend des");
-  if (format != "table" && format != "json" && format != "csv") {
-    throw InputError(cli, "--format", "unknown format '" + format + "'; known: table, json, csv");
-  }
+  app::check_choice("--format", format, {"table", "json", "csv"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, csv, resolved, trace}) {
     if (!out.empty()) app::check_output_path(out, force, {file});
@@ -111,9 +111,10 @@ int main(int argc, char** argv) {
     if (verb == "calibrate") return app::calibrate_main(args);
     if (verb == "report") return app::report_main(args);
     if (verb == "compare") return app::compare_main(args);
+    if (verb == "sweep") return app::sweep_main(args);
     if (verb == "train") return app::train_main(args);
     if (verb == "validate") return app::validate_main(args);
-    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, calibrate, train, validate, report\n" << kUsage;
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, sweep, calibrate, train, validate, report\n" << kUsage;
     return kBadInput;
   } catch (const InputError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";
@@ -121,5 +122,8 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";
     return kBadInput;
+  } catch (const std::exception& e) {  // a run that failed (a child simulation, a file system error)
+    std::cerr << "sparsim: error: " << e.what() << "\n";
+    return kRunFailed;
   }
 }

@@ -32,7 +32,7 @@ int train_main(const std::vector<std::string>& args) {
   }
   const Origin cli{"command line", 0, 0};
   if (file.empty()) throw InputError(cli, "FILE", "missing the trainer config file");
-  if (format != "table" && format != "json") throw InputError(cli, "--format", "unknown format '" + format + "'; known: table, json");
+  check_choice("--format", format, {"table", "json"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, trace, resolved})
     if (!out.empty()) check_output_path(out, force, {file});
@@ -44,11 +44,11 @@ int train_main(const std::vector<std::string>& args) {
       m.seq);
   if (data.size() < static_cast<std::size_t>(tf.config.global_batch))
     throw InputError(Origin{file, 0, 0}, "data.corpus", "fewer sequences than one global batch");
-  if (m.router == trainer::Router::rre && static_cast<int>(data.domain_names.size()) > m.domains)
+  if (m.router == Router::rre && static_cast<int>(data.domain_names.size()) > m.domains)
     throw InputError(Origin{file, 0, 0}, "model.moe.domains",
                      "the corpus has " + std::to_string(data.domain_names.size()) + " domains, more than moe.domains");
   std::cerr << "sparsim train: " << tf.name << ": " << data.size() << " sequences of " << m.seq << " tokens, "
-            << data.domain_names.size() << " domains, router " << trainer::to_string(m.router) << ", placement "
+            << data.domain_names.size() << " domains, router " << trainer::router_name(m.router) << ", placement "
             << sparsim::to_string(tf.config.placement) << "\n";
   trainer::SelfComm comm;
   trainer::RunOptions opt;

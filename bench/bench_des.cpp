@@ -15,6 +15,7 @@
 
 #include "config/loader.hpp"
 #include "sim/des/des_backend.hpp"
+#include "sim/des/footprint.hpp"
 #include "sim/graph.hpp"
 
 namespace {
@@ -46,9 +47,11 @@ void simulate(benchmark::State& state, const char* scenario) {
     peak_kib = std::max(peak_kib, static_cast<double>(ru.ru_maxrss));
   }
   state.counters["peak_rss_MiB"] = peak_kib / 1024;
+  // what des_step estimated before building the platform (sim/des/footprint.hpp), to compare
+  state.counters["estimated_MiB"] = sparsim::sim::des::footprint(sc).bytes / (1024.0 * 1024);
   state.counters["graph_ops_per_s"] = benchmark::Counter(ops * double(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["simulated_s"] = simulated;
-  state.counters["devices"] = sc.cluster.devices();
+  state.counters["devices"] = static_cast<double>(sc.cluster.devices());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@ bin=${SPARSIM_BIN:-build/release/sparsim}
 for s in scenarios/*/*.yaml; do
   group=$(basename "$(dirname "$s")")
   case "$group" in hardware|models) continue ;; esac
-  case "$s" in *.compare.yaml) continue ;; esac
+  case "$s" in *.compare.yaml|*.runs.yaml) continue ;; esac
   name=$(basename "$s" .yaml)
   python3 tests/golden.py "$bin" "$s" "tests/golden/$group/$name.json" --update
   python3 tests/golden.py "$bin" "$s" "tests/golden/$group/$name.des.json" --backend=des --update

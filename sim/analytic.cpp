@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/collectives.hpp"
+#include "sim/counts.hpp"
 #include "workload/layout.hpp"
 #include "workload/memory.hpp"
 #include "workload/params.hpp"
@@ -133,15 +134,17 @@ void add(StageTimes& st, const LayerWork& w, const Scenario& sc, const Geometry&
 
 // Gradient reduction in buckets that become ready evenly over the backward window `window`;
 // each bucket's collective starts when it is ready and the previous one is done. Returns the
-// time the last bucket finishes after the window ends.
+// time the last bucket finishes after the window ends. In closed form (no loop over the
+// buckets: a small bucket makes billions of them): n = ceil(grads / bucket) buckets, all full
+// but the last, ready every d = window / n. A full bucket's collective takes c; bucket i ends at
+// f_i = max(f_(i-1), (i+1) d) + c, so f_i = (i+1) d + c while c <= d (each bucket waits for its
+// release) and f_i = d + (i+1) c when c > d (each waits for the one before). The last bucket
+// starts at max(f_(n-2), window).
 double exposed_bucketed(double grads, double bucket, double window, const Geometry& g, CollectiveAlgo algo) {
-  const int n = std::max(1, static_cast<int>(std::ceil(grads / bucket)));
-  double finish = 0;
-  for (int i = 0; i < n; ++i) {
-    const double bytes = i + 1 < n ? bucket : grads - bucket * (n - 1);
-    const double ready = window * (i + 1) / n;
-    finish = std::max(finish, ready) + all_reduce(algo, g, bytes);
-  }
+  const double n = std::max(1.0, std::ceil(grads / bucket));
+  const double d = window / n, c = all_reduce(algo, g, bucket);
+  const double full_done = n < 2 ? 0.0 : c <= d ? (n - 1) * d + c : d + (n - 1) * c;
+  const double finish = std::max(full_done, window) + all_reduce(algo, g, grads - bucket * (n - 1));
   return std::max(0.0, finish - window);
 }
 
@@ -273,31 +276,45 @@ StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk) {
   return st;
 }
 
+namespace {
+
+/// The parameters one device updates per step: its dense share and the activated experts, each
+/// divided by the replicas ZeRO-1 and up shard the update over.
+struct Updated {
+  double dense = 0, experts = 0;
+};
+Updated updated_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const Plan& p = sc.plan;
+  const workload::DeviceParams dp = workload::device_params(sc);
+  const double d = p.zero >= 1 ? double(p.dp) : 1.0, de = p.zero >= 1 ? double(std::max<std::int64_t>(1, p.dp / p.ep)) : 1.0;
+  // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
+  // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
+  // activated, and the reference trainer does the same in every placement.
+  return {dp.dense / d, workload::activated_expert_params(sc, traffic, ep_rank) / de};
+}
+
+}  // namespace
+
+double host_path_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const Updated u = updated_params(sc, traffic, ep_rank);
+  switch (sc.plan.placement) {
+    case Placement::device: return 0;
+    case Placement::offload: return u.dense + u.experts;
+    case Placement::ecss: return u.experts;
+  }
+  return 0;
+}
+
 OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic) {
   const Plan& p = sc.plan;
   const Node& node = sc.cluster.node;
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
   const workload::DeviceParams dp = workload::device_params(sc);
-  // ZeRO-1 and up shard optimizer work over the replicas that hold the same parameters.
-  const double d = p.zero >= 1 ? p.dp : 1.0, de = p.zero >= 1 ? std::max(1, p.dp / p.ep) : 1.0;
   OptimizerPhase o;
-  // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
-  // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
-  // activated, and the reference trainer does the same in every placement.
-  const double experts = workload::activated_expert_params(sc, traffic) / de;
-  double host_params = 0;  // parameters one device updates on the host
-  switch (p.placement) {
-    case Placement::device:
-      o.device_optimizer = device_adam_time(node.device, dp.dense / d + experts, sc.training.precision);
-      break;
-    case Placement::offload:
-      host_params = dp.dense / d + experts;
-      break;
-    case Placement::ecss:
-      o.device_optimizer = device_adam_time(node.device, dp.dense / d, sc.training.precision);
-      host_params = experts;
-      break;
-  }
+  const Updated u = updated_params(sc, traffic, -1);
+  const double host_params = host_path_params(sc, traffic);  // parameters one device updates on the host
+  if (p.placement == Placement::device) o.device_optimizer = device_adam_time(node.device, u.dense + u.experts, sc.training.precision);
+  if (p.placement == Placement::ecss) o.device_optimizer = device_adam_time(node.device, u.dense, sc.training.precision);
   if (host_params > 0) {
     // Gradients to the host, Adam on the host CPU for the parameters of all devices of the
     // node, new 16-bit weights back. Each device's copies share its PCIe link, its switch
@@ -315,7 +332,7 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::S
   }
   // Expert gradients are reduced over the dp/ep replicas that hold the same experts.
   if (sc.model.moe && p.dp / p.ep > 1) {
-    const Geometry edp = geometry(sc.cluster, workload::Group{p.dp / p.ep, p.tp * p.ep});
+    const Geometry edp = geometry(sc.cluster, workload::Group{p.dp / p.ep, std::int64_t{p.tp} * p.ep});
     o.expert_dp = all_reduce(p.dp_algo, edp, dp.experts * pb.grad);
   }
   return o;
@@ -344,7 +361,7 @@ double pcie_share(const Node& node) {
                    node.host.memory_bandwidth / node.devices});
 }
 
-PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, int m, double c) {
+PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, std::int64_t m, double c) {
   const int p = static_cast<int>(dev.size());
   PipelineTime pt;
   double sum_busy = 0, sum_f = 0, sum_b = 0, max_f = 0, max_b = 0, max_other = 0;
@@ -407,7 +424,7 @@ StepResult analytic_step(const Scenario& sc) {
   r.micro_batches = l.micro_batches;
   const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc);
   r.memory = workload::memory(sc, &traffic);
-  if (!r.memory.fits()) r.warnings.push_back("does not fit in memory: see the memory line");
+  r.counts = step_counts(sc, traffic);
 
   // Per-device time of one micro-batch through all of this device's chunks.
   const BlockTimes blocks = block_times(sc, traffic);

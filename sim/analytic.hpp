@@ -3,6 +3,7 @@
 // use the alpha-beta costs of collectives.hpp; gradient buckets overlap the last backward.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "config/scenario.hpp"
@@ -107,6 +108,10 @@ struct OptimizerPhase {
   Exposed exposed(bool serial = false) const;  /// serial: host path after the device optimizer
 };
 OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);
+/// Parameters one device sends through the host path each step, gradients down and weights up
+/// (offload: its share of the dense part and the activated experts; ecss: the activated experts;
+/// device: none), for expert-parallel rank `ep_rank` (the busiest when < 0).
+double host_path_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
 
 /// Time of the pipeline part of a step for per-device micro-batch times `dev` (one entry per
 /// stage, all chunks summed), m micro-batches and point-to-point message time c.
@@ -117,7 +122,7 @@ struct PipelineTime {
   double total = 0, bubble = 0, pp = 0;
   int worst = 0;  ///< the busiest stage
 };
-PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, int m, double c);
+PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule schedule, int v, std::int64_t m, double c);
 
 /// Evaluates one step. Never throws for a plan that cannot run: the result says why.
 StepResult analytic_step(const Scenario& sc);

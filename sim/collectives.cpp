@@ -19,14 +19,14 @@ namespace {
 
 // One node's inter-node level: each rank gets its share of the node's NICs (all ranks of the
 // node communicate at once in a symmetric plan); latency = NIC + switch hops.
-Level inter_level(const Cluster& c, int nodes_spanned) {
+Level inter_level(const Cluster& c, std::int64_t nodes_spanned) {
   const Node& n = c.node;
   const double share = n.nic.count * n.nic.bandwidth / n.devices;
   const int hops = (c.network.topology == Topology::flat || nodes_spanned <= c.network.nodes_per_leaf) ? 1 : 3;
   return Level{share, n.nic.latency + hops * c.network.latency};
 }
 
-Level intra_level(const Node& n, int span) {
+Level intra_level(const Node& n, std::int64_t span) {
   if (span <= n.intra.group_size) return Level{n.intra.bandwidth, n.intra.latency};
   return Level{n.intra.inter_group_bandwidth, n.intra.inter_group_latency};
 }
@@ -37,13 +37,15 @@ Geometry geometry(const Cluster& c, const workload::Group& grp) {
   const int dpn = c.node.devices;
   Geometry g;
   g.size = grp.size;
-  g.per_node = grp.stride >= dpn ? 1 : std::max(1, std::min(grp.size, dpn / grp.stride));
+  // (a stride below dpn: per_node <= dpn, an int)
+  g.per_node = grp.stride >= dpn ? 1 : static_cast<int>(std::min<std::int64_t>(grp.size, dpn / grp.stride));
+  g.per_node = std::max(1, g.per_node);
   // Local indices of the group inside a node are 0, stride, 2*stride...: their span decides
   // whether traffic stays inside one fast group (NVSwitch, one HCCS ring of 4).
-  const int span = (g.per_node - 1) * grp.stride + 1;
+  const std::int64_t span = (g.per_node - 1) * grp.stride + 1;
   g.intra = intra_level(c.node, span);
-  const int node_stride = std::max(1, grp.stride / dpn);
-  const int nodes = g.size / g.per_node;
+  const std::int64_t node_stride = std::max<std::int64_t>(1, grp.stride / dpn);
+  const std::int64_t nodes = g.size / g.per_node;
   g.inter = inter_level(c, (nodes - 1) * node_stride + 1);
   return g;
 }

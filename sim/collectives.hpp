@@ -3,6 +3,8 @@
 // of the discrete-event backend on an idle network). Sizes in bytes, times in seconds.
 #pragma once
 
+#include <cstdint>
+
 #include "config/scenario.hpp"
 #include "workload/layout.hpp"
 
@@ -15,11 +17,11 @@ struct Level {
 
 /// How a group of ranks maps onto the machine.
 struct Geometry {
-  int size = 1;      ///< p ranks
-  int per_node = 1;  ///< ranks of the group inside one node
-  Level intra;       ///< between ranks of the group inside a node
-  Level inter;       ///< between nodes: the rank's share of the node's NICs
-  int nodes() const { return size / per_node; }
+  std::int64_t size = 1;  ///< p ranks (a data-parallel group grows with the cluster)
+  int per_node = 1;       ///< ranks of the group inside one node
+  Level intra;            ///< between ranks of the group inside a node
+  Level inter;            ///< between nodes: the rank's share of the node's NICs
+  std::int64_t nodes() const { return size / per_node; }
 };
 
 Geometry geometry(const Cluster& c, const workload::Group& g);

@@ -3,6 +3,8 @@
 #include <boost/graph/topological_sort.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <tuple>
 
@@ -146,10 +148,14 @@ StepGraph build_step_graph(const Scenario& sc) {
   const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc);
   const BlockTimes blocks = block_times(sc, traffic);
   const OptimizerPhase phase = optimizer_phase(sc, traffic);
-  const int m = l.micro_batches, v = p.virtual_stages, chunks = p.pp * v;
+  // One vertex per op of every actor: des_step refuses a scenario whose graph would not fit in
+  // memory (des/footprint.hpp) long before its counts outgrow an int.
+  constexpr std::int64_t kInt = std::numeric_limits<int>::max();
+  SPARSIM_ASSERT(p.dp * p.pp <= kInt && l.micro_batches <= kInt, "graph: more actors or micro-batches than an int holds");
+  const int m = static_cast<int>(l.micro_batches), v = p.virtual_stages, chunks = p.pp * v;
   const double t = p.tp;
   StepGraph sg;
-  sg.actors = p.dp * p.pp;
+  sg.actors = static_cast<int>(p.dp * p.pp);
   sg.traffic = traffic;
   sg.parts = blocks.parts;
   sg.program.resize(sg.actors);
@@ -162,7 +168,7 @@ StepGraph build_step_graph(const Scenario& sc) {
   const double gather = p.zero >= 3 && p.dp > 1 ? all_gather(dpg, dparams.total() * pb.weight) / v : 0.0;
 
   std::map<std::tuple<int, bool, int, int>, Vertex> work;  // (replica, backward, virtual stage, mb)
-  for (int d = 0; d < p.dp; ++d) {
+  for (int d = 0; d < sg.actors / p.pp; ++d) {
     for (int s = 0; s < p.pp; ++s) {
       const int a = d * p.pp + s;
       for (const Work& w : stage_order(p.schedule, p.pp, v, m, s)) {
@@ -194,7 +200,7 @@ StepGraph build_step_graph(const Scenario& sc) {
     const double per_device = s.b * s.s * s.h * s.eb / (p.sequence_parallel ? p.tp : 1);
     const Level level = neighbour_level(sc.cluster, l.pp);
     const double seconds = p2p(level, per_device);
-    for (int d = 0; d < p.dp; ++d) {
+    for (int d = 0; d < sg.actors / p.pp; ++d) {
       for (int vs = 0; vs < chunks; ++vs) {
         for (int i = 0; i < m; ++i) {
           for (bool backward : {false, true}) {
@@ -225,7 +231,9 @@ StepGraph build_step_graph(const Scenario& sc) {
     Vertex tail = last;
     if (p.dp > 1) {
       const double grads = dparams.dense * pb.grad;
-      const int n = p.overlap_dp ? std::max(1, static_cast<int>(std::ceil(grads / p.bucket))) : 1;
+      const double buckets = p.overlap_dp ? std::max(1.0, std::ceil(grads / p.bucket)) : 1.0;
+      SPARSIM_ASSERT(buckets <= double(kInt), "graph: more gradient buckets than an int holds");
+      const int n = static_cast<int>(buckets);
       const double bucket = p.overlap_dp ? p.bucket : grads;
       for (int i = 0; i < n; ++i) {
         StepOp op;

@@ -25,7 +25,17 @@ inline nlohmann::json in_child(const std::function<nlohmann::json()>& fn) {
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     close(fds[0]);
-    const std::string out = fn().dump();
+    // The child never returns into its parent's code: an exception ends it with status 4 (the
+    // parent then reports a failed child) instead of unwinding into the parent's catch blocks.
+    std::string out;
+    try {
+      out = fn().dump();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sparsim: child simulation: %s\n", e.what());
+      _exit(4);
+    } catch (...) {
+      _exit(4);
+    }
     size_t done = 0;
     while (done < out.size()) {
       const ssize_t n = write(fds[1], out.data() + done, out.size() - done);

@@ -2,11 +2,14 @@
 // (contract), a readable table and CSV.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "sim/counts.hpp"
 #include "workload/memory.hpp"
+#include "workload/verdict.hpp"
 
 namespace sparsim::sim {
 
@@ -36,14 +39,20 @@ struct StepResult {
   double mfu = 0;                ///< model FLOPs (no recomputation) / (devices * peak)
   double params_total = 0;
   double params_active = 0;    ///< per token
-  int devices = 0;
-  int micro_batches = 0;
+  std::int64_t devices = 0;        ///< up to kMaxCount
+  std::int64_t micro_batches = 0;  ///< per pipeline per step
   double model_flops = 0;      ///< per step, fwd + bwd, no recomputation
   double hardware_flops = 0;   ///< per step, with recomputation
   Breakdown breakdown;
   workload::MemoryLedger memory;
+  StepCounts counts;           ///< one device of the busiest stage, one step (absent in old JSON: zeros)
 };
 
+/// runs | does not fit (device or host) | infeasible plan, with why (workload/verdict.hpp).
+workload::Verdict verdict(const StepResult& r);
+
+/// The JSON writes the verdict beside `feasible` and `memory.fits`: "verdict": "runs" |
+/// "does-not-fit" | "infeasible", "verdict_reason": "" | "device 40.9 of 32.0 GiB" | ...
 nlohmann::json to_json(const StepResult& r);
 /// Reads back what to_json wrote (results computed in a child process come back as JSON).
 StepResult from_json(const nlohmann::json& j);

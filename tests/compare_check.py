@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`sparsim compare FILE` shows each variant's own result: the JSON it writes equals, number for
 number, `sparsim simulate` of that variant's scenario file, and the table names every variant
-and the baseline ratio 1.00x.
+and the baseline ratio 1.00x, has one verdict row (each variant's verdict, as its JSON says) and
+says under it why each variant that does not run does not.
 
 usage: compare_check.py SPARSIM COMPARE_FILE
 """
@@ -46,8 +47,18 @@ for (name, path), got in zip(variants.items(), results):
             failures.append(f"{name}.{key}: compare {got[key]} != simulate {want[key]}")
     if want["memory"]["fits"] != got["memory"]["fits"]:
         failures.append(f"{name}: memory verdicts differ")
+    if (want["verdict"], want["verdict_reason"]) != (got["verdict"], got["verdict_reason"]):
+        failures.append(f"{name}: verdict {got['verdict']} ({got['verdict_reason']}) != simulate's {want['verdict']}")
+    text = {"does-not-fit": "does not fit", "infeasible": "infeasible plan"}.get(got["verdict"])
+    if text and f"\n{name}: {text} ({got['verdict_reason']})\n" not in r.stdout:
+        failures.append(f"{name}: the table does not say why it does not run")
     if name not in r.stdout:
         failures.append(f"{name} missing from the table")
+# the verdict row: a 22-column label, then each variant's short verdict right-aligned in 16
+short = {"runs": "runs", "does-not-fit": "does not fit", "infeasible": "infeasible"}
+row = "verdict".ljust(22) + "".join(short[g["verdict"]].rjust(16) for g in results)
+if row not in r.stdout.splitlines():
+    failures.append(f"no verdict row {row!r}")
 if baseline and "1.00x" not in r.stdout:
     failures.append("the baseline's ratio 1.00x is missing")
 if failures:

@@ -75,6 +75,12 @@ TEST_CASE("analytic: gradient buckets overlap the backward window", "[analytic]"
   // A window too short to hide them: ready at 1, 2, 3, 4 us, the link is the bottleneck:
   // finish = 1 us + 4 * 12 us = 49 us, window 4 us -> 45 us exposed.
   REQUIRE(sim::exposed_bucketed(4e6, 1e6, 4e-6, g, CollectiveAlgo::ring) == Approx(45e-6).epsilon(1e-9));
+  // A billion buckets (1e15 B in 1 MB) in closed form, not a loop. Ready every d = window / 1e9:
+  // window 1000 s, d = 1 us < 12 us: the link is the bottleneck, the last ends at
+  // d + 1e9 x 12 us = 12000.000001 s, 11000.000001 s after the window. Window 1e5 s, d = 100 us
+  // > 12 us: each bucket is done before the next is ready, the last 12 us after the window.
+  REQUIRE(sim::exposed_bucketed(1e15, 1e6, 1e3, g, CollectiveAlgo::ring) == Approx(11000.000001).epsilon(1e-12));
+  REQUIRE(sim::exposed_bucketed(1e15, 1e6, 1e5, g, CollectiveAlgo::ring) == Approx(12e-6).epsilon(1e-5));  // 12 us beside 1e5 s: 1e-6 of rounding
   // In a whole step, overlapping never exposes more than the un-overlapped reduction.
   const auto on = run({"plan.overlap_dp=true"});
   const auto off = run({"plan.overlap_dp=false"});

@@ -16,7 +16,8 @@ class Comm {
   virtual ~Comm() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  /// One int to and from every rank (MPI_Alltoall): recv[r] = what rank r sent to us.
+  /// A block of send.size() / size() ints to and from every rank (MPI_Alltoall): block r of the
+  /// result is what rank r sent to us.
   virtual std::vector<int> alltoall(const std::vector<int>& send) = 0;
   /// MPI_Alltoallv on floats; counts in elements, displacements are the prefix sums.
   virtual void alltoallv(const float* send, const std::vector<int>& send_counts, float* recv,

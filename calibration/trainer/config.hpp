@@ -3,27 +3,30 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "config/scenario.hpp"
+#include "config/enums.hpp"
 #include "optim.hpp"
 
 namespace sparsim::trainer {
 
-/// The trainer's routers: the simulator's has no `dense` (a dense model has no moe block) and
-/// more gates than the trainer implements.
-enum class Router { dense, topk, rre };
-const char* to_string(Router r);
-
-/// Where expert weights and optimizer state live: the simulator's placements (to_string too).
-using sparsim::Placement;
-
-/// RRE: which sequences a rank reads (the simulator's model.moe.domain_data). mixed: a random
-/// slice of the global batch, every domain on every rank, dispatch over all ranks (this
-/// trainer's default). grouped: PanGu-Σ's layout, each rank only its experts' domains, dispatch
-/// within the ranks of a domain group.
+/// The simulator's routers, placements and domain layouts (config/enums.hpp: names, to_string).
+/// The trainer implements the routers topk and rre (kRouters), every placement, and both domain
+/// layouts (its default: mixed, a random slice of the global batch on every rank).
 using sparsim::DomainData;
+using sparsim::Placement;
+using sparsim::Router;
+
+inline constexpr Router kRouters[] = {Router::topk, Router::rre};
+/// Empty when the trainer implements `r`; else why not, for an input error.
+std::string not_implemented(Router r);
+
+/// A model's router; none: a dense model (the simulator's model without a moe block).
+inline constexpr std::optional<Router> kDense = std::nullopt;
+/// "dense", or the router's name.
+const char* router_name(std::optional<Router> r);
 
 struct ModelConfig {
   int vocab = 258;  ///< V: 256 bytes + BOS + EOS
@@ -33,7 +36,7 @@ struct ModelConfig {
   int ffn = 64;     ///< f, also each expert's hidden size
   int layers = 2;   ///< L
   std::vector<int> sparse_layers;  ///< indices of MoE/RRE layers (empty = dense model)
-  Router router = Router::dense;
+  std::optional<Router> router = kDense;
   int experts = 4;               ///< E per sparse layer
   int top_k = 1;                 ///< k (topk)
   double capacity_factor = 1.25; ///< c (topk): C = ceil(c k s / E) per sequence (the gate's group)

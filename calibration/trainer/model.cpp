@@ -10,17 +10,19 @@ namespace sparsim::trainer {
 
 using sim::Lane;
 
-const char* to_string(Router r) {
-  switch (r) {
-    case Router::dense: return "dense";
-    case Router::topk: return "topk";
-    case Router::rre: return "rre";
+std::string not_implemented(Router r) {
+  std::string known;
+  for (Router k : kRouters) {
+    if (k == r) return "";
+    known += (known.empty() ? "" : ", ") + std::string(to_string(k));
   }
-  return "?";
+  return "router '" + std::string(to_string(r)) + "' is not implemented by the reference trainer; it implements: " + known;
 }
 
+const char* router_name(std::optional<Router> r) { return r ? to_string(*r) : "dense"; }
+
 bool ModelConfig::is_sparse(int layer) const {
-  if (router == Router::dense) return false;
+  if (!router) return false;
   for (int l : sparse_layers)
     if (l == layer) return true;
   return false;
@@ -245,6 +247,7 @@ double Model::forward_backward(const int* inputs, const int* targets, const int*
 void Model::allreduce_grads(Comm& comm, Profiler& prof) {
   if (comm.size() == 1) return;
   auto sc = prof.scope("allreduce", "dp", Lane::dp_link);
+  prof.counts.dp_bytes += grad_flat_.size() * sizeof(float);
   comm.allreduce_sum(grad_flat_.data(), grad_flat_.size());  // the gradients in place: no packing
 }
 

@@ -10,6 +10,16 @@ namespace sparsim::trainer {
 
 using sim::Lane;
 
+namespace {
+/// Bytes of `rows` token rows of h floats sent to the ranks other than `me` (rows[r]: to rank r).
+std::uint64_t payload_to_others(const std::vector<int>& rows, int me, int h) {
+  std::uint64_t n = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    if (static_cast<int>(r) != me) n += static_cast<std::uint64_t>(rows[r]);
+  return n * static_cast<std::uint64_t>(h) * sizeof(float);
+}
+}  // namespace
+
 ExpertStore::ExpertStore(Placement placement, int local_experts, std::size_t params_per_expert)
     : placement_(placement), n_(params_per_expert), master_(static_cast<std::size_t>(local_experts)),
       pool_w_(master_.size()), pool_g_(master_.size()), host_g_(master_.size()), resident_(master_.size(), false) {
@@ -29,6 +39,7 @@ void ExpertStore::acquire(int e, Profiler& prof) {
     auto s = prof.scope("expert_h2d", "h2d", Lane::pcie);
     pool_w_[i].assign(master_[i].w.begin(), master_[i].w.end());  // host store -> compute pool
   }
+  prof.counts.h2d_bytes += n_ * sizeof(float);
   pool_g_[i].resize(n_);  // a gradient slot in the pool; the backward writes it whole
   resident_[i] = true;
 }
@@ -73,7 +84,10 @@ void ExpertStore::update(const std::vector<bool>& active, const AdamW& hp, int d
   {
     auto s = prof.scope("expert_grad_d2h", "d2h", Lane::pcie);
     for (std::size_t i = 0; i < master_.size(); ++i)
-      if (resident_[i] && active[i]) host_g_[i] = pool_g_[i];  // compute pool -> host store
+      if (resident_[i] && active[i]) {
+        host_g_[i] = pool_g_[i];  // compute pool -> host store
+        prof.counts.d2h_bytes += n_ * sizeof(float);
+      }
   }
   for (std::size_t i = 0; i < master_.size(); ++i) {
     auto& m = master_[i];
@@ -184,25 +198,33 @@ double MoeLayer::forward(const float* x, float* y, int B, const int* tokens, con
         aux += aux_scale * E * frac_[static_cast<std::size_t>(b * E + e)] * P / s;
       }
   }
-  // dispatch: rows [x_t | expert] sorted by expert, hence by owner rank
-  const std::size_t R = static_cast<std::size_t>(h) + 1;
+  // dispatch: token rows of h floats sorted by expert, hence by owner rank and, within a rank,
+  // by its local expert; the int all-to-all before it says how many rows each local expert of
+  // each rank gets (as frameworks send per-expert counts, not an index per row)
+  const std::size_t R = static_cast<std::size_t>(h);
   // `comm` is every rank or this rank's group (grouped domain data: its ranks are consecutive,
   // and the ranks of its experts' domain); ranks are numbered within it
   const int offset = rank_ - comm.rank();
-  send_counts_.assign(static_cast<std::size_t>(comm.size()), 0);
+  const auto G = static_cast<std::size_t>(comm.size()), L = static_cast<std::size_t>(local_);
+  std::vector<int> split(G * L, 0);  // [rank of the group][its local expert] rows sent
+  send_counts_.assign(G, 0);
   std::vector<float> send(choices_.size() * R);
   for (std::size_t i = 0; i < choices_.size(); ++i) {
     const auto& c = choices_[i];
     const int to = routing::expert_rank(c.expert, E, ranks_) - offset;
     SPARSIM_ASSERT(to >= 0 && to < comm.size(), "token routed to an expert outside this rank's group");
     ++send_counts_[static_cast<std::size_t>(to)];
+    ++split[static_cast<std::size_t>(to) * L + static_cast<std::size_t>(c.expert % local_)];
     std::memcpy(&send[i * R], x + static_cast<std::size_t>(c.token) * h, sizeof(float) * h);
-    send[i * R + h] = static_cast<float>(c.expert);
   }
   std::vector<float> recv;
+  std::vector<int> recv_split;  // [source rank][local expert] rows received
   {
     auto sc = prof.scope("dispatch", "ep");
-    recv_counts_ = comm.alltoall(send_counts_);
+    recv_split = comm.alltoall(split);
+    recv_counts_.assign(G, 0);
+    for (std::size_t src = 0; src < G; ++src)
+      for (std::size_t le = 0; le < L; ++le) recv_counts_[src] += recv_split[src * L + le];
     std::vector<int> sc_r(send_counts_), rc_r(recv_counts_);
     for (auto& v : sc_r) v *= static_cast<int>(R);
     for (auto& v : rc_r) v *= static_cast<int>(R);
@@ -211,12 +233,22 @@ double MoeLayer::forward(const float* x, float* y, int B, const int* tokens, con
     recv.resize(rows * R);
     comm.alltoallv(send.data(), sc_r, recv.data(), rc_r);
   }
-  const std::size_t rows = recv.size() / R;
-  rows_.assign(static_cast<std::size_t>(local_), {});
-  for (std::size_t r = 0; r < rows; ++r) {
-    const int le = static_cast<int>(recv[r * R + h]) - first_;
-    SPARSIM_ASSERT(le >= 0 && le < local_, "token dispatched to the wrong rank");
-    rows_[static_cast<std::size_t>(le)].push_back(static_cast<int>(r));
+  // the rows of each source arrive sorted by local expert
+  rows_.assign(L, {});
+  int row = 0;
+  for (std::size_t src = 0; src < G; ++src)
+    for (std::size_t le = 0; le < L; ++le)
+      for (int k = 0; k < recv_split[src * L + le]; ++k) rows_[le].push_back(row++);
+  const std::size_t rows = static_cast<std::size_t>(row);
+  SPARSIM_ASSERT(rows * R == recv.size(), "dispatch: rows and counts disagree");
+  prof.counts.ep_bytes += payload_to_others(send_counts_, comm.rank(), h);
+  {
+    StepCounts::Layer rec;
+    rec.layer = layer_;
+    for (const auto& r : rows_) rec.expert_tokens.push_back(static_cast<std::int64_t>(r.size()));
+    rec.sent_rows.assign(send_counts_.begin(), send_counts_.end());
+    rec.recv_rows.assign(recv_counts_.begin(), recv_counts_.end());
+    prof.counts.layers.push_back(std::move(rec));
   }
   store.prepare(prof);  // offload moves every expert in; ecss only those that receive tokens
   xe_.assign(static_cast<std::size_t>(local_), {});
@@ -238,6 +270,7 @@ double MoeLayer::forward(const float* x, float* y, int B, const int* tokens, con
     for (int i = 0; i < n; ++i)
       std::memcpy(&X[static_cast<std::size_t>(i) * h], &recv[static_cast<std::size_t>(idx[static_cast<std::size_t>(i)]) * R],
                   sizeof(float) * h);
+    const std::uint64_t flops0 = gemm_flops_counted();
     const float* w = store.weights(le);
     const float *W1 = w, *b1 = w + h * f, *W2 = b1 + f, *b2 = W2 + f * h;
     H.resize(static_cast<std::size_t>(n) * f);
@@ -246,6 +279,7 @@ double MoeLayer::forward(const float* x, float* y, int B, const int* tokens, con
     linear_fwd(X.data(), W1, b1, H.data(), n, h, f);
     gelu_fwd(H.data(), A.data(), A.size());
     linear_fwd(A.data(), W2, b2, O.data(), n, f, h);
+    prof.counts.expert_gemm_flops += gemm_flops_counted() - flops0;
     for (int i = 0; i < n; ++i)
       std::memcpy(&out[static_cast<std::size_t>(idx[static_cast<std::size_t>(i)]) * h], &O[static_cast<std::size_t>(i) * h],
                   sizeof(float) * h);
@@ -253,6 +287,7 @@ double MoeLayer::forward(const float* x, float* y, int B, const int* tokens, con
   back_.assign(choices_.size() * static_cast<std::size_t>(h), 0.0f);
   {
     auto sc = prof.scope("combine", "ep");
+    prof.counts.ep_bytes += payload_to_others(recv_counts_, comm.rank(), h);
     std::vector<int> sc_h(send_counts_), rc_h(recv_counts_);
     for (auto& v : sc_h) v *= h;
     for (auto& v : rc_h) v *= h;
@@ -289,6 +324,7 @@ void MoeLayer::backward(const float* dy, float* dx, Comm& comm, Profiler& prof) 
   std::vector<float> recv(rows * h), dxr(rows * h);
   {
     auto sc = prof.scope("dispatch_bwd", "ep");
+    prof.counts.ep_bytes += payload_to_others(send_counts_, comm.rank(), h);
     comm.alltoallv(send.data(), sc_h, recv.data(), rc_h);
   }
   for (int le = 0; le < local_; ++le) {
@@ -309,9 +345,11 @@ void MoeLayer::backward(const float* dy, float* dx, Comm& comm, Profiler& prof) 
     const auto& A = a1_[static_cast<std::size_t>(le)];
     // one backward per expert and step: its gradient is written, not added to a zeroed buffer
     // (zeroing every expert's gradient each step was a 17 MB memset, no part of the model)
+    const std::uint64_t flops0 = gemm_flops_counted();
     linear_bwd(dO.data(), A.data(), W2, dA.data(), gW2, gb2, n, f, h, false);
     gelu_bwd(H.data(), dA.data(), dA.data(), dA.size());
     linear_bwd(dA.data(), X.data(), W1, dX.data(), gW1, gb1, n, h, f, false);
+    prof.counts.expert_gemm_flops += gemm_flops_counted() - flops0;
     for (int i = 0; i < n; ++i)
       std::memcpy(&dxr[static_cast<std::size_t>(idx[static_cast<std::size_t>(i)]) * h], &dX[static_cast<std::size_t>(i) * h],
                   sizeof(float) * h);
@@ -319,6 +357,7 @@ void MoeLayer::backward(const float* dy, float* dx, Comm& comm, Profiler& prof) 
   std::vector<float> back(choices_.size() * static_cast<std::size_t>(h));
   {
     auto sc = prof.scope("combine_bwd", "ep");
+    prof.counts.ep_bytes += payload_to_others(recv_counts_, comm.rank(), h);
     comm.alltoallv(dxr.data(), rc_h, back.data(), sc_h);
   }
   std::fill(dx, dx + static_cast<std::size_t>(N_) * h, 0.0f);

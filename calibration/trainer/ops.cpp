@@ -10,9 +10,16 @@
 
 namespace sparsim::trainer {
 
+namespace {
+thread_local std::uint64_t gemm_flops = 0;
+}  // namespace
+
+std::uint64_t gemm_flops_counted() { return gemm_flops; }
+
 void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
           float beta, float* C, int ldc) {
   if (M == 0 || N == 0) return;
+  gemm_flops += 2 * static_cast<std::uint64_t>(M) * static_cast<std::uint64_t>(N) * static_cast<std::uint64_t>(K);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda,
               B, ldb, beta, C, ldc);
 }

@@ -7,12 +7,17 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace sparsim::trainer {
 
 /// C[M,N] = alpha op(A) op(B) + beta C, row-major; op(X) = X^T when the flag is set.
 void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
           float beta, float* C, int ldc);
+/// FLOPs (2 M N K) of every gemm() this thread has run so far: a monotonic counter, read before
+/// and after a piece of work to count that work's GEMM FLOPs (sparsim validate compares a step's
+/// count with the simulator's exactly).
+std::uint64_t gemm_flops_counted();
 
 /// y[N,out] = x[N,in] W[in,out] + b[out]
 void linear_fwd(const float* x, const float* W, const float* b, float* y, int N, int in, int out);

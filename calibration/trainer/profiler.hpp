@@ -3,12 +3,32 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "sim/trace.hpp"
 
 namespace sparsim::trainer {
+
+/// What one step computed and moved on this rank, counted rather than timed. `sparsim validate`
+/// compares each timed step's counts with the simulator's for the same routing (sim::StepCounts):
+/// they must be equal, whatever the machine's speed.
+struct StepCounts {
+  std::uint64_t gemm_flops = 0;         ///< 2 M N K of every GEMM of the step (ops.hpp gemm())
+  std::uint64_t expert_gemm_flops = 0;  ///< of which in expert FFNs
+  std::uint64_t h2d_bytes = 0, d2h_bytes = 0;  ///< expert weights in, gradients out (offload, ecss)
+  std::uint64_t ep_bytes = 0;  ///< all-to-all payload this rank sent to other ranks (dispatch, combine, both passes)
+  std::uint64_t dp_bytes = 0;  ///< payload of the gradient all-reduce
+  /// One sparse layer's routing on this rank in the step's forward.
+  struct Layer {
+    int layer = 0;
+    std::vector<std::int64_t> expert_tokens;  ///< token-expert assignments each local expert computed
+    std::vector<std::int64_t> sent_rows;      ///< dispatch: token rows sent to each rank of the group (self included)
+    std::vector<std::int64_t> recv_rows;      ///< dispatch: token rows received from each rank of the group
+  };
+  std::vector<Layer> layers;
+};
 
 class Profiler {
  public:
@@ -47,6 +67,7 @@ class Profiler {
   }
   bool enabled = true;
   std::vector<Span> spans;
+  StepCounts counts;  ///< of the current step (Trainer::train_step starts it afresh)
 
  private:
   std::chrono::steady_clock::time_point t0_;

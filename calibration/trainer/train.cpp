@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "ops.hpp"
 #include "speed_probe.hpp"
 
 namespace sparsim::trainer {
@@ -69,10 +70,14 @@ double Trainer::train_step() {
     tgt.insert(tgt.end(), t.begin() + 1, t.end());
     dom.push_back(data_.domain[static_cast<std::size_t>(i)]);
   }
+  prof_.counts = StepCounts{};
+  const std::uint64_t flops0 = gemm_flops_counted();
   double loss = model_.forward_backward(in.data(), tgt.data(), dom.data(), B, cfg_.global_batch, comm_, prof_,
                                         expert_comm_.get());
   model_.allreduce_grads(comm_, prof_);
   model_.step(cfg_.adamw, cfg_.device_threads, cfg_.host_threads, prof_);
+  prof_.counts.gemm_flops = gemm_flops_counted() - flops0;
+  // the mean loss (8 bytes) is reported, not trained on: not counted with the gradients
   comm_.allreduce_sum(&loss, 1);
   ++step_;
   return loss;
@@ -249,7 +254,10 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
     out.losses.push_back(tr.train_step());
     if (opt.speed_probe && timed) comm.barrier();
     const double dt = tr.profiler().now() - ts;
-    if (timed) out.step_times_s.push_back(dt);
+    if (timed) {
+      out.step_times_s.push_back(dt);
+      out.counts_per_step.push_back(tr.profiler().counts);
+    }
     if (opt.speed_probe && timed) {
       const double p0 = tr.profiler().now();
       if (probe) out.speed_probe_gflops.push_back(probe->sample());
@@ -285,6 +293,21 @@ RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const Run
       out.trace.add(0, comm.rank(), s.lane, s.name, s.category, s.start - t_begin, s.dur);
       out.phases_s[s.name] += s.dur / counted;
     }
+  return out;
+}
+
+nlohmann::json counts_json(const std::vector<StepCounts>& steps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const StepCounts& k : steps) {
+    nlohmann::json step = {{"gemm_flops", k.gemm_flops}, {"expert_gemm_flops", k.expert_gemm_flops},
+                           {"h2d_bytes", k.h2d_bytes},   {"d2h_bytes", k.d2h_bytes},
+                           {"ep_bytes", k.ep_bytes},     {"dp_bytes", k.dp_bytes},
+                           {"layers", nlohmann::json::array()}};
+    for (const auto& l : k.layers)
+      step["layers"].push_back({{"layer", l.layer}, {"expert_tokens", l.expert_tokens}, {"sent_rows", l.sent_rows},
+                                {"recv_rows", l.recv_rows}});
+    out.push_back(std::move(step));
+  }
   return out;
 }
 

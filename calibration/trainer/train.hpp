@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,7 @@ struct RunResult {
   double peer_wait_s = 0;  ///< per timed step: this rank's waits in collectives for its last peer (Trainer::peer_waits)
   std::vector<double> step_times_s;        ///< wall time of each timed step on this rank
   std::vector<double> speed_probe_gflops;  ///< rank 0, RunOptions::speed_probe: one sample per timed step
+  std::vector<StepCounts> counts_per_step;  ///< this rank's counts of each timed step (Profiler::counts)
   std::map<int, std::vector<double>> routed_per_expert;  ///< sparse layer -> this rank's routed choices, all steps
   /// sparse layer -> this rank's routed choices per expert in each timed step (after warm-up)
   std::map<int, std::vector<std::vector<double>>> routed_per_step;
@@ -99,5 +101,10 @@ struct DataStats {
 DataStats data_stats(const Dataset& data, int vocab);
 
 RunResult run(const TrainConfig& cfg, const Dataset& data, Comm& comm, const RunOptions& opt);
+
+/// Counts of timed steps as JSON (the routing file's counts_per_step, which `sparsim validate`
+/// compares with the simulator's): per step its FLOPs and bytes, and its routing in each sparse
+/// layer (expert_tokens, sent_rows, recv_rows).
+nlohmann::json counts_json(const std::vector<StepCounts>& steps);
 
 }  // namespace sparsim::trainer

@@ -47,9 +47,11 @@ class MpiComm final : public Comm {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::vector<int> alltoall(const std::vector<int>& send) override {
+    SPARSIM_ASSERT(send.size() % static_cast<std::size_t>(size_) == 0, "alltoall: one block per rank");
+    const int block = static_cast<int>(send.size()) / size_;
     std::vector<int> recv(send.size());
     MPI_Request r;
-    check(MPI_Ialltoall(send.data(), 1, MPI_INT, recv.data(), 1, MPI_INT, comm_, &r));
+    check(MPI_Ialltoall(send.data(), block, MPI_INT, recv.data(), block, MPI_INT, comm_, &r));
     check(sparsim::mpi::wait_politely(r));
     return recv;
   }
@@ -87,6 +89,19 @@ class MpiComm final : public Comm {
   int rank_ = 0, size_ = 1;
 };
 
+/// `value` by name (config/enums.hpp) into `out`; false, after the error (with `also`, other
+/// names the key takes), when it is unknown.
+template <class E>
+bool parse_name(const std::string& key, const std::string& value, E& out, const char* also = "") {
+  const auto& n = sparsim::names<E>();
+  if (const auto v = n.find(value)) {
+    out = *v;
+    return true;
+  }
+  std::cerr << "trainer_mpi: " << key << ": " << n.unknown(value) << also << "\n";
+  return false;
+}
+
 int run_main(int argc, char** argv, Comm& comm) {
   std::map<std::string, std::string> kv;
   for (int i = 1; i < argc; ++i) {
@@ -109,18 +124,21 @@ int run_main(int argc, char** argv, Comm& comm) {
   auto& m = c.model;
   const std::string file = take("config", "");
   const std::string router = take("router", "dense"), placement = take("placement", "device");
-  m.router = router == "topk" ? Router::topk : router == "rre" ? Router::rre : Router::dense;
-  c.placement = placement == "ecss" ? Placement::ecss : placement == "offload" ? Placement::offload : Placement::device;
+  if (router != "dense") {  // dense: no router, the sparse layers are plain FFNs
+    Router r{};
+    if (!parse_name("router", router, r, "; or dense")) return 2;
+    if (const std::string why = not_implemented(r); !why.empty()) {
+      std::cerr << "trainer_mpi: " << why << "; or dense\n";
+      return 2;
+    }
+    m.router = r;
+  }
+  if (!parse_name("placement", placement, c.placement)) return 2;
   m.experts = std::stoi(take("experts", "4"));
   m.top_k = std::stoi(take("top_k", "1"));
   m.capacity_factor = std::stod(take("capacity", "1.25"));
   m.domains = std::stoi(take("domains", "2"));
-  const std::string domain_data = take("domain_data", "mixed");
-  if (domain_data != "mixed" && domain_data != "grouped") {
-    std::cerr << "trainer_mpi: domain_data: expected mixed or grouped, found '" << domain_data << "'\n";
-    return 2;
-  }
-  m.domain_data = domain_data == "grouped" ? DomainData::grouped : DomainData::mixed;
+  if (!parse_name("domain_data", take("domain_data", "mixed"), m.domain_data)) return 2;
   m.layers = std::stoi(take("layers", "2"));
   m.hidden = std::stoi(take("hidden", "32"));
   m.heads = std::stoi(take("heads", "4"));
@@ -159,7 +177,7 @@ int run_main(int argc, char** argv, Comm& comm) {
   }
   if (!kv_threads.empty()) c.device_threads = std::stoi(kv_threads);
   else c.device_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.size());
-  if (c.global_batch % comm.size() != 0 || (c.model.router != Router::dense && c.model.experts % comm.size() != 0)) {
+  if (c.global_batch % comm.size() != 0 || (c.model.router && c.model.experts % comm.size() != 0)) {
     if (comm.rank() == 0) std::cerr << "trainer_mpi: batch and experts must be divisible by the " << comm.size() << " ranks\n";
     return 2;
   }
@@ -201,6 +219,7 @@ int run_main(int argc, char** argv, Comm& comm) {
     routing["step_times_s"] = r.step_times_s;  // rank 0's timed steps (the ranks meet every step)
     routing["peer_wait_s"] = r.peer_wait_s;    // rank 0's waits in collectives for its last peer, per step
     if (opt.speed_probe) routing["speed_probe_gflops"] = r.speed_probe_gflops;  // after each timed step
+    routing["counts_per_step"] = counts_json(r.counts_per_step);  // rank 0's, each timed step
     std::ofstream(routing_file) << routing.dump() << '\n';
   }
   std::fprintf(stderr, "trainer_mpi: %d ranks, %.0f tokens/s, step %.4f s\n", comm.size(), r.result.tokens_per_s,

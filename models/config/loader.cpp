@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "config/reader.hpp"
 
@@ -54,7 +55,7 @@ Device read_device(Reader r) {
       g.k = static_cast<double>(p.integer("k"));
       g.trans = p.choice_or("trans", kGemmTrans, GemmTrans::nn);
       g.flop_rate = p.quantity("rate", Dim::flop_rate);
-      if (p.has("window")) g.window = p.count("window");
+      if (p.has("window")) g.window = static_cast<int>(p.integer("window"));
       p.finish();
       d.gemm_shapes.push_back(g);
     }
@@ -68,7 +69,7 @@ std::vector<int> read_sparse_layers(Reader& moe, int layers) {
   std::vector<int> out;
   if (moe.is_list("layers")) {
     for (const auto& [node, p] : moe.sequence("layers")) {
-      const auto v = moe.as_count(node, p, 0);
+      const auto v = static_cast<int>(moe.as_integer(node, p, 0));
       if (v >= layers) {
         moe.fail_at(node, p, "layer index " + std::to_string(v) + " >= layers (" + std::to_string(layers) + ")");
       }
@@ -77,16 +78,16 @@ std::vector<int> read_sparse_layers(Reader& moe, int layers) {
   } else {
     Reader spec = moe.child("layers");
     if (spec.has("first")) {
-      const int k = spec.count("first", 1);
+      const auto k = spec.integer("first", 1);
       if (k > layers) spec.fail("first", "more sparse layers than layers");
       for (int i = 0; i < k; ++i) out.push_back(i);
     } else if (spec.has("last")) {
-      const int k = spec.count("last", 1);
+      const auto k = spec.integer("last", 1);
       if (k > layers) spec.fail("last", "more sparse layers than layers");
-      for (int i = layers - k; i < layers; ++i) out.push_back(i);
+      for (int i = layers - static_cast<int>(k); i < layers; ++i) out.push_back(i);
     } else if (spec.has("every")) {
-      const long long every = spec.count("every", 1);
-      const long long offset = spec.count_or("offset", 0, 0);  // both <= INT_MAX: i += every cannot overflow
+      const auto every = spec.integer("every", 1);
+      const auto offset = spec.integer_or("offset", 0, 0);
       for (long long i = offset; i < layers; i += every) out.push_back(static_cast<int>(i));
     } else {
       spec.fail("first", "expected one of first, last, every (or a list of layer indices)");
@@ -101,19 +102,19 @@ std::vector<int> read_sparse_layers(Reader& moe, int layers) {
 
 Moe read_moe(Reader r, const Model& m) {
   Moe e;
-  e.router = r.choice<Router>("router", {{"rre", Router::rre}, {"topk", Router::topk}, {"hash", Router::hash}, {"switch", Router::switch_}});
+  e.router = r.choice("router", names<Router>());
   e.layers = read_sparse_layers(r, m.layers);
-  e.experts = r.count("experts", 1);
+  e.experts = static_cast<int>(r.integer("experts", 1));
   const int default_k = e.router == Router::topk ? 2 : 1;
-  e.top_k = r.count_or("top_k", default_k, 1);
+  e.top_k = static_cast<int>(r.integer_or("top_k", default_k, 1));
   if (e.top_k > e.experts) r.fail("top_k", "top_k exceeds the number of experts");
   if ((e.router == Router::rre || e.router == Router::hash || e.router == Router::switch_) && e.top_k != 1) {
     r.fail("top_k", "router '" + std::string(to_string(e.router)) + "' sends each token to one expert: top_k must be 1");
   }
-  e.domains = r.count_or("domains", 1, 1);
+  e.domains = static_cast<int>(r.integer_or("domains", 1, 1));
   if (e.experts % e.domains != 0) r.fail("domains", "experts (" + std::to_string(e.experts) + ") must be divisible by domains");
   e.capacity_factor = r.number_or("capacity_factor", 1.0, 0.01, 1e6);
-  e.expert_ffn_hidden = r.count_or("expert_ffn_hidden", m.ffn_hidden, 1);
+  e.expert_ffn_hidden = static_cast<int>(r.integer_or("expert_ffn_hidden", m.ffn_hidden, 1));
   if (r.has("load")) {
     Reader l = r.child("load");
     e.load.distribution = l.choice<LoadDistribution>(
@@ -125,7 +126,7 @@ Moe read_moe(Reader r, const Model& m) {
     }
     l.finish();
   }
-  e.seed = static_cast<unsigned long long>(r.integer_or("seed", 0, 0));
+  e.seed = static_cast<unsigned long long>(r.integer_or("seed", 0, 0, std::numeric_limits<long long>::max()));
   if (r.has("domain_mix")) {
     for (const auto& [node, p] : r.sequence("domain_mix")) e.domain_mix.push_back(r.as_number(node, p, 0.0, 1e300));
     if (static_cast<int>(e.domain_mix.size()) != e.domains) {
@@ -138,8 +139,7 @@ Moe read_moe(Reader r, const Model& m) {
   for (double x : e.domain_mix) mix += x;
   if (!(mix > 0)) r.fail("domain_mix", "expected shares that are not all zero");
   for (double& x : e.domain_mix) x /= mix;
-  e.domain_data = r.choice_or<DomainData>("domain_data", {{"grouped", DomainData::grouped}, {"mixed", DomainData::mixed}},
-                                          DomainData::grouped);
+  e.domain_data = r.choice_or("domain_data", names<DomainData>(), DomainData::grouped);
   if (r.has("token_histogram")) {
     Reader h = r.child("token_histogram");
     e.token_histogram.key_path = h.path();
@@ -172,12 +172,12 @@ Moe read_moe(Reader r, const Model& m) {
 Model read_model(Reader r) {
   Model m;
   m.name = r.text("name");
-  m.layers = r.count("layers");
-  m.hidden = r.count("hidden");
-  m.heads = r.count("heads");
-  m.ffn_hidden = r.count("ffn_hidden");
-  m.vocab = r.count("vocab");
-  m.seq_len = r.count("seq_len");
+  m.layers = static_cast<int>(r.integer("layers"));
+  m.hidden = static_cast<int>(r.integer("hidden"));
+  m.heads = static_cast<int>(r.integer("heads"));
+  m.ffn_hidden = static_cast<int>(r.integer("ffn_hidden"));
+  m.vocab = static_cast<int>(r.integer("vocab"));
+  m.seq_len = static_cast<int>(r.integer("seq_len"));
   if (m.hidden % m.heads != 0) r.fail("heads", "hidden (" + std::to_string(m.hidden) + ") must be divisible by heads");
   m.ffn = r.choice_or<FfnKind>("ffn", {{"mlp", FfnKind::mlp}, {"glu", FfnKind::glu}}, FfnKind::mlp);
   m.learned_positions = r.choice_or<bool>("position_embedding", {{"learned", true}, {"none", false}}, true);
@@ -197,11 +197,11 @@ Model read_model(Reader r) {
 Node read_node(Reader r) {
   Node n;
   n.name = r.text("name");
-  n.devices = r.count("devices");
+  n.devices = static_cast<int>(r.integer("devices"));
   n.device = read_device(r.child("device"));
   {
     Reader i = r.child("intra_node");
-    n.intra.group_size = i.count("group_size");
+    n.intra.group_size = static_cast<int>(i.integer("group_size"));
     if (n.devices % n.intra.group_size != 0) i.fail("group_size", "devices per node must be divisible by group_size");
     n.intra.bandwidth = i.quantity("bandwidth", Dim::bandwidth);
     n.intra.latency = i.quantity("latency", Dim::time);
@@ -214,11 +214,11 @@ Node read_node(Reader r) {
   {
     Reader h = r.child("host");
     n.host.name = h.text("name");
-    n.host.sockets = h.count("sockets");
-    n.host.cores = h.count("cores");
+    n.host.sockets = static_cast<int>(h.integer("sockets"));
+    n.host.cores = static_cast<int>(h.integer("cores"));
     n.host.threads = n.host.cores;
     if (h.has("threads")) {
-      n.host.threads = h.count("threads");
+      n.host.threads = static_cast<int>(h.integer("threads"));
       if (n.host.threads < n.host.cores) h.fail("threads", "expected at least as many hardware threads as cores (" + std::to_string(n.host.cores) + ")");
     }
     n.host.flops = h.quantity("flops", Dim::flop_rate);
@@ -232,14 +232,14 @@ Node read_node(Reader r) {
     Reader l = r.child("host_link");
     n.host_link.bandwidth = l.quantity("bandwidth", Dim::bandwidth);
     n.host_link.latency = l.quantity("latency", Dim::time);
-    n.host_link.devices_per_switch = l.count("devices_per_switch");
+    n.host_link.devices_per_switch = static_cast<int>(l.integer("devices_per_switch"));
     if (n.devices % n.host_link.devices_per_switch != 0) l.fail("devices_per_switch", "devices per node must be divisible by devices_per_switch");
     n.host_link.switch_bandwidth = l.quantity("switch_bandwidth", Dim::bandwidth);
     l.finish();
   }
   {
     Reader c = r.child("nic");
-    n.nic.count = c.count("count");
+    n.nic.count = static_cast<int>(c.integer("count"));
     n.nic.bandwidth = c.quantity("bandwidth", Dim::bandwidth);
     n.nic.latency = c.quantity("latency", Dim::time);
     c.finish();
@@ -251,7 +251,7 @@ Node read_node(Reader r) {
 Network read_network(Reader r) {
   Network net;
   net.topology = r.choice<Topology>("topology", {{"fat_tree", Topology::fat_tree}, {"rail_optimized", Topology::rail_optimized}, {"flat", Topology::flat}});
-  net.nodes_per_leaf = r.count_or("nodes_per_leaf", 1, 1);
+  net.nodes_per_leaf = static_cast<int>(r.integer_or("nodes_per_leaf", 1, 1));
   net.oversubscription = r.number_or("oversubscription", 1.0, 1.0, 1000.0);
   net.latency = r.quantity("latency", Dim::time);
   r.finish();
@@ -262,8 +262,8 @@ namespace {
 
 Training read_training(Reader r) {
   Training t;
-  t.global_batch = r.count("global_batch");
-  t.micro_batch = r.count("micro_batch");
+  t.global_batch = r.integer("global_batch", 1, kMaxCount);
+  t.micro_batch = static_cast<int>(r.integer("micro_batch"));
   t.precision = r.choice<Precision>("precision", kPrecisions);
   t.optimizer = r.choice_or<Optimizer>("optimizer", {{"adam", Optimizer::adam}, {"adamw", Optimizer::adamw}}, Optimizer::adam);
   r.finish();
@@ -275,18 +275,18 @@ const Choices<CollectiveAlgo> kAllToAllAlgos{{"pairwise", CollectiveAlgo::pairwi
 
 Plan read_plan(Reader r) {
   Plan p;
-  p.tp = r.count("tp");
-  p.pp = r.count("pp");
-  p.dp = r.count("dp");
-  p.ep = r.count_or("ep", 1);
+  p.tp = static_cast<int>(r.integer("tp"));
+  p.pp = static_cast<int>(r.integer("pp"));
+  p.dp = r.integer("dp", 1, kMaxCount);
+  p.ep = static_cast<int>(r.integer_or("ep", 1));
   p.schedule = r.choice_or<Schedule>("schedule", {{"gpipe", Schedule::gpipe}, {"1f1b", Schedule::one_f_one_b}, {"interleaved", Schedule::interleaved}}, Schedule::one_f_one_b);
-  p.virtual_stages = r.count_or("virtual_stages", 1);
+  p.virtual_stages = static_cast<int>(r.integer_or("virtual_stages", 1));
   if (p.schedule != Schedule::interleaved && p.virtual_stages != 1) r.fail("virtual_stages", "virtual_stages > 1 needs schedule: interleaved");
   p.recompute = r.choice_or<Recompute>("recompute", {{"none", Recompute::none}, {"selective", Recompute::selective}, {"full", Recompute::full}}, Recompute::none);
   p.sequence_parallel = r.flag_or("sequence_parallel", false);
-  p.zero = r.count_or("zero", 0, 0);
+  p.zero = static_cast<int>(r.integer_or("zero", 0, 0));
   if (p.zero > 3) r.fail("zero", "expected a ZeRO stage 0, 1, 2 or 3");
-  p.placement = r.choice_or<Placement>("placement", {{"device", Placement::device}, {"offload", Placement::offload}, {"ecss", Placement::ecss}}, Placement::device);
+  p.placement = r.choice_or("placement", names<Placement>(), Placement::device);
   p.overlap_dp = r.flag_or("overlap_dp", true);
   p.bucket = r.quantity_or("bucket", Dim::bytes, 25e6);
   if (r.has("collectives")) {
@@ -337,6 +337,28 @@ Comparison load_comparison(const std::string& path, const std::vector<std::strin
   return c;
 }
 
+namespace {
+
+// Fails at `key` when the product of `factors` (name, value; each >= 1) exceeds kMaxCount:
+// counts that multiply out (nodes x devices per node) are checked where they meet, so none
+// wraps around later.
+void check_count(const Reader& r, const std::string& key, const std::string& what,
+                 const std::vector<std::pair<std::string, std::int64_t>>& factors) {
+  std::int64_t product = 1;
+  std::string names, values;
+  for (const auto& [name, v] : factors) {
+    product = count_product(product, v);
+    names += (names.empty() ? "" : " x ") + name;
+    values += (values.empty() ? "" : " x ") + std::to_string(v);
+  }
+  if (product <= kMaxCount) return;
+  const std::string total = product == std::numeric_limits<std::int64_t>::max() ? "more than 2^63" : std::to_string(product);
+  r.fail(key, "expected at most " + std::to_string(kMaxCount) + " (2^53) " + what + ", found " + names + " = " + values +
+                  " = " + total);
+}
+
+}  // namespace
+
 Scenario read_scenario(Reader top, const std::string& path) {
   Scenario s;
   s.file = path;
@@ -344,13 +366,22 @@ Scenario read_scenario(Reader top, const std::string& path) {
   {
     Reader c = top.child("cluster");
     s.cluster.node = read_node(c.child("node"));
-    s.cluster.nodes = c.count("nodes");
+    s.cluster.nodes = c.integer("nodes", 1, kMaxCount);
+    check_count(c, "nodes", "devices", {{"nodes", s.cluster.nodes}, {"devices per node", s.cluster.node.devices}});
     s.cluster.network = read_network(c.child("network"));
     c.finish();
   }
   s.model = read_model(top.child("model"));
-  s.training = read_training(top.child("training"));
-  s.plan = read_plan(top.child("plan"));
+  {
+    Reader t = top.child("training");
+    s.training = read_training(t);
+    check_count(t, "global_batch", "tokens per step", {{"global_batch", s.training.global_batch}, {"seq_len", s.model.seq_len}});
+  }
+  {
+    Reader p = top.child("plan");
+    s.plan = read_plan(p);
+    check_count(p, "dp", "devices", {{"tp", s.plan.tp}, {"pp", s.plan.pp}, {"dp", s.plan.dp}});
+  }
   top.finish();
   return s;
 }

@@ -70,22 +70,20 @@ std::string Reader::scalar(const YAML::Node& n, const std::string& key_path) con
   return n.Scalar();
 }
 
-long long Reader::as_integer(const YAML::Node& n, const std::string& key_path, long long min) const {
+long long Reader::as_integer(const YAML::Node& n, const std::string& key_path, long long min, long long max) const {
   const std::string s = scalar(n, key_path);
   long long v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  const std::string range = max == std::numeric_limits<long long>::max()
+                                ? ">= " + std::to_string(min)
+                                : "in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  // Out of the range of a long long: digits from_chars could not hold.
+  if (ec == std::errc::result_out_of_range) fail_at(n, key_path, "expected an integer " + range + ", found " + s);
   if (ec != std::errc() || p != s.data() + s.size()) {
     fail_at(n, key_path, "expected an integer, found '" + s + "'");
   }
-  if (v < min) fail_at(n, key_path, "expected an integer >= " + std::to_string(min) + ", found " + s);
+  if (v < min || v > max) fail_at(n, key_path, "expected an integer " + range + ", found " + s);
   return v;
-}
-
-int Reader::as_count(const YAML::Node& n, const std::string& key_path, int min) const {
-  const long long v = as_integer(n, key_path, min);
-  constexpr long long kMax = std::numeric_limits<int>::max();
-  if (v > kMax) fail_at(n, key_path, "expected an integer <= " + std::to_string(kMax) + ", found " + n.Scalar());
-  return static_cast<int>(v);
 }
 
 double Reader::as_number(const YAML::Node& n, const std::string& key_path, double min,
@@ -103,11 +101,9 @@ double Reader::as_number(const YAML::Node& n, const std::string& key_path, doubl
   return v;
 }
 
-long long Reader::integer(const std::string& key, long long min) {
-  return as_integer(get(key), sub(key), min);
+long long Reader::integer(const std::string& key, long long min, long long max) {
+  return as_integer(get(key), sub(key), min, max);
 }
-
-int Reader::count(const std::string& key, int min) { return as_count(get(key), sub(key), min); }
 
 double Reader::number(const std::string& key, double min, double max) {
   return as_number(get(key), sub(key), min, max);
@@ -136,15 +132,8 @@ bool Reader::flag(const std::string& key) {
   fail_at(n, sub(key), "expected true or false, found '" + s + "'");
 }
 
-long long Reader::integer_or(const std::string& key, long long def, long long min) {
-  if (has(key)) return integer(key, min);
-  used_.insert(key);
-  map_[key] = def;
-  return def;
-}
-
-int Reader::count_or(const std::string& key, int def, int min) {
-  if (has(key)) return count(key, min);
+long long Reader::integer_or(const std::string& key, long long def, long long min, long long max) {
+  if (has(key)) return integer(key, min, max);
   used_.insert(key);
   map_[key] = def;
   return def;

@@ -5,12 +5,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "config/enums.hpp"
 #include "config/tree.hpp"
 #include "config/units.hpp"
 
@@ -27,26 +29,31 @@ class Reader {
   bool has(const std::string& key) const;
   bool is_list(const std::string& key) const { return has(key) && map_[key].IsSequence(); }
 
-  /// Required keys. `min` is the smallest value accepted (sizes must be positive).
-  long long integer(const std::string& key, long long min = 1);
-  /// An integer that is stored as an int (counts, sizes, degrees): at most INT_MAX, so that a
-  /// larger value is an error and never wraps around.
-  int count(const std::string& key, int min = 1);
+  /// The default largest integer accepted: the keys held in an `int` (a larger value is an
+  /// error, never a silent wrap). Counts that grow with the cluster pass kMaxCount.
+  static constexpr long long kMaxInt = std::numeric_limits<int>::max();
+
+  /// Required keys. `min` and `max` bound the value accepted (sizes must be positive).
+  long long integer(const std::string& key, long long min = 1, long long max = kMaxInt);
   double number(const std::string& key, double min, double max);
   double quantity(const std::string& key, units::Dim d);  ///< > 0
   std::string text(const std::string& key);
   bool flag(const std::string& key);
   template <class E>
   E choice(const std::string& key, const Choices<E>& choices);
+  /// A shared policy (config/enums.hpp): "unknown router 'x'; known: ..." names its kind.
+  template <class E>
+  E choice(const std::string& key, const Names<E>& names);
 
   /// Optional keys with a default (written back into the tree).
-  long long integer_or(const std::string& key, long long def, long long min = 1);
-  int count_or(const std::string& key, int def, int min = 1);
+  long long integer_or(const std::string& key, long long def, long long min = 1, long long max = kMaxInt);
   double number_or(const std::string& key, double def, double min, double max);
   double quantity_or(const std::string& key, units::Dim d, double def);
   bool flag_or(const std::string& key, bool def);
   template <class E>
   E choice_or(const std::string& key, const Choices<E>& choices, E def);
+  template <class E>
+  E choice_or(const std::string& key, const Names<E>& names, E def);
 
   /// A nested mapping (required).
   Reader child(const std::string& key);
@@ -63,8 +70,7 @@ class Reader {
   const Tree& tree() const { return *tree_; }
 
   /// Reads a scalar node as `T`, or throws naming `key_path`.
-  long long as_integer(const YAML::Node& n, const std::string& key_path, long long min) const;
-  int as_count(const YAML::Node& n, const std::string& key_path, int min) const;
+  long long as_integer(const YAML::Node& n, const std::string& key_path, long long min, long long max = kMaxInt) const;
   double as_number(const YAML::Node& n, const std::string& key_path, double min, double max) const;
 
  private:
@@ -98,6 +104,14 @@ E Reader::choice(const std::string& key, const Choices<E>& choices) {
 }
 
 template <class E>
+E Reader::choice(const std::string& key, const Names<E>& names) {
+  const YAML::Node n = get(key);
+  const std::string s = scalar(n, sub(key));
+  if (const auto v = names.find(s)) return *v;
+  fail_at(n, sub(key), names.unknown(s));
+}
+
+template <class E>
 E Reader::choice_or(const std::string& key, const Choices<E>& choices, E def) {
   if (has(key)) return choice(key, choices);
   used_.insert(key);
@@ -108,6 +122,12 @@ E Reader::choice_or(const std::string& key, const Choices<E>& choices, E def) {
     }
   }
   return def;
+}
+
+template <class E>
+E Reader::choice_or(const std::string& key, const Names<E>& names, E def) {
+  if (has(key)) return choice(key, names);
+  return choice_or(key, names.values, def);
 }
 
 }  // namespace sparsim::config

@@ -32,15 +32,6 @@ const char* to_string(Topology t) {
   }
   return "?";
 }
-const char* to_string(Router r) {
-  switch (r) {
-    case Router::rre: return "rre";
-    case Router::topk: return "topk";
-    case Router::hash: return "hash";
-    case Router::switch_: return "switch";
-  }
-  return "?";
-}
 const char* to_string(Schedule s) {
   switch (s) {
     case Schedule::gpipe: return "gpipe";
@@ -54,14 +45,6 @@ const char* to_string(Recompute r) {
     case Recompute::none: return "none";
     case Recompute::selective: return "selective";
     case Recompute::full: return "full";
-  }
-  return "?";
-}
-const char* to_string(Placement p) {
-  switch (p) {
-    case Placement::device: return "device";
-    case Placement::offload: return "offload";
-    case Placement::ecss: return "ecss";
   }
   return "?";
 }

@@ -3,12 +3,30 @@
 // seconds, bytes, FLOP, bytes/s, FLOP/s.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/enums.hpp"
+
 namespace sparsim {
+
+/// The most devices, sequences per step or tokens per step a scenario may have: 2^53 =
+/// 9,007,199,254,740,992, the last integer up to which a double holds every integer, so a count
+/// is exact in the SI doubles of every formula and its products with int-sized factors cannot
+/// overflow an int64. The loader rejects more (cluster.nodes x node devices, tp x pp x dp,
+/// training.global_batch x model.seq_len).
+inline constexpr std::int64_t kMaxCount = std::int64_t{1} << 53;
+
+/// a x b for counts a, b >= 0, or the largest int64 when the product overflows it (a saturated
+/// product compares greater than every count).
+inline std::int64_t count_product(std::int64_t a, std::int64_t b) {
+  std::int64_t p = 0;
+  return __builtin_mul_overflow(a, b, &p) ? std::numeric_limits<std::int64_t>::max() : p;
+}
 
 enum class Precision { fp16, bf16, fp32 };
 
@@ -114,17 +132,11 @@ struct Network {
 
 struct Cluster {
   Node node;
-  int nodes = 0;
+  std::int64_t nodes = 0;  ///< at most kMaxCount / node.devices (the loader checks)
   Network network;
-  int devices() const { return node.devices * nodes; }
+  std::int64_t devices() const { return nodes * node.devices; }
 };
 
-enum class Router { rre, topk, hash, switch_ };
-/// Where RRE's samples live: `grouped` (PanGu-Σ) gives each rank samples of its own experts'
-/// domain, so the all-to-all stays inside a domain's group of ep / domains ranks; `mixed` gives
-/// every rank samples of every domain (a random slice of the batch, as the reference trainer),
-/// so the all-to-all spans all ep ranks.
-enum class DomainData { grouped, mixed };
 enum class FfnKind { mlp, glu };
 enum class LoadDistribution { uniform, zipf, histogram };
 
@@ -179,7 +191,7 @@ struct Model {
 enum class Optimizer { adam, adamw };
 
 struct Training {
-  int global_batch = 0;  ///< sequences per optimizer step
+  std::int64_t global_batch = 0;  ///< sequences per optimizer step (x seq_len <= kMaxCount)
   int micro_batch = 0;   ///< sequences per micro-batch (b)
   Precision precision = Precision::bf16;
   Optimizer optimizer = Optimizer::adam;
@@ -187,11 +199,12 @@ struct Training {
 
 enum class Schedule { gpipe, one_f_one_b, interleaved };
 enum class Recompute { none, selective, full };
-enum class Placement { device, offload, ecss };
 enum class CollectiveAlgo { ring, hierarchical_ring, tree, pairwise, hierarchical_a2a, p2p };
 
 struct Plan {
-  int tp = 1, pp = 1, dp = 1, ep = 1;
+  int tp = 1, pp = 1;
+  std::int64_t dp = 1;  ///< grows with the cluster: tp x pp x dp <= kMaxCount (the loader checks)
+  int ep = 1;
   Schedule schedule = Schedule::one_f_one_b;
   int virtual_stages = 1;
   Recompute recompute = Recompute::none;
@@ -214,13 +227,12 @@ struct Scenario {
   Plan plan;
 };
 
-// Names, for output and for error messages listing what exists (STYLE.md #8).
+// Names, for output and for error messages listing what exists (STYLE.md #8); Router, Placement
+// and DomainData: config/enums.hpp.
 const char* to_string(Precision);
 const char* to_string(Topology);
-const char* to_string(Router);
 const char* to_string(Schedule);
 const char* to_string(Recompute);
-const char* to_string(Placement);
 const char* to_string(CollectiveAlgo);
 const char* to_string(GemmTrans);
 

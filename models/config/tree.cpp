@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -129,8 +130,8 @@ void Tree::resolve_includes(YAML::Node node, const std::string& key_path, const 
   }
 }
 
-void Tree::set(const std::string& assignment) {
-  const Origin cli{"--set " + assignment, 0, 0};
+void Tree::set(const std::string& assignment, const std::string& flag) {
+  const Origin cli{flag + " " + assignment, 0, 0};
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
     throw InputError(cli, "", "expected key.path=value");
@@ -147,6 +148,13 @@ void Tree::set(const std::string& assignment) {
   if (alias) throw InputError(cli, key_path, kNoAliases);
   if (!value.IsDefined() || value.IsNull()) {
     throw InputError(cli, key_path, "empty value");
+  }
+  // The value replaces everything under key_path: forget where the old subtree came from.
+  for (auto* m : {&file_of_prefix_, &overrides_}) {
+    for (auto it = m->lower_bound(key_path); it != m->end() && it->first.rfind(key_path, 0) == 0;) {
+      const bool under = it->first.size() == key_path.size() || it->first[key_path.size()] == '.';
+      it = under ? m->erase(it) : std::next(it);
+    }
   }
   if (names_a_file(value)) {
     value = load_yaml_file(value.Scalar(), cli, key_path);
@@ -191,6 +199,13 @@ void Tree::set(const std::string& assignment) {
   overrides_[key_path] = cli.file;
 }
 
+Tree Tree::clone() const {
+  Tree t = *this;
+  t.root_.reset(YAML::Clone(root_));  // rebinds; `=` would write the copy into the shared node
+  t.positions_ = false;
+  return t;
+}
+
 Origin Tree::origin(const std::string& key_path, const YAML::Node& node) const {
   // The most specific --set or include that covers key_path.
   auto covers = [&](const std::string& prefix) {
@@ -217,7 +232,7 @@ Origin Tree::origin(const std::string& key_path, const YAML::Node& node) const {
   if (have_override && best_override.size() >= best_file_prefix.size()) {
     return Origin{overrides_.at(best_override), 0, 0};
   }
-  return mark_origin(file, node ? node.Mark() : YAML::Mark::null_mark());
+  return mark_origin(file, node && positions_ ? node.Mark() : YAML::Mark::null_mark());
 }
 
 std::string Tree::relative_to_file(const std::string& key_path, const std::string& path) const {

@@ -23,7 +23,13 @@ class Tree {
   /// Applies `key.path=value` (the value is parsed as YAML; a .yaml path is an include relative
   /// to the working directory). Creates missing mapping keys; the typed loader then rejects the
   /// unknown ones. Throws InputError when the text has no '=' or the path crosses a scalar.
-  void set(const std::string& assignment);
+  /// Errors about the value name it as "FLAG key.path=value" (`sweep` passes "--vary").
+  void set(const std::string& assignment, const std::string& flag = "--set");
+
+  /// A deep copy: yaml-cpp nodes are handles, so a plain copy would share the YAML with this
+  /// tree, and reading a scenario writes its defaults into the tree. yaml-cpp's Clone drops the
+  /// source positions, so errors read from a copy name the file and key path without a line.
+  Tree clone() const;
 
   /// `path` as written at `key_path`, made relative to the directory of the file that holds
   /// that key (the way includes are resolved).
@@ -46,6 +52,7 @@ class Tree {
   std::string file_;
   std::map<std::string, std::string> file_of_prefix_;  ///< key path -> file it was included from
   std::map<std::string, std::string> overrides_;       ///< key path -> "--set k=v" text
+  bool positions_ = true;                              ///< false in a clone(): marks are gone
 };
 
 /// Whether a mapping key is one the loader reads: a single value (or null, read as "null"). YAML

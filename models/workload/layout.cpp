@@ -14,10 +14,11 @@ Layout layout_of(const Scenario& sc) {
   l.tp = Group{p.tp, 1};
   l.dp = Group{p.dp, p.tp};
   l.ep = Group{p.ep, p.tp};
-  l.pp = Group{p.pp, p.tp * p.dp};
-  const long long per_step = static_cast<long long>(sc.training.micro_batch) * p.dp;
-  l.micro_batches = per_step > 0 ? static_cast<int>(sc.training.global_batch / per_step) : 0;
-  l.layers_per_stage = sc.model.layers / (p.pp * p.virtual_stages);
+  l.pp = Group{p.pp, p.tp * p.dp};  // tp x dp <= tp x pp x dp <= kMaxCount (loader)
+  // micro_batch x dp may exceed any count (then there is no micro-batch at all: infeasible)
+  const std::int64_t per_step = count_product(sc.training.micro_batch, p.dp);
+  l.micro_batches = sc.training.global_batch / per_step;
+  l.layers_per_stage = static_cast<int>(sc.model.layers / (std::int64_t{p.pp} * p.virtual_stages));
   return l;
 }
 
@@ -25,23 +26,27 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
   const Plan& p = sc.plan;
   const Model& m = sc.model;
   std::vector<std::string> why;
-  const long long devices = sc.cluster.devices();
-  if (static_cast<long long>(p.tp) * p.pp * p.dp != devices) {
-    why.push_back("tp*pp*dp = " + num(p.tp) + "*" + num(p.pp) + "*" + num(p.dp) + " = " +
-                  num(static_cast<long long>(p.tp) * p.pp * p.dp) + " != devices " + num(devices) +
+  const std::int64_t devices = sc.cluster.devices();
+  const std::int64_t plan_devices = std::int64_t{p.tp} * p.pp * p.dp;  // <= kMaxCount (loader)
+  if (plan_devices != devices) {
+    why.push_back("tp*pp*dp = " + num(p.tp) + "*" + num(p.pp) + "*" + num(p.dp) + " = " + num(plan_devices) +
+                  " != devices " + num(devices) +
                   " (" + num(sc.cluster.nodes) + " nodes x " + num(sc.cluster.node.devices) + ")");
   }
   if (m.heads % p.tp != 0) why.push_back("tp " + num(p.tp) + " does not divide heads " + num(m.heads));
   if (m.ffn_hidden % p.tp != 0) why.push_back("tp " + num(p.tp) + " does not divide ffn_hidden " + num(m.ffn_hidden));
-  if (m.layers % (p.pp * p.virtual_stages) != 0) {
-    why.push_back("pp*virtual_stages = " + num(p.pp * p.virtual_stages) + " does not divide layers " + num(m.layers));
+  const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
+  if (m.layers % chunks != 0) {
+    why.push_back("pp*virtual_stages = " + num(chunks) + " does not divide layers " + num(m.layers));
   }
-  const long long per_step = static_cast<long long>(sc.training.micro_batch) * p.dp;
+  const std::int64_t per_step = count_product(sc.training.micro_batch, p.dp);
   if (sc.training.global_batch % per_step != 0) {
-    why.push_back("micro_batch*dp = " + num(per_step) + " does not divide global_batch " + num(sc.training.global_batch));
+    const std::string product = per_step > kMaxCount ? num(sc.training.micro_batch) + "*" + num(p.dp) + " (more than 2^53)"
+                                                     : num(per_step);
+    why.push_back("micro_batch*dp = " + product + " does not divide global_batch " + num(sc.training.global_batch));
   }
   if (p.schedule == Schedule::interleaved && p.pp > 1) {
-    const long long mb = sc.training.global_batch / per_step;
+    const std::int64_t mb = sc.training.global_batch / per_step;
     if (mb % p.pp != 0) why.push_back("interleaved schedule needs micro-batches (" + num(mb) + ") divisible by pp " + num(p.pp));
   }
   // The device must state a peak for the training precision (bf16 and fp16 stand in for each

@@ -4,6 +4,7 @@
 //   rank = tp_rank + t * (dp_rank + d * pp_rank)
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,15 +12,16 @@
 
 namespace sparsim::workload {
 
-/// A communication group: `size` ranks `stride` apart in the rank order.
+/// A communication group: `size` ranks `stride` apart in the rank order (data-parallel groups
+/// and the pipeline's stride grow with the cluster: 64-bit).
 struct Group {
-  int size = 1;
-  int stride = 1;
+  std::int64_t size = 1;
+  std::int64_t stride = 1;
 };
 
 struct Layout {
   Group tp, dp, pp, ep;
-  int micro_batches = 0;     ///< m per pipeline per step
+  std::int64_t micro_batches = 0;  ///< m per pipeline per step
   int layers_per_stage = 0;  ///< per model chunk: L / (p * v)
 };
 

@@ -60,13 +60,21 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
   return unsplit / sp + (split + scores) / t;
 }
 
-double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic) {
+double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic, int ep_rank) {
   if (!sc.model.moe || traffic.empty()) return 0.0;
   const DeviceParams d = device_params(sc);
+  const double micro_batches = layout_of(sc).micro_batches;
   // The busiest stage holds d.experts = n_sparse * (E/ep) * expert / t; scale by the largest
   // activated fraction over the sparse layers.
   double fraction = 0;
-  for (const auto& t : traffic) fraction = std::max(fraction, t.activated_experts / std::max(1, t.local_experts));
+  for (const auto& t : traffic) {
+    double active = t.activated_experts;
+    if (ep_rank >= 0) {
+      active = 0;
+      for (double got : t.rank_expert_tokens.at(static_cast<std::size_t>(ep_rank))) active += got * micro_batches >= 1.0 ? 1 : 0;
+    }
+    fraction = std::max(fraction, active / std::max(1, t.local_experts));
+  }
   return d.experts * fraction;
 }
 
@@ -80,7 +88,7 @@ MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* t
   m.host_capacity = sc.cluster.node.host.memory;
   // ZeRO shards dense state over the dp replicas and expert state over the dp/ep replicas that
   // hold the same experts.
-  const double d = p.dp, de = std::max(1, p.dp / p.ep);
+  const double d = double(p.dp), de = double(std::max<std::int64_t>(1, p.dp / p.ep));
   auto shard = [&](int stage, double dense, double experts) {
     return dense / (p.zero >= stage ? d : 1.0) + experts / (p.zero >= stage ? de : 1.0);
   };
@@ -116,13 +124,13 @@ MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* t
     }
   }
   // Activations on the first stage, which holds the most micro-batches in flight.
-  const int mb = l.micro_batches;
+  const std::int64_t mb = l.micro_batches;
   double in_flight = 0;
   switch (p.schedule) {
-    case Schedule::gpipe: in_flight = mb; break;
-    case Schedule::one_f_one_b: in_flight = std::min(p.pp, mb); break;
+    case Schedule::gpipe: in_flight = double(mb); break;
+    case Schedule::one_f_one_b: in_flight = double(std::min<std::int64_t>(p.pp, mb)); break;
     case Schedule::interleaved:
-      in_flight = std::min(p.pp, mb) * (1.0 + (p.pp - 1.0) / (double(p.pp) * p.virtual_stages));
+      in_flight = double(std::min<std::int64_t>(p.pp, mb)) * (1.0 + (p.pp - 1.0) / (double(p.pp) * p.virtual_stages));
       break;
   }
   double per_mb = 0;

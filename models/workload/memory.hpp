@@ -7,6 +7,7 @@
 
 #include "config/scenario.hpp"
 #include "workload/sparse.hpp"
+#include "workload/verdict.hpp"
 
 namespace sparsim::workload {
 
@@ -25,7 +26,8 @@ struct MemoryLedger {
   double host = 0;           ///< bytes used in one node's host DRAM
   double host_capacity = 0;
   double device_peak() const { return params + grads + optimizer + activations + buffers; }
-  bool fits() const { return device_peak() <= device_capacity && host <= host_capacity; }
+  MemoryFit fit() const { return {device_peak(), device_capacity, host, host_capacity}; }
+  bool fits() const { return fit().device_fits() && fit().host_fits(); }
 };
 
 /// Activation bytes one layer keeps for backward, per micro-batch, on one device.
@@ -33,7 +35,9 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer);
 
 /// Expert parameters of one device that a step activates (ECSS moves and updates only these):
 /// per sparse layer of the busiest stage, activated experts of the busiest rank x expert / t.
-double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic);
+/// With `ep_rank` >= 0: those of that expert-parallel rank, an expert being activated when its
+/// tokens over the step's micro-batches (SparseLayerTraffic::rank_expert_tokens) reach one.
+double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic, int ep_rank = -1);
 
 /// `traffic`: the sparse_traffic() of the scenario when already computed (else computed here).
 MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* traffic = nullptr);

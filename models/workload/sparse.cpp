@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "routing/routing.hpp"
+#include "workload/footprint.hpp"
 #include "workload/layout.hpp"
 #include "workload/transformer.hpp"
 
@@ -76,6 +77,10 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc) {
   std::vector<SparseLayerTraffic> out;
   if (!sc.model.moe) return out;
   const Moe& e = *sc.model.moe;
+  require_memory(sc, "plan.ep",
+                 "routing " + std::to_string(e.experts) + " experts over " + std::to_string(sc.plan.ep) +
+                     " expert-parallel ranks (matrices of ep x experts and ep x ep per sparse layer)",
+                 sparse_traffic_bytes(sc), "use fewer experts or expert-parallel ranks");
   const int ep = sc.plan.ep;
   const Layout l = layout_of(sc);
   const double T = double(sc.training.micro_batch) * sc.model.seq_len;  // tokens per rank per micro-batch

@@ -11,27 +11,10 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-/// Common header: SVG on stdout, no enhanced text (scenario names contain '_' and '^'), a fixed
-/// palette so a term has the same colour in every plot.
-std::string header(int width, int height, const std::string& title) {
-  return fmt::format(
-      "set terminal svg size {},{} noenhanced font 'sans,12' background rgb 'white'\n"
-      "set title {}\n"
-      "set linetype 1 lc rgb '#4e79a7'\nset linetype 2 lc rgb '#f28e2b'\nset linetype 3 lc rgb '#e15759'\n"
-      "set linetype 4 lc rgb '#76b7b2'\nset linetype 5 lc rgb '#59a14f'\nset linetype 6 lc rgb '#edc948'\n"
-      "set linetype 7 lc rgb '#b07aa1'\nset linetype 8 lc rgb '#ff9da7'\nset linetype 9 lc rgb '#9c755f'\n"
-      "set linetype 10 lc rgb '#bab0ac'\nset linetype cycle 10\n"
-      "set grid ytics lc rgb '#dddddd'\nset key outside right top vertical\n",
-      width, height, gnuplot_string(title));
-}
-
 /// Tic labels slant when there are several bars, so long scenario names do not overlap.
 std::string xtics_for(std::size_t bars) {
   return bars > 2 ? "set xtics rotate by 20 right nomirror\n" : "set xtics nomirror\n";
 }
-
-/// The rows as the inline datablock $d (GCC 12 warns falsely on "literal" + string at -O3).
-std::string datablock(const std::string& rows) { return fmt::format("$d << EOD\n{}EOD\n", rows); }
 
 std::string num(double v) { return fmt::format("{:.9g}", v); }
 /// A datablock cell: a space and the number.
@@ -58,6 +41,22 @@ std::string stacked_clauses(const std::vector<std::string>& titles) {
 const char* kNoFeasible = "No feasible result: there is nothing to draw.";
 
 }  // namespace
+
+std::string plot_header(int width, int height, const std::string& title) {
+  return fmt::format(
+      "set terminal svg size {},{} noenhanced font 'sans,12' background rgb 'white'\n"
+      "set title {}\n"
+      "set linetype 1 lc rgb '#4e79a7'\nset linetype 2 lc rgb '#f28e2b'\nset linetype 3 lc rgb '#e15759'\n"
+      "set linetype 4 lc rgb '#76b7b2'\nset linetype 5 lc rgb '#59a14f'\nset linetype 6 lc rgb '#edc948'\n"
+      "set linetype 7 lc rgb '#b07aa1'\nset linetype 8 lc rgb '#ff9da7'\nset linetype 9 lc rgb '#9c755f'\n"
+      "set linetype 10 lc rgb '#bab0ac'\nset linetype cycle 10\n"
+      "set grid ytics lc rgb '#dddddd'\nset key outside right top vertical\n",
+      width, height, gnuplot_string(title));
+}
+
+std::string datablock(const std::string& rows, const std::string& name) {
+  return fmt::format("${} << EOD\n{}EOD\n", name, rows);  // fmt: GCC 12 warns falsely on "literal" + string at -O3
+}
 
 std::string gnuplot_string(const std::string& s) {
   std::string out = "\"";
@@ -95,7 +94,7 @@ PlotOrSkip breakdown_plot(const std::vector<Result>& all) {
   if (results.empty()) return {std::nullopt, kNoFeasible};
   std::vector<std::string> terms;
   const std::string rows = breakdown_rows(results, terms);
-  std::string s = header(900, 480, "Step time by where it goes (critical path)");
+  std::string s = plot_header(900, 480, "Step time by where it goes (critical path)");
   s += datablock(rows);
   s += "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.9 border rgb '#333333'\n"
        "set boxwidth 0.6\nset yrange [0:*]\nset ylabel 'seconds per step'\n";
@@ -118,7 +117,7 @@ PlotOrSkip device_memory_plot(const std::vector<Result>& all) {
     rows += "\n";
   }
   const std::size_t cap_col = titles.size() + 2;
-  std::string s = header(900, 480, "Device memory at peak against capacity (per device)");
+  std::string s = plot_header(900, 480, "Device memory at peak against capacity (per device)");
   s += datablock(rows);
   s += "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.9 border rgb '#333333'\n"
        "set boxwidth 0.6\nset yrange [0:*]\nset offsets 0,0,graph 0.1,0\nset ylabel 'GiB per device'\n";
@@ -136,7 +135,7 @@ PlotOrSkip host_memory_plot(const std::vector<Result>& all) {
   for (const auto& r : results) {
     rows += fmt::format("{} {} {}\n", gnuplot_string(r.label), num(r.host_peak_bytes / kGiB), num(r.host_capacity_bytes / kGiB));
   }
-  std::string s = header(900, 420, "Host memory at peak against capacity (per node)");
+  std::string s = plot_header(900, 420, "Host memory at peak against capacity (per node)");
   s += datablock(rows);
   s += "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.9 border rgb '#333333'\n"
        "set boxwidth 0.6\nset yrange [0:*]\nset offsets 0,0,graph 0.1,0\nset ylabel 'GiB per node'\n";
@@ -168,7 +167,7 @@ PlotOrSkip variants_plot(const std::vector<Result>& results) {
     rows += fmt::format("{} {} {}\n", gnuplot_string(results[i].label), num(results[i].tokens_per_s),
                         gnuplot_string(fmt::format("{:.2f}x", ratios[i])));
   }
-  std::string s = header(900, 440, "Throughput side by side (ratio to " + results.front().label + ")");
+  std::string s = plot_header(900, 440, "Throughput side by side (ratio to " + results.front().label + ")");
   s += datablock(rows);
   s += "set style fill solid 0.9 border rgb '#333333'\nset boxwidth 0.6\nset yrange [0:*]\nset offsets 0.5,0.5,graph 0.1,0\n"
        "set ylabel 'tokens/s'\nset key off\n";
@@ -179,7 +178,7 @@ PlotOrSkip variants_plot(const std::vector<Result>& results) {
 
 std::vector<ScalingPoint> scaling_points(const std::vector<Result>& results) {
   std::vector<ScalingPoint> pts;
-  std::set<int> sizes;
+  std::set<std::int64_t> sizes;
   for (const auto& r : results) {
     if (r.measured() || !r.feasible || r.devices <= 0) continue;
     pts.push_back({r.devices, r.tokens_per_s, r.mfu, r.label});
@@ -200,7 +199,7 @@ PlotOrSkip scaling_plot(const std::vector<Result>& results) {
   for (const auto& p : pts) {
     rows += fmt::format("{} {} {} {}\n", p.devices, num(p.tokens_per_s), num(100 * p.mfu), gnuplot_string(p.label));
   }
-  std::string s = header(900, 480, "Scaling: throughput and MFU against cluster size");
+  std::string s = plot_header(900, 480, "Scaling: throughput and MFU against cluster size");
   s += datablock(rows);
   s += "set logscale x 2\nset offsets graph 0.08, graph 0.08, graph 0.1, 0\nset xlabel 'devices'\n"
        "set ylabel 'tokens/s'\nset yrange [0:*]\nset ytics nomirror\nset y2label 'MFU (%)'\nset y2range [0:100]\n"
@@ -258,7 +257,7 @@ PlotOrSkip measured_plot(const std::vector<Result>& results) {
     return {std::nullopt, "No measured result has a predicted result of the same scenario name with positive "
                           "times, so there is nothing to plot."};
   }
-  std::string s = header(760, 640, "Predicted against measured time (log-log)");
+  std::string s = plot_header(760, 640, "Predicted against measured time (log-log)");
   s += datablock(rows);
   s += fmt::format("set logscale xy\nset xrange [{}:{}]\nset yrange [{}:{}]\nset size ratio -1\n", num(lo / 2),
                    num(hi * 2), num(lo / 2), num(hi * 2));

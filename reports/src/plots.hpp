@@ -24,6 +24,12 @@ struct PlotOrSkip {
   std::string skipped;  ///< non-empty when `plot` is empty
 };
 
+/// The start of every plot script: SVG on stdout, no enhanced text (scenario names contain '_'
+/// and '^'), a fixed palette so a term has the same colour in every plot, the title.
+std::string plot_header(int width, int height, const std::string& title);
+/// `rows` as the inline datablock $name.
+std::string datablock(const std::string& rows, const std::string& name = "d");
+
 /// Quotes `s` for a gnuplot datablock or string: double quotes; '"' and '\' and newlines are
 /// replaced (gnuplot data files have no escapes).
 std::string gnuplot_string(const std::string& s);
@@ -46,7 +52,7 @@ PlotOrSkip variants_plot(const std::vector<Result>& results);
 
 /// One point of a scaling curve.
 struct ScalingPoint {
-  int devices = 0;
+  std::int64_t devices = 0;
   double tokens_per_s = 0, mfu = 0;
   std::string label;
 };

@@ -35,6 +35,13 @@ Input read_input(const std::string& path);
 using Renderer = std::function<std::string(const Plot&)>;
 std::string gnuplot_renderer(const Plot& plot);
 
+/// The start of a page up to <body>, with `title` (escaped here) and the shared CSS.
+std::string page_head(const std::string& title);
+/// The end of a page: which command generated it, </body></html>.
+std::string page_foot(const std::string& command);
+/// The plot as an <img> with its SVG inline, or the sentence that says why there is none.
+std::string plot_or_skip(const PlotOrSkip& p, const Renderer& render);
+
 /// The report's files: index.html, plus traces to copy next to it so its links work.
 struct Page {
   std::string html;

@@ -1,12 +1,15 @@
 #include "results.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "config/error.hpp"
+#include "config/scenario.hpp"
 
 namespace sparsim::report {
 
@@ -40,6 +43,21 @@ double number(const json& j, const std::string& path, const std::string& source)
   const json& v = at(j, path, source);
   if (!v.is_number()) throw InputError({source, 0, 0}, path, "expected a number, found " + type_name(v));
   return v.get<double>();
+}
+
+/// "devices": a whole number from 0 to 2^53 (sparsim::kMaxCount), read exactly (not through a
+/// double and not wrapped into an int: clusters of billions of devices).
+std::int64_t device_count(const json& j, const std::string& source) {
+  const json& v = at(j, "devices", source);
+  if (v.is_number_unsigned()) {
+    if (v.get<std::uint64_t>() <= static_cast<std::uint64_t>(kMaxCount)) return v.get<std::int64_t>();
+  } else if (v.is_number_integer()) {
+    if (v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= kMaxCount) return v.get<std::int64_t>();
+  } else if (v.is_number()) {
+    const double d = v.get<double>();
+    if (d >= 0 && d <= static_cast<double>(kMaxCount) && d == std::floor(d)) return static_cast<std::int64_t>(d);
+  }
+  throw InputError({source, 0, 0}, "devices", "expected a whole number of devices from 0 to 2^53, found " + v.dump());
 }
 
 std::string string(const json& j, const std::string& path, const std::string& source) {
@@ -143,7 +161,7 @@ Result parse_result(const json& j, const std::string& source) {
   r.params_total = number(j, "params_total", source);
   r.params_active_per_token = number(j, "params_active_per_token", source);
   // Not in the original contract, written by sparsim since: optional.
-  if (j.contains("devices")) r.devices = static_cast<int>(number(j, "devices", source));
+  if (j.contains("devices")) r.devices = device_count(j, source);
   if (j.contains("feasible")) {
     const json& f = j.at("feasible");
     if (!f.is_boolean()) throw InputError({source, 0, 0}, "feasible", "expected true or false, found " + type_name(f));
@@ -166,6 +184,15 @@ Result parse_result(const json& j, const std::string& source) {
   const json& fits = at(j, "memory.fits", source);
   if (!fits.is_boolean()) throw InputError({source, 0, 0}, "memory.fits", "expected true or false, found " + type_name(fits));
   r.fits = fits.get<bool>();
+  if (j.contains("verdict")) {
+    const std::string word = string(j, "verdict", source);
+    const auto kind = names<workload::VerdictKind>().find(word);
+    if (!kind) throw InputError({source, 0, 0}, "verdict", names<workload::VerdictKind>().unknown(word));
+    r.verdict = {*kind, j.contains("verdict_reason") ? string(j, "verdict_reason", source) : ""};
+  } else {
+    r.verdict = workload::verdict_of(r.feasible, r.infeasible,
+                                     {r.device_peak_bytes, r.device_capacity_bytes, r.host_peak_bytes, r.host_capacity_bytes});
+  }
   return r;
 }
 

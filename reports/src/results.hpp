@@ -2,9 +2,12 @@
 // strictly, into a typed struct; the plots and the page only see `Result`.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "workload/verdict.hpp"
 
 namespace sparsim::report {
 
@@ -20,7 +23,7 @@ struct Result {
   std::string label;     ///< unique short name on plots (see assign_labels)
   std::string scenario;
   std::string backend;   ///< analytic | des | measured
-  int devices = 0;       ///< 0 when the result does not say
+  std::int64_t devices = 0;  ///< 0 when the result does not say
   bool feasible = true;
   std::vector<std::string> infeasible, warnings;
   double step_time_s = 0, tokens_per_s = 0, tflops_per_device = 0, mfu = 0;
@@ -30,6 +33,9 @@ struct Result {
   double device_peak_bytes = 0, device_capacity_bytes = 0;
   double host_peak_bytes = 0, host_capacity_bytes = 0;  ///< per node
   bool fits = true;
+  /// The file's `verdict` and `verdict_reason`; derived from `feasible`, `infeasible` and the
+  /// memory (workload::verdict_of) in results written before the verdict existed.
+  workload::Verdict verdict;
 
   bool measured() const { return backend == "measured"; }
 };

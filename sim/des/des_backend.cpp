@@ -12,6 +12,7 @@
 #include "config/error.hpp"
 #include "sim/analytic.hpp"
 #include "sim/collectives.hpp"
+#include "sim/des/footprint.hpp"
 #include "sim/des/platform.hpp"
 #include "sim/graph.hpp"
 #include "sim/trace.hpp"
@@ -333,6 +334,7 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
     r.infeasible.push_back("the des backend needs tp to divide the devices per node (tensor parallelism inside a node)");
   }
   if (!r.feasible) return r;
+  des::require_fits(sc);  // before building anything: a billion-device platform would not fit
   const StepGraph sg = build_step_graph(sc);
   const workload::Layout l = workload::layout_of(sc);
 
@@ -383,7 +385,7 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
     for (int a = 0; a < sg.actors; ++a) {
       if (!run.traced(a)) continue;
       const int d = a / sc.plan.pp, s = a % sc.plan.pp;
-      const int first = des::first_device(sc, a);
+      const std::int64_t first = des::first_device(sc, a);
       trace.name_actor(run.pf.node_of_actor[a], a,
                        "devices " + std::to_string(first) + "-" + std::to_string(first + sc.plan.tp - 1) + " (stage " +
                            std::to_string(s) + ", replica " + std::to_string(d) + ")");

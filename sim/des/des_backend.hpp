@@ -25,6 +25,8 @@ struct DesOptions {
   std::string trace_path;  ///< Chrome trace JSON to write ("" = none)
 };
 
+/// Throws InputError (exit 2) when the run would not fit in this machine's memory
+/// (des/footprint.hpp), before building anything.
 StepResult des_step(const Scenario& sc, const DesOptions& options = {});
 
 }  // namespace sparsim::sim

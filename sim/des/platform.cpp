@@ -1,6 +1,7 @@
 #include "sim/des/platform.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "config/error.hpp"
@@ -12,12 +13,12 @@ namespace sparsim::sim::des {
 namespace sg4 = simgrid::s4u;
 using Dir = sg4::LinkInRoute::Direction;
 
-int first_device(const Scenario& sc, int actor) {
+std::int64_t first_device(const Scenario& sc, int actor) {
   const Plan& p = sc.plan;
   return p.tp * (actor / p.pp + p.dp * (actor % p.pp));
 }
 
-int node_of(const Scenario& sc, int actor) { return first_device(sc, actor) / sc.cluster.node.devices; }
+std::int64_t node_of(const Scenario& sc, int actor) { return first_device(sc, actor) / sc.cluster.node.devices; }
 
 namespace {
 
@@ -48,7 +49,11 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   const Plan& p = sc.plan;
   const Node& node = sc.cluster.node;
   const double t = p.tp;
-  const int nodes = sc.cluster.nodes;
+  // des_step refuses a platform that would not fit in memory (footprint.hpp) long before its
+  // nodes or actors outgrow an int
+  SPARSIM_ASSERT(sc.cluster.nodes <= std::numeric_limits<int>::max() && p.dp * p.pp <= std::numeric_limits<int>::max(),
+                 "des: more nodes or actors than an int holds");
+  const int nodes = static_cast<int>(sc.cluster.nodes);
   const int groups_per_node = node.devices / p.tp;
   SPARSIM_ASSERT(node.devices % p.tp == 0, "des: tp must divide devices per node (checked by the backend)");
   const Network& net = sc.cluster.network;
@@ -74,7 +79,7 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
                          ->set_latency(0)
                          ->seal();
   }
-  const int actors = p.dp * p.pp;
+  const int actors = static_cast<int>(p.dp * p.pp);
   // A node of several fast groups (intra_node.group_size < devices: the two HCCS rings of an
   // Ascend 910 server) joins them over the inter-group level: actors of different groups talk
   // over their cross links, as the closed forms' slowest level says.
@@ -98,7 +103,7 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   pf.cpu.resize(nodes);
   std::vector<std::vector<int>> actors_of_node(nodes);
   for (int a = 0; a < actors; ++a) {
-    pf.node_of_actor[a] = node_of(sc, a);
+    pf.node_of_actor[a] = static_cast<int>(node_of(sc, a));
     actors_of_node[pf.node_of_actor[a]].push_back(a);
   }
   // Node zones directly under a full root zone, with explicit node-to-node routes: through both

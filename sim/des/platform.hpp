@@ -12,6 +12,7 @@
 #pragma once
 
 #include <simgrid/s4u.hpp>
+#include <cstdint>
 #include <vector>
 
 #include "config/scenario.hpp"
@@ -30,8 +31,8 @@ struct Platform {
 Platform build_platform(simgrid::s4u::Engine& e, const Scenario& sc);
 
 /// Node of actor a: the node of its first device.
-int node_of(const Scenario& sc, int actor);
+std::int64_t node_of(const Scenario& sc, int actor);
 /// Rank of actor a's first device: t * (d + dp * s) for replica d = a / pp, stage s = a % pp.
-int first_device(const Scenario& sc, int actor);
+std::int64_t first_device(const Scenario& sc, int actor);
 
 }  // namespace sparsim::sim::des

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Browser test (issue 7): the report renders in headless Chromium. A screenshot is taken and must
+"""Browser test (issue 7): the report, and a sweep's report, render in headless Chromium. A screenshot is taken and must
 not be blank, every <img> must load, and the console must stay free of errors. The checks are
 first run on a deliberately broken page, which they must flag, so they cannot pass vacuously.
 Without chromium the test exits 77, which ctest shows as skipped (SKIP_RETURN_CODE).
@@ -125,6 +125,28 @@ def inspect(tmp, page):
 
 
 failures = []
+
+
+def check_page(tmp, page, images, name):
+    """The page shows `images` images, all loaded, without console errors, and is not blank."""
+    g = inspect(tmp, page)
+    print(f"{name}: {g['status']}, {g['colours']} colours, {100 * g['ink']:.1f}% non-background pixels")
+    if not g["status"]:
+        failures.append(f"{name}: the instrumented page did not report (script blocked or page failed to load)")
+    else:
+        if g["status"]["images"] != images:
+            failures.append(f"{name}: expected {images} plots, the page has {g['status']['images']} images")
+        if g["status"]["broken"]:
+            failures.append(f"{name}: images that did not load: {g['status']['broken']}")
+    if g["console"]:
+        failures.append(f"{name}: console errors:\n" + "\n".join(g["console"]))
+    if not g["shot"]:
+        failures.append(f"{name}: no screenshot was written")
+    # Non-blank: more than one colour, and a plot-filled page inks well over 1 % of its pixels.
+    if g["colours"] < 3 or g["ink"] < 0.01:
+        failures.append(f"{name}: the screenshot looks blank: {g['colours']} colours, {100 * g['ink']:.2f}% ink")
+
+
 with tempfile.TemporaryDirectory() as tmp:
     # Negative control: a blank page with a broken image and a console error must be flagged.
     bad = os.path.join(tmp, "bad.html")
@@ -155,22 +177,18 @@ with tempfile.TemporaryDirectory() as tmp:
     if r.returncode != 0:
         print(r.stderr)
         sys.exit(1)
-    g = inspect(tmp, os.path.join(out, "index.html"))
-    print(f"report: {g['status']}, {g['colours']} colours, {100 * g['ink']:.1f}% non-background pixels")
-    if not g["status"]:
-        failures.append("the instrumented page did not report (script blocked or page failed to load)")
-    else:
-        if g["status"]["images"] != 6:
-            failures.append(f"expected 6 plots, the page has {g['status']['images']} images")
-        if g["status"]["broken"]:
-            failures.append(f"images that did not load: {g['status']['broken']}")
-    if g["console"]:
-        failures.append("console errors:\n" + "\n".join(g["console"]))
-    if not g["shot"]:
-        failures.append("no screenshot was written")
-    # Non-blank: more than one colour, and a plot-filled page inks well over 1 % of its pixels.
-    if g["colours"] < 3 or g["ink"] < 0.01:
-        failures.append(f"the screenshot looks blank: {g['colours']} colours, {100 * g['ink']:.2f}% ink")
+    check_page(tmp, os.path.join(out, "index.html"), 6, "report")
+
+    # The sweep's page: tokens/s against a geometric range (log x axis) and against a list of
+    # names (categorical x axis), one plot per varied key = 2 images.
+    tiny = os.path.join(src, "tests", "data", "tiny.yaml")
+    sweep_out = os.path.join(tmp, "sweep")
+    r = subprocess.run([sparsim, "sweep", tiny, "--vary", "training.global_batch=16..64*2", "--vary",
+                        "plan.placement=device,offload", "--report", sweep_out], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stderr)
+        sys.exit(1)
+    check_page(tmp, os.path.join(sweep_out, "index.html"), 2, "sweep")
 
 for f in failures:
     print("FAIL:", f)

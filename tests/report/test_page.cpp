@@ -67,6 +67,8 @@ TEST_CASE("page: one result draws breakdown and memory, and says why the rest ar
   CHECK_THAT(page.html, Catch::Contains("one cluster size"));
   CHECK_THAT(page.html, Catch::Contains("No result has backend"));
   CHECK_THAT(page.html, Catch::Contains("gpt3-175b-1024xa100"));
+  // the summary's verdict (derived: this older result has none): 46.9 of 80 GiB, it runs
+  CHECK_THAT(page.html, Catch::Contains("<td>runs</td></tr>"));
   // the resolved configuration is embedded escaped
   CHECK_THAT(page.html, Catch::Contains("<pre>a: &lt;b&gt; &amp; c\n</pre>"));
   CHECK_THAT(page.html, Catch::Contains("no Chrome trace"));

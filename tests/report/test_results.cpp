@@ -97,6 +97,34 @@ TEST_CASE("results: optional keys default, unknown keys are allowed", "[report]"
   CHECK(r.feasible);
 }
 
+TEST_CASE("results: the verdict is read from the file, or derived in older results", "[report]") {
+  // tests/report/data/gpt3-175b-1024xa100.json predates the verdict: feasible, 46.9 of 80 GiB
+  // on the device, so it runs.
+  json j = golden_gpt3();
+  REQUIRE_FALSE(j.contains("verdict"));
+  CHECK(parse_result(j, "r.json").verdict.kind == workload::VerdictKind::runs);
+  // The same with 40 GiB devices: 50339453056 / 2^30 = 46.88 -> "46.9" of 40.0 GiB.
+  j["memory"]["device_capacity_bytes"] = 40.0 * 1024 * 1024 * 1024;
+  j["memory"]["fits"] = false;
+  Result r = parse_result(j, "r.json");
+  CHECK(r.verdict.kind == workload::VerdictKind::does_not_fit);
+  CHECK(r.verdict.text() == "does not fit (device 46.9 of 40.0 GiB)");
+  // Not feasible: the infeasibility list is the reason.
+  j = golden_gpt3();
+  j["feasible"] = false;
+  j["infeasible"] = {"tp 3 does not divide heads 96"};
+  CHECK(parse_result(j, "r.json").verdict.text() == "infeasible plan (tp 3 does not divide heads 96)");
+  // A file's own verdict is what the page shows; a word outside the three is an error.
+  j = golden_gpt3();
+  j["verdict"] = "does-not-fit";
+  j["verdict_reason"] = "host 3000.0 of 2048.0 GiB per node";
+  r = parse_result(j, "r.json");
+  CHECK(r.verdict.kind == workload::VerdictKind::does_not_fit);
+  CHECK(r.verdict.reason == "host 3000.0 of 2048.0 GiB per node");
+  j["verdict"] = "maybe";
+  CHECK_THAT(error_of(j), Catch::Contains("key 'verdict': unknown verdict 'maybe'; known: runs, does-not-fit, infeasible"));
+}
+
 TEST_CASE("results: text that is not JSON reports line and column", "[report]") {
   // "{\n  \"a\": 1,\n  oops\n}": the parser fails at the 'o' of oops, line 3 column 3.
   try {

@@ -49,20 +49,23 @@ out, trace = os.path.join(work, "m.json"), os.path.join(work, "t.json")
 run([cfg, "--set", "training.steps=4", "--json", out, "--trace", trace, "--force"], 0, "step 4/4 loss", "measured")
 j = json.load(open(out))
 assert j["schema"] == "sparsim.result/1" and j["backend"] == "measured", j
+assert j["verdict"] == "runs" and j["feasible"] and j["memory"]["fits"], j  # it ran
 assert len(j["losses"]) == 4 and j["step_time_s"] > 0
 assert j["breakdown_s"]["host_optimizer"] > 0 and j["breakdown_s"]["h2d"] > 0  # ecss moves experts, host AdamW
 assert "expert_fwd" in j["phases_s"] and "host_adamw" in j["phases_s"]
 cats = {e.get("cat") for e in json.load(open(trace))["traceEvents"]}
 assert {"compute", "ep", "h2d", "d2h", "host_optimizer"} <= cats, cats
-# bad input: unknown key with file:line, unknown router listing the known ones, existing output
+# bad input: unknown key with file:line, unknown router listing the simulator's (config/enums.hpp),
+# a router the trainer does not implement listing those it does, existing output
 bad = os.path.join(work, "bad.yaml")
 with open(bad, "w") as f:
     f.write("model:\n  seq_len: 8\n  hidden: 8\n  heads: 2\n  ffn_hidden: 8\n  layers: 1\n  hiden: 3\n"
             "training: {global_batch: 2, steps: 1}\ndata: {corpus: synthetic}\n")
 run([bad], 2, "bad.yaml:7", "hiden")
-run([cfg, "--set", "model.moe.router=rrr"], 2, "known: topk, rre")
+run([cfg, "--set", "model.moe.router=rrr"], 2, "model.moe.router", "unknown router 'rrr'; known: rre, topk, hash, switch")
+run([cfg, "--set", "model.moe.router=hash"], 2, "model.moe.router", "router 'hash' is not implemented by the reference trainer; it implements: topk, rre")
 run([cfg, "--set", "training.steps=1", "--json", out], 2, "exists")
 run([cfg, "--set", "model.heads=5"], 2, "heads")
-run([cfg, "--set", "model.moe.domain_data=sorted"], 2, "domain_data", "known: mixed, grouped")
+run([cfg, "--set", "model.moe.domain_data=sorted"], 2, "unknown domain_data 'sorted'; known: grouped, mixed")
 run([os.path.join(configs, "topk.yaml"), "--set", "model.moe.domain_data=grouped"], 2, "domain_data applies to router rre")
 run([cfg, "--set", "model.moe.domain_data=grouped", "--set", "training.steps=2"], 0, "step 2/2 loss")

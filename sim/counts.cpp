@@ -1,0 +1,114 @@
+#include "sim/counts.hpp"
+
+#include <algorithm>
+
+#include "config/error.hpp"
+#include "sim/analytic.hpp"
+#include "workload/layout.hpp"
+#include "workload/memory.hpp"
+#include "workload/params.hpp"
+#include "workload/transformer.hpp"
+
+namespace sparsim::sim {
+
+namespace {
+
+double flops(const workload::LayerWork& w) { return w.forward.flops() + w.backward.flops() + w.recompute.flops(); }
+
+double tp_bytes(const workload::LayerWork& w) {
+  double b = 0;
+  for (const workload::Pass* p : {&w.forward, &w.backward, &w.recompute})
+    for (double x : p->tp) b += x;
+  return b;
+}
+
+/// What one device does for one sparse layer and one micro-batch.
+struct SparseLayerCounts {
+  double gemm = 0, expert_gemm = 0, ep = 0, tp = 0;
+};
+
+SparseLayerCounts sparse_layer(const Scenario& sc, const workload::Shape& s, const workload::SparseLayerTraffic& tr, int rank) {
+  const Moe& e = *sc.model.moe;
+  const Recompute rc = sc.plan.recompute;
+  SparseLayerCounts c;
+  const workload::LayerWork attention = workload::attention_block(s, rc);
+  c.gemm = flops(attention);
+  c.tp = tp_bytes(attention);
+  if (e.router == Router::topk || e.router == Router::switch_) {
+    const workload::LayerWork gate = workload::gate_block(s, e.experts, rc);
+    c.gemm += flops(gate);
+  }
+  const std::vector<double>& mine = rank < 0 ? tr.busiest_expert_tokens : tr.rank_expert_tokens.at(static_cast<std::size_t>(rank));
+  double tokens = 0;
+  for (double x : mine) tokens += x;
+  if (tokens > 0) {
+    const workload::LayerWork experts =
+        workload::expert_block(s, tokens, tr.local_experts, e.expert_ffn_hidden, rc, mine);
+    c.expert_gemm = flops(experts);
+    c.gemm += c.expert_gemm;
+    c.tp += tp_bytes(experts);
+  }
+  // Dispatch sends row `r` of the dispatch matrix to the other ranks, combine sends back what
+  // arrived (column r); forward and backward each run both, a full recomputation once more. The
+  // busiest rank's: the largest row plus column.
+  auto sent = [&](std::size_t r) {
+    double b = 0;
+    for (std::size_t o = 0; o < tr.dispatch.size(); ++o)
+      if (o != r) b += tr.dispatch[r][o] + tr.dispatch[o][r];
+    return b;
+  };
+  double per_pass = 0;
+  if (rank >= 0) {
+    per_pass = sent(static_cast<std::size_t>(rank));
+  } else {
+    for (std::size_t r = 0; r < tr.dispatch.size(); ++r) per_pass = std::max(per_pass, sent(r));
+  }
+  const double passes = rc == Recompute::full ? 3 : 2;
+  c.ep = passes * per_pass / s.t;  // the t devices of a tensor-parallel group split the bytes
+  return c;
+}
+
+}  // namespace
+
+StepCounts step_counts(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const Plan& p = sc.plan;
+  const workload::Layout l = workload::layout_of(sc);
+  const workload::Shape s = workload::shape_of(sc);
+  const Recompute rc = p.recompute;
+  SPARSIM_ASSERT(ep_rank < p.ep, "step_counts: expert-parallel rank out of range");
+  const workload::LayerWork dense = workload::dense_layer(s, rc), head = workload::head(s, rc);
+  std::vector<SparseLayerCounts> sparse(static_cast<std::size_t>(sc.model.layers));
+  for (const workload::SparseLayerTraffic& tr : traffic) sparse.at(static_cast<std::size_t>(tr.layer)) = sparse_layer(sc, s, tr, ep_rank);
+  // The stage with the most GEMM FLOPs: the layers of its v chunks, the head on the last chunk.
+  StepCounts out;
+  const int chunks = p.pp * p.virtual_stages;
+  for (int stage = 0; stage < p.pp; ++stage) {
+    StepCounts c;
+    for (int v = 0; v < p.virtual_stages; ++v) {
+      const int chunk = v * p.pp + stage;
+      for (int layer = chunk * l.layers_per_stage; layer < (chunk + 1) * l.layers_per_stage; ++layer) {
+        if (sc.model.is_sparse_layer(layer)) {
+          const SparseLayerCounts& k = sparse[static_cast<std::size_t>(layer)];
+          c.gemm_flops += k.gemm, c.expert_gemm_flops += k.expert_gemm, c.ep_bytes += k.ep, c.tp_bytes += k.tp;
+        } else {
+          c.gemm_flops += flops(dense), c.tp_bytes += tp_bytes(dense);
+        }
+      }
+      if (chunk == chunks - 1) c.gemm_flops += flops(head), c.tp_bytes += tp_bytes(head);
+    }
+    if (stage == 0 || c.gemm_flops > out.gemm_flops) out = c;
+  }
+  const double m = l.micro_batches;
+  out.gemm_flops *= m, out.expert_gemm_flops *= m, out.ep_bytes *= m, out.tp_bytes *= m;
+  // The host path of the placements (analytic optimizer_phase): weights in, gradients out.
+  const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
+  const double host = host_path_params(sc, traffic, ep_rank);
+  out.h2d_bytes = host * pb.weight;
+  out.d2h_bytes = host * pb.grad;
+  const workload::DeviceParams dp = workload::device_params(sc);
+  if (p.dp > 1) out.dp_bytes = dp.dense * pb.grad;
+  if (sc.model.moe && p.dp / p.ep > 1) out.dp_bytes += dp.experts * pb.grad;
+  return out;
+}
+
+}  // namespace sparsim::sim

@@ -1,0 +1,30 @@
+// What one device computes and moves in one training step, counted rather than timed: GEMM
+// FLOPs and the payload bytes of each kind of transfer. The backends time these same ops; the
+// reference trainer counts what it runs (trainer::StepCounts), and `sparsim validate` compares
+// the two exactly, step by step, for the step's own routing: a check no machine noise moves.
+#pragma once
+
+#include <vector>
+
+#include "config/scenario.hpp"
+#include "workload/sparse.hpp"
+
+namespace sparsim::sim {
+
+struct StepCounts {
+  double gemm_flops = 0;         ///< FLOP of the device's GEMMs: forward, backward, recomputation
+  double expert_gemm_flops = 0;  ///< of which in expert FFNs
+  double h2d_bytes = 0;          ///< placement copies host -> device (offload, ecss: weights in)
+  double d2h_bytes = 0;          ///< device -> host (offload, ecss: gradients out)
+  double ep_bytes = 0;  ///< all-to-all payload sent to other devices: dispatch and combine of every pass
+  double dp_bytes = 0;  ///< payload of the data-parallel gradient reduction (dense, and experts over dp/ep)
+  double tp_bytes = 0;  ///< payload of the tensor-parallel all-reduces
+};
+
+/// Counts of one device of the pipeline stage with the most GEMM FLOPs, over one step (all its
+/// micro-batches). Expert work is that of expert-parallel rank `ep_rank` (its tokens from
+/// SparseLayerTraffic::rank_expert_tokens, its all-to-all bytes from row and column `ep_rank` of
+/// the dispatch matrix), or of the busiest rank when `ep_rank` < 0.
+StepCounts step_counts(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
+
+}  // namespace sparsim::sim
