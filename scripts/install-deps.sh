@@ -22,6 +22,7 @@ packages=(
   gnuplot-nox
   fortunes-min fortunes-zh
   python3
+  clang libclang-rt-14-dev   # the fuzz targets: clang 14 with libFuzzer, ASan and UBSan runtimes
 )
 # Optional extras: chromium for the report browser test (SPARSIM_WITH_BROWSER=1).
 if [[ "${SPARSIM_WITH_BROWSER:-0}" == 1 ]]; then

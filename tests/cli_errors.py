@@ -23,6 +23,10 @@ expect(["simulate", d("err_bad_unit.yaml")], 2, "cluster.network.latency", "pars
 expect(["simulate", d("err_missing_file.yaml")], 2, "nowhere.yaml")
 expect(["simulate", d("err_syntax.yaml")], 2, "YAML syntax error")
 expect(["simulate", d("tiny.yaml"), "--set", "plan.tq=2"], 2, "--set plan.tq=2", "plan.tq")
+# inputs that crashed sparsim (aborts, SIGFPE) before the fuzzing work; see the files' comments
+expect(["simulate", d("err_key_not_scalar.yaml")], 2, "err_key_not_scalar.yaml:18:1", "single value")
+expect(["simulate", d("err_int_overflow.yaml")], 2, "err_int_overflow.yaml:12:", "model.heads", "2147483647")
+expect(["simulate", d("err_alias.yaml")], 2, "err_alias.yaml:17:35", "aliases")
 expect(["simulate", d("no-such-file.yaml")], 2, "cannot open")
 expect(["simulate", d("tiny.yaml"), "--backend", "magic"], 2, "known: analytic")
 expect(["simulate", d("tiny.yaml"), "--bogus"], 2, "bogus")

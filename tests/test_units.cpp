@@ -28,6 +28,14 @@ TEST_CASE("units: wrong dimension, no unit and garbage are errors", "[units]") {
   REQUIRE_THROWS_WITH(parse("100 GB", Dim::bandwidth), Catch::Contains("unknown unit 'GB'"));
 }
 
+TEST_CASE("units: values beyond a double are errors, not infinities", "[units]") {
+  // The largest double is about 1.8e308: 1e300 PB = 1e300 * 1e15 B overflows to inf, which was
+  // accepted as a positive size; 1e400 does not fit a double at all (from_chars: out of range).
+  REQUIRE_THROWS_WITH(parse("1e300 PB", Dim::bytes), Catch::Contains("finite"));
+  REQUIRE_THROWS_WITH(parse("1e400 B", Dim::bytes), Catch::Contains("range"));
+  REQUIRE(parse("1e300 B", Dim::bytes) == 1e300);  // still a double: accepted
+}
+
 TEST_CASE("units: format reads back to the same value", "[units]") {
   for (double v : {12.5e9, 1.0, 3.2e-6, 80.0 * 1073741824.0, 989.4e12}) {
     for (Dim d : {Dim::bytes, Dim::bandwidth, Dim::flop_rate, Dim::flops, Dim::time}) {

@@ -4,12 +4,15 @@
 #include <charconv>
 #include <vector>
 #include <cmath>
+#include <limits>
 
 namespace sparsim::config {
 
 Reader::Reader(const Tree& tree, YAML::Node map, std::string key_path)
     : tree_(&tree), map_(std::move(map)), path_(std::move(key_path)) {
   if (!map_.IsMap()) fail_at(map_, path_, "expected a mapping");
+  for (auto it = map_.begin(); it != map_.end(); ++it)
+    if (!is_key(it->first)) fail_at(it->first, path_, kNotAKey);
 }
 
 std::string Reader::sub(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }

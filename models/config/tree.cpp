@@ -1,9 +1,12 @@
 #include "config/tree.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 namespace sparsim::config {
@@ -34,7 +37,41 @@ bool is_index(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Aliases (*name) are refused: one inside its own anchor makes the tree infinite (the include
+// walk overflowed the stack), and nested ones grow it exponentially (40 lines, 2^40 nodes: a
+// hang); includes are the way to share a part. The parser's events name the first alias.
+class AliasFinder : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> first;
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (!first) first = mark;
+  }
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+constexpr const char* kNoAliases = "YAML aliases (*name) are not supported; write the value out, or put it in a file and include it";
+
+// YAML::Load of the first document of `text`, with the mark of its first alias if it has one.
+// Throws what YAML::Load throws.
+YAML::Node load_text(const std::string& text, std::optional<YAML::Mark>& alias) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  AliasFinder finder;
+  parser.HandleNextDocument(finder);
+  alias = finder.first;
+  return YAML::Load(text);
+}
+
 }  // namespace
+
+bool is_key(const YAML::Node& key) { return key.IsScalar() || key.IsNull(); }
 
 YAML::Node load_yaml_file(const std::string& path, const Origin& named_at, const std::string& key) {
   std::ifstream in(path);
@@ -42,7 +79,9 @@ YAML::Node load_yaml_file(const std::string& path, const Origin& named_at, const
   std::stringstream ss;
   ss << in.rdbuf();
   try {
-    YAML::Node n = YAML::Load(ss.str());
+    std::optional<YAML::Mark> alias;
+    YAML::Node n = load_text(ss.str(), alias);
+    if (alias) throw InputError(mark_origin(path, *alias), key, kNoAliases);
     if (!n.IsMap()) {
       throw InputError(Origin{path, 1, 1}, key, "expected a YAML mapping at the top of the file");
     }
@@ -66,6 +105,7 @@ void Tree::resolve_includes(YAML::Node node, const std::string& key_path, const 
                             std::vector<std::string>& stack) {
   if (!node.IsMap()) return;
   for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!is_key(it->first)) throw InputError(mark_origin(file, it->first.Mark()), key_path, kNotAKey);
     const std::string key = it->first.as<std::string>();
     const std::string path = join(key_path, key);
     YAML::Node value = it->second;
@@ -99,11 +139,13 @@ void Tree::set(const std::string& assignment, const std::string& flag) {
   const std::string key_path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   YAML::Node value;
+  std::optional<YAML::Mark> alias;
   try {
-    value = YAML::Load(text);
+    value = load_text(text, alias);
   } catch (const YAML::Exception& e) {
     throw InputError(cli, key_path, "value is not valid YAML: " + e.msg);
   }
+  if (alias) throw InputError(cli, key_path, kNoAliases);
   if (!value.IsDefined() || value.IsNull()) {
     throw InputError(cli, key_path, "empty value");
   }

@@ -55,6 +55,11 @@ class Tree {
   bool positions_ = true;                              ///< false in a clone(): marks are gone
 };
 
+/// Whether a mapping key is one the loader reads: a single value (or null, read as "null"). YAML
+/// also allows a mapping or a list as a key ("? [a, b]: x"); no scenario key is one.
+bool is_key(const YAML::Node& key);
+inline constexpr const char* kNotAKey = "expected a key that is a single value, found a mapping or list used as a key";
+
 /// Parses one YAML file, turning yaml-cpp exceptions into InputError.
 YAML::Node load_yaml_file(const std::string& path, const Origin& named_at, const std::string& key);
 

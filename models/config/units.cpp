@@ -107,6 +107,9 @@ double parse(std::string_view text, Dim d) {
   std::string_view s = trim(text);
   double value = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec == std::errc::result_out_of_range) {
+    throw UnitError("expected a number within a double's range, found \"" + std::string(text) + "\"");
+  }
   if (ec != std::errc() || ptr == s.data()) {
     throw UnitError("expected " + std::string(describe(d)) + ", found \"" + std::string(text) +
                     "\" (no number)");
@@ -121,7 +124,8 @@ double parse(std::string_view text, Dim d) {
     throw UnitError("expected " + std::string(describe(d)) + ", found \"" + std::string(text) +
                     "\" (unknown unit '" + std::string(unit) + "')");
   }
-  if (!std::isfinite(value)) {
+  // "1e300 PB" is a finite number whose SI value is not: the product is checked too
+  if (!std::isfinite(value) || !std::isfinite(value * *f)) {
     throw UnitError("expected a finite number, found \"" + std::string(text) + "\"");
   }
   return value * *f;
@@ -153,12 +157,14 @@ std::string format(double v, Dim d) {
                                             : "FLOP";
   static constexpr std::array<std::pair<const char*, double>, 6> kDec{
       {{"P", 1e15}, {"T", 1e12}, {"G", 1e9}, {"M", 1e6}, {"k", 1e3}, {"", 1.0}}};
-  for (const auto& [p, f] : kDec) {
-    if (std::fabs(v) >= f || f == 1.0) {
-      std::snprintf(buf, sizeof buf, "%.9g %s%s", v / f, p, base);
-      return buf;
+  const auto* prefix = &kDec.back();  // no prefix below 1000 (and for NaN)
+  for (const auto& e : kDec) {
+    if (std::fabs(v) >= e.second) {
+      prefix = &e;
+      break;
     }
   }
+  std::snprintf(buf, sizeof buf, "%.9g %s%s", v / prefix->second, prefix->first, base);
   return buf;
 }
 

@@ -95,12 +95,38 @@ constexpr TermSpec kDeviceMemory[] = {
 
 }  // namespace
 
+namespace {
+// Finds the byte where JSON text goes wrong, for any error of the parser (syntax, or a number
+// out of range, whose exception carries no position): a SAX pass that accepts every event and
+// records the position of the first error (1-based, like json::parse_error::byte).
+struct ErrorPosition : json::json_sax_t {
+  std::size_t byte = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&, const json::exception&) override {
+    byte = position;
+    return false;
+  }
+};
+}  // namespace
+
 json parse_json_text(const std::string& text, const std::string& source) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.byte is the 1-based offset of the offending byte; turn it into line:column.
-    const std::size_t upto = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+  } catch (const json::exception& e) {
+    ErrorPosition where;
+    json::sax_parse(text, &where);
+    const std::size_t upto = std::min<std::size_t>(where.byte > 0 ? where.byte - 1 : 0, text.size());
     int line = 1, column = 1;
     for (std::size_t i = 0; i < upto; ++i) {
       if (text[i] == '\n') {
@@ -110,7 +136,11 @@ json parse_json_text(const std::string& text, const std::string& source) {
         ++column;
       }
     }
-    throw InputError({source, line, column}, "", "not valid JSON (expected a sparsim.result/1 file)");
+    // out_of_range: a number beyond a double (nlohmann reports it only while parsing)
+    const bool range = dynamic_cast<const json::out_of_range*>(&e) != nullptr;
+    throw InputError({source, line, column}, "",
+                     range ? "a number is out of range (beyond a double) in a sparsim.result/1 file"
+                           : "not valid JSON (expected a sparsim.result/1 file)");
   }
 }
 

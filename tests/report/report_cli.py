@@ -59,6 +59,10 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(p("notjson.json"), "w") as f:
         f.write("{\n  \"schema\": oops\n}\n")
     expect(["report", p("notjson.json"), "--out", p("r2")], 2, "notjson.json:2:", "not valid JSON")
+    # found by fuzz_result: a number beyond a double was an uncaught exception (abort), not exit 2
+    with open(p("huge.json"), "w") as f:
+        f.write(open(p("a.json")).read().replace('"step_time_s": ', '"step_time_s": 1e999, "x": ', 1))
+    expect(["report", p("huge.json"), "--out", p("r2")], 2, "huge.json:", "out of range")
     with open(p("wrong.json"), "w") as f:
         f.write(open(p("a.json")).read().replace("sparsim.result/1", "sparsim.result/9"))
     expect(["report", p("wrong.json"), "--out", p("r2")], 2, "wrong.json", "key 'schema'", "sparsim.result/9")

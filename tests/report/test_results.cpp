@@ -138,6 +138,21 @@ TEST_CASE("results: text that is not JSON reports line and column", "[report]") 
   }
 }
 
+TEST_CASE("results: a number beyond a double is an input error with its line", "[report]") {
+  // Found by fuzz_result: nlohmann reports 1e999 as out_of_range, not parse_error, and it left
+  // parse_json_text uncaught (std::terminate). "{\n  \"a\": 1e999\n}": the number is on line 2,
+  // columns 8-12; the parser reports the position of its last digit, column 12.
+  try {
+    parse_json_text("{\n  \"a\": 1e999\n}", "big.json");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.origin().file == "big.json");
+    CHECK(e.origin().line == 2);
+    CHECK(e.origin().column == 12);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("out of range"));
+  }
+}
+
 TEST_CASE("results: labels are unique", "[report]") {
   // Two analytic results of scenario "a" collide, so both fall back to their file stems; the
   // measured one is "a (measured)"; two files with one stem get "#2" on the second.
