@@ -80,7 +80,9 @@ double gemm_time(const workload::GemmCall& c, const Device& d, Precision p, doub
   SPARSIM_ASSERT(d.compute_units > 0 && !d.gemm_tiles.empty() && d.gemm_plateau > 0, "gemm_time: no tile model");
   const double units = d.compute_units;
   const double unit_rate = peak_flops(d, p) / units * d.gemm_plateau;
-  const double unit_bandwidth = d.memory_bandwidth * d.memory_efficiency / units;
+  // the epilogue streams the tile out as a GEMM library does, at the HBM's rate (memory_efficiency
+  // is the framework's element-wise kernels')
+  const double unit_bandwidth = d.memory_bandwidth / units;
   double best = 0;
   for (const auto& [tm, tn] : d.gemm_tiles) {
     for (const double split : {1.0, 2.0, 4.0}) {
@@ -92,12 +94,12 @@ double gemm_time(const workload::GemmCall& c, const Device& d, Precision p, doub
       const double out = split > 1 ? 4.0 : eb;  // split-K slices write fp32 partials
       const double tile = 2.0 * tm * tn * std::ceil(c.k / split) / unit_rate + tm * tn * out / unit_bandwidth;
       double t = waves * tile;
-      if (split > 1) t += c.m * c.n * c.count * (4.0 * split + eb) / (d.memory_bandwidth * d.memory_efficiency);
+      if (split > 1) t += c.m * c.n * c.count * (4.0 * split + eb) / d.memory_bandwidth;
       if (best == 0 || t < best) best = t;
     }
   }
   const double bytes = (c.m * c.k + c.k * c.n + c.m * c.n) * eb * c.count;
-  return std::max(best, bytes / (d.memory_bandwidth * d.memory_efficiency));
+  return std::max(best, bytes / d.memory_bandwidth);
 }
 
 double attention_time(const Op& op, const Device& d, Precision p) {

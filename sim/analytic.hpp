@@ -28,9 +28,9 @@ double measured_gemm_rate(const Device& d, const workload::GemmCall& c);
 /// 4 slices of k (slices of at least 512) when the tiles do not fill the units, the
 ///   tiles  = ceil(m/T_m) ceil(n/T_n) count split,  waves = ceil(tiles / units),
 ///   tile   = 2 T_m T_n (k/split) / (peak / units x plateau)            (main loop)
-///          + T_m T_n out_bytes / (memory_bandwidth x memory_efficiency / units)  (epilogue)
+///          + T_m T_n out_bytes / (memory_bandwidth / units)                  (epilogue)
 ///   time   = waves x tile (+ the split-K reduction: read split fp32 partials, write the result)
-/// of the fastest choice, and no less than its operands' bytes at the achievable bandwidth.
+/// of the fastest choice, and no less than its operands' bytes at the memory bandwidth.
 /// `eb`: bytes per element of the operands and the result.
 double gemm_time(const workload::GemmCall& c, const Device& d, Precision p, double eb);
 /// Time of one flash attention kernel (OpKind::attention): its query-block tiles in waves over

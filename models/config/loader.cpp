@@ -27,7 +27,8 @@ Device read_device(Reader r) {
   if (d.peak_flops.empty()) r.fail("peak_flops", "expected at least one of fp16, bf16, fp32");
   d.memory = r.quantity("memory", Dim::bytes);
   d.memory_bandwidth = r.quantity("memory_bandwidth", Dim::bandwidth);
-  for (const auto& [node, path] : r.sequence("gemm_efficiency")) {
+  for (const auto& [node, path] : r.has("gemm_efficiency") || !r.has("gemm") ? r.sequence("gemm_efficiency")
+                                                                              : std::vector<std::pair<YAML::Node, std::string>>{}) {
     Reader p(r.tree(), node, path);
     EfficiencyPoint e{p.quantity("flops", Dim::flops), p.number("efficiency", 1e-6, 1.0)};
     p.finish();
@@ -36,7 +37,7 @@ Device read_device(Reader r) {
     }
     d.gemm_efficiency.push_back(e);
   }
-  if (d.gemm_efficiency.empty()) r.fail("gemm_efficiency", "expected at least one point");
+  if (d.gemm_efficiency.empty() && !r.has("gemm")) r.fail("gemm_efficiency", "expected at least one point (or a gemm tile model)");
   if (r.has("vector_flops")) d.vector_flops = r.quantity("vector_flops", Dim::flop_rate);
   if (r.has("compute_units")) d.compute_units = static_cast<int>(r.integer("compute_units"));
   if (r.has("gemm")) {

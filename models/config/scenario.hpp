@@ -90,7 +90,8 @@ struct Device {
   /// Bytes of device memory a training process holds beside its tensors (CUDA context, kernels,
   /// communication buffers), and the allocator's fragmentation as a fraction of the tensors'.
   double memory_reserved = 0, fragmentation = 0;
-  /// Achieved fraction of memory_bandwidth for streaming (memory-bound) kernels.
+  /// Achieved fraction of memory_bandwidth for the framework's streaming (element-wise) kernels:
+  /// layer norms, activations, residual adds, the loss (a GEMM's epilogue streams at the full rate).
   double memory_efficiency = 1;
   /// Seconds per kernel launch: a framework issues kernels no faster than this (a kernel takes
   /// at least this long on the device's timeline).
