@@ -47,6 +47,20 @@ with tempfile.TemporaryDirectory() as tmp:
     # the scenario itself is never overwritten, even with --force
     expect(["simulate", d("tiny.yaml"), "--resolved", d("tiny.yaml"), "--force"], 2, "input file")
 
+# validate --published, fit, --replay / --perturb: bad input is exit 2 naming what is wrong
+runs = os.path.join(data, "..", "..", "scenarios", "published", "mpt-a100-80gb.runs.yaml")
+node = os.path.join(data, "..", "..", "scenarios", "hardware", "dgx-a100-80gb.yaml")
+expect(["validate", "--published", d("no-such-set.runs.yaml")], 2, "cannot open")
+expect(["validate", "--published", d("tiny.yaml")], 2, "tiny.yaml", "unknown key")
+expect(["fit", runs, "--out", "x.yaml"], 2, "--node")
+expect(["fit", runs, "--node", node], 2, "--out")
+expect(["fit", runs, "--node", node, "--out", node, "--force"], 2, "input file")
+expect(["fit", runs, "--node", node, "--out", "x.yaml", "--params", "device.plateau"], 2, "--params", "known: device.gemm.plateau")
+expect(["fit", runs, "--node", node, "--out", "x.yaml", "--folds", "1"], 2, "--folds")
+expect(["validate", "--perturb", "gemm=1.3"], 2, "--perturb", "--replay")
+expect(["validate", "--replay", "--perturb", "gem=2", "--out", data], 2, "known: gemm")
+expect(["validate", "--replay", "--out", d("no-such-dir")], 2, "--out", "no directory")
+
 if failures:
     print("\n".join(failures), file=sys.stderr)
     print(f"{len(failures)} failed", file=sys.stderr)

@@ -46,7 +46,7 @@ Perturbation parse_perturbation(const std::string& text) {
   Perturbation p;
   p.cost = text.substr(0, eq);
   if (eq == std::string::npos || std::find(kCosts.begin(), kCosts.end(), p.cost) == kCosts.end())
-    throw InputError(cli, "--perturb", "expected COST=FACTOR with COST one of " + known() + ", found '" + text + "'");
+    throw InputError(cli, "--perturb", "expected COST=FACTOR, found '" + text + "'; known: " + known());
   char* end = nullptr;
   const std::string f = text.substr(eq + 1);
   p.factor = std::strtod(f.c_str(), &end);

@@ -15,6 +15,9 @@
 #include "validation/cases.hpp"
 #include "validation/compare.hpp"
 #include "validation/counts.hpp"
+#include "validation/fit.hpp"
+#include "validation/published.hpp"
+#include "sim/analytic.hpp"
 #include "validation/validate.hpp"
 
 using namespace sparsim;
@@ -167,4 +170,87 @@ TEST_CASE("validate: step_counts of four ranks take rank 0's row and column of t
   REQUIRE(k.ep_bytes == 135168.0);
   // The experts of rank 0 compute 12 token rows: FFN 2 x 2 x 12 x 256 x 1024, x3 for backward.
   REQUIRE(k.expert_gemm_flops == 3.0 * 2 * 2 * 12 * 256 * 1024);
+}
+
+namespace {
+
+/// A run set of three MPT rows in `dir` on the template of scenarios/published/, whose measured
+/// tokens/s per device are `measured` (one per row).
+fs::path run_set(const fs::path& dir, const std::vector<double>& measured) {
+  const std::string src = std::string(SPARSIM_SOURCE_DIR) + "/scenarios/published/";
+  std::ofstream(dir / "shapes.csv") << "model,d_model,n_heads,n_layers,ffn_hidden,vocab,head_dim\n"
+                                       "125m,768,12,12,3072,50368,64\n1b,2048,16,24,8192,50368,128\n";
+  std::ofstream runs(dir / "runs.csv");
+  runs << "model,seq_len,gpus,micro_batch,grad_accum,global_batch,tokens_per_s_per_gpu,precision,mp_mode,sharding,"
+          "activation_checkpointing,activation_cpu_offload\n";
+  const char* rows[] = {"125m,2048,8,32,2,512,", "1b,2048,8,14,4,448,", "1b,65536,8,1,2,16,"};
+  const char* ckpt[] = {"False", "False", "True"};
+  for (int i = 0; i < 3; ++i)
+    runs << rows[i] << measured[static_cast<std::size_t>(i)] << ",amp_bf16,DEFAULT,FULL_SHARD," << ckpt[i] << ",False\n";
+  runs.close();
+  const fs::path set = dir / "set.runs.yaml";
+  std::ofstream(set) << "name: three rows\nruns: runs.csv\nshapes: shapes.csv\nscenario: " << src << "mpt-a100-80gb.scenario.yaml\n";
+  return set;
+}
+
+}  // namespace
+
+TEST_CASE("published: each row is the template with its own keys; errors name the file, line and column", "[validation][published]") {
+  const fs::path dir = temp_dir("published");
+  const RunSet set = load_run_set(run_set(dir, {100, 100, 100}).string());
+  REQUIRE(set.runs.size() == 3);
+  // Row 3 (file line 4): 1b at 65,536 tokens, checkpointed, 8 GPUs on one DGX A100.
+  const std::vector<Scenario> scs = scenarios(set);
+  CHECK(scs[2].model.seq_len == 65536);
+  CHECK(scs[2].model.hidden == 2048);
+  CHECK(scs[2].plan.recompute == Recompute::full);
+  CHECK(scs[2].plan.zero == 3);
+  CHECK(scs[2].plan.dp == 8);
+  CHECK(scs[2].cluster.nodes == 1);
+  CHECK(scs[2].plan.grad_reduce == Precision::fp32);  // FSDP DEFAULT reduces in fp32
+  CHECK(set.runs[2].line == 4);
+  // A measured value that is not a number: the run table, line 3, column 7 (tokens_per_s_per_gpu).
+  std::ofstream(dir / "runs.csv", std::ios::app) << "";
+  {
+    std::string text;
+    std::ifstream in(dir / "runs.csv");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+    text.replace(text.find("1b,2048,8,14,4,448,100"), 22, "1b,2048,8,14,4,448,fast");
+    std::ofstream(dir / "runs.csv") << text;
+  }
+  REQUIRE_THROWS_WITH(load_run_set((dir / "set.runs.yaml").string()), Catch::Contains("runs.csv:3:7") && Catch::Contains("tokens_per_s_per_gpu"));
+  // micro_batch x grad_accum x gpus must be the global batch.
+  run_set(dir, {100, 100, 100});
+  {
+    std::string text;
+    std::ifstream in(dir / "runs.csv");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+    text.replace(text.find("125m,2048,8,32,2,512"), 20, "125m,2048,8,32,2,500");
+    std::ofstream(dir / "runs.csv") << text;
+  }
+  REQUIRE_THROWS_WITH(load_run_set((dir / "set.runs.yaml").string()), Catch::Contains("global_batch") && Catch::Contains("512"));
+}
+
+TEST_CASE("fit: runs made by a known plateau give it back, and the held-out error is reported", "[validation][fit]") {
+  // Measure the three rows with the stock A100 file and its GEMM plateau lowered to 0.6: fitted
+  // from the stock value, the plateau comes back to 0.6 and the MAPE to 0 (the runs are the
+  // model's own predictions, nothing else differs).
+  const fs::path dir = temp_dir("fit");
+  const RunSet first = load_run_set(run_set(dir, {100, 100, 100}).string());
+  std::vector<Scenario> scs = scenarios(first);
+  std::vector<double> truth;
+  for (Scenario sc : scs) {
+    sc.cluster.node.device.gemm_plateau = 0.6;
+    const sim::StepResult r = sim::analytic_step(sc);
+    truth.push_back(r.tokens_per_s / double(r.devices));
+  }
+  const RunSet set = load_run_set(run_set(dir, truth).string());
+  // the CSV holds them to 6 significant digits
+  const FitResult r = fit(set, scenarios(set), parameters_named("device.gemm.plateau"), FitOptions{0, true, 600});
+  CHECK(r.values[0] == Approx(0.6).epsilon(1e-3));
+  CHECK(r.mape < 1e-4);
+  CHECK(r.start_mape > 0.05);  // the stock plateau predicts them faster
+  REQUIRE(r.loo_errors.size() == 3);
+  CHECK(r.loo_mape < 1e-3);  // any two rows give the plateau back
+  REQUIRE_THROWS_WITH(parameters_named("device.plateau"), Catch::Contains("known: device.gemm.plateau"));
 }
