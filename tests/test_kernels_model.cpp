@@ -160,3 +160,52 @@ TEST_CASE("memory: flash attention keeps no s x s tensor; a fused loss keeps onl
   const auto plain = workload::memory(tiny()), fused = workload::memory(tiny({"training.fusions=[cross_entropy]"}));
   CHECK(plain.buffers - fused.buffers == 1280000.0 - 256000.0);
 }
+
+namespace {
+Node shipped_node(const std::string& file) {
+  return config::load_node(std::string(SPARSIM_SOURCE_DIR) + "/scenarios/hardware/" + file);
+}
+// Efficiency of one bf16 GEMM of m x n x k on the node's tile model at a given plateau.
+double gemm_efficiency_at(Node node, double plateau, double m, double n, double k) {
+  node.device.gemm_plateau = plateau;
+  return 2 * m * n * k / sim::gemm_time({m, n, k}, node.device, Precision::bf16, 2) /
+         sim::peak_flops(node.device, Precision::bf16);
+}
+// The kernel plateau at which the model reproduces a measured efficiency at a shape (bisection:
+// the efficiency rises with the plateau).
+double plateau_reproducing(const Node& node, double efficiency, double m, double n, double k) {
+  double lo = 0.5, hi = 1.0;
+  for (int i = 0; i < 50; ++i) {
+    const double mid = (lo + hi) / 2;
+    (gemm_efficiency_at(node, mid, m, n, k) < efficiency ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+}  // namespace
+
+TEST_CASE("the H100 file's GEMM plateau is the A100's framework fraction of the H100's MAMF plateau", "[kernels][hardware]") {
+  // published-figures §19 (MAMF): A100 SXM 267.9 of 312 TFLOP/s at 6912x16384x2048, H100 SXM
+  // 792.1 of 989 at 6144x17920x2816. dgx-h100.yaml derives its plateau as
+  // h100_kernel x (a100_fitted / a100_kernel); this recomputes it from the files, so a change of
+  // the tile model or of the A100 fit that leaves the H100 file stale fails here.
+  const Node a100 = shipped_node("dgx-a100-80gb.yaml");
+  const Node h100 = shipped_node("dgx-h100.yaml");
+  const double a100_kernel = plateau_reproducing(a100, 267.9 / 312, 6912, 16384, 2048);
+  const double h100_kernel = plateau_reproducing(h100, 792.1 / 989, 6144, 17920, 2816);
+  CHECK(a100_kernel == Approx(0.918).margin(0.0015));  // the figures its note quotes
+  CHECK(h100_kernel == Approx(0.876).margin(0.0015));
+  CHECK(h100.device.gemm_plateau == Approx(h100_kernel * a100.device.gemm_plateau / a100_kernel).margin(0.0015));
+  // the fitted A100 plateau sits below the MAMF one: GEMMs inside training run slower than the
+  // best shape alone
+  CHECK(a100.device.gemm_plateau < a100_kernel);
+}
+
+TEST_CASE("every shipped node file times GEMMs by shape", "[kernels][hardware]") {
+  for (const char* file : {"dgx-a100-80gb.yaml", "dgx-h100.yaml", "ascend910-server.yaml"}) {
+    INFO(file);
+    const Node n = shipped_node(file);
+    CHECK(n.device.compute_units > 0);
+    CHECK(!n.device.gemm_tiles.empty());
+    CHECK(n.device.memory_efficiency < 1.0);
+  }
+}
