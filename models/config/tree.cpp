@@ -69,6 +69,14 @@ YAML::Node load_text(const std::string& text, std::optional<YAML::Mark>& alias) 
   return YAML::Load(text);
 }
 
+// The path include cycles are compared by. One the file system cannot resolve (a component too
+// long, or not a directory) stays as written: load_yaml_file reports it as a file it cannot open.
+std::string canonical_or_self(const std::string& path) {
+  std::error_code ec;
+  const fs::path resolved = fs::weakly_canonical(path, ec);
+  return ec ? path : resolved.string();
+}
+
 }  // namespace
 
 bool is_key(const YAML::Node& key) { return key.IsScalar() || key.IsNull(); }
@@ -96,7 +104,7 @@ Tree Tree::load(const std::string& path) {
   t.file_ = path;
   t.root_ = load_yaml_file(path, Origin{path, 0, 0}, "");
   t.file_of_prefix_[""] = path;
-  std::vector<std::string> stack{fs::weakly_canonical(path).string()};
+  std::vector<std::string> stack{canonical_or_self(path)};
   t.resolve_includes(t.root_, "", path, stack);
   return t;
 }
@@ -114,7 +122,7 @@ void Tree::resolve_includes(YAML::Node node, const std::string& key_path, const 
       const fs::path base = fs::path(file).parent_path();
       const std::string target = (base / value.Scalar()).lexically_normal().string();
       const Origin at = mark_origin(file, value.Mark());
-      const std::string canon = fs::weakly_canonical(target).string();
+      const std::string canon = canonical_or_self(target);
       if (std::find(stack.begin(), stack.end(), canon) != stack.end()) {
         throw InputError(at, path, "include cycle: '" + target + "' includes itself");
       }
@@ -159,7 +167,7 @@ void Tree::set(const std::string& assignment, const std::string& flag) {
   if (names_a_file(value)) {
     value = load_yaml_file(value.Scalar(), cli, key_path);
     file_of_prefix_[key_path] = text;
-    std::vector<std::string> stack{fs::weakly_canonical(text).string()};
+    std::vector<std::string> stack{canonical_or_self(text)};
     resolve_includes(value, key_path, text, stack);
   } else if (value.IsMap()) {
     std::vector<std::string> stack;
