@@ -186,4 +186,28 @@ TEST_CASE("loader: inputs that crashed it are input errors (fuzz regressions)", 
   e = error_of("tiny.yaml", {"cluster={node: " + std::string(300, 'n') + "/node.yaml}"});
   CHECK(e.key_path() == "cluster.node");
   CHECK_THAT(e.message(), Catch::Contains("cannot open file"));
+
+  // A name with a control character and a byte that is not UTF-8 ("pangu-sigma-\x01rre-e\xffcss")
+  // loaded, but its `--resolved` text loaded back as another name (the emitter escaped it):
+  // fuzz/regressions/fuzz_scenario/name-not-utf8.yaml. YAML is UTF-8 text; other bytes are
+  // refused where they are written, with their line and column.
+  e = error_of("tiny.yaml", {"name=a\x01" "b"});
+  CHECK(e.key_path() == "name");
+  CHECK_THAT(e.message(), Catch::Contains("control character 0x01"));
+  const std::string path = (std::filesystem::temp_directory_path() / "sparsim-not-utf8.yaml").string();
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f);
+    std::fputs("# caf\xc3\xa9 is UTF-8\nname: e\xff" "css\n", f);  // line 2, column 8
+    std::fclose(f);
+  }
+  try {
+    config::load_scenario(path);
+    FAIL("loaded a file that is not UTF-8");
+  } catch (const InputError& x) {
+    CHECK(x.origin().line == 2);
+    CHECK(x.origin().column == 8);
+    CHECK_THAT(x.message(), Catch::Contains("byte 0xFF, not UTF-8"));
+  }
+  std::remove(path.c_str());
 }

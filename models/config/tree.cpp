@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -57,6 +58,48 @@ class AliasFinder : public YAML::EventHandler {
 };
 
 constexpr const char* kNoAliases = "YAML aliases (*name) are not supported; write the value out, or put it in a file and include it";
+constexpr const char* kNotText = "expected UTF-8 text (YAML 1.2), found a ";
+
+// Where `text` stops being what YAML reads (YAML 1.2 §5.1: Unicode in UTF-8, printable; yaml-cpp
+// does not check): the 1-based line and column of the first byte that is not valid UTF-8 or is a
+// control character other than tab, line feed and carriage return, and what it is; nullopt when
+// the text is clean. Such bytes did not survive `--resolved` (the emitter escapes them, and a
+// name read back differed), so they are refused where they are written.
+struct BadByte {
+  int line, column;
+  std::string what;
+};
+std::optional<BadByte> first_bad_byte(const std::string& text) {
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size(); ++column) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    char hex[48];
+    if (b < 0x80) {
+      if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f) {
+        std::snprintf(hex, sizeof hex, "control character 0x%02X", b);
+        return BadByte{line, column, hex};
+      }
+      if (b == '\n') line += 1, column = 0;
+      i += 1;
+      continue;
+    }
+    // a multi-byte sequence: its length from the lead byte, continuation bytes 10xxxxxx, no
+    // overlong forms or surrogates, at most U+10FFFF
+    const int n = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    bool ok = n > 0 && i + n <= text.size();
+    for (int k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    if (ok && n >= 3) {
+      const auto b1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(b == 0xe0 && b1 < 0xa0) && !(b == 0xed && b1 >= 0xa0) && !(b == 0xf0 && b1 < 0x90) && !(b == 0xf4 && b1 >= 0x90);
+    }
+    if (!ok) {
+      std::snprintf(hex, sizeof hex, "byte 0x%02X, not UTF-8", b);
+      return BadByte{line, column, hex};
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
 
 // YAML::Load of the first document of `text`, with the mark of its first alias if it has one.
 // Throws what YAML::Load throws.
@@ -86,6 +129,9 @@ YAML::Node load_yaml_file(const std::string& path, const Origin& named_at, const
   if (!in) throw InputError(named_at, key, "cannot open file '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
+  if (const auto bad = first_bad_byte(ss.str())) {
+    throw InputError(Origin{path, bad->line, bad->column}, key, kNotText + bad->what);
+  }
   try {
     std::optional<YAML::Mark> alias;
     YAML::Node n = load_text(ss.str(), alias);
@@ -147,6 +193,7 @@ void Tree::set(const std::string& assignment, const std::string& flag) {
   const std::string key_path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   YAML::Node value;
+  if (const auto bad = first_bad_byte(text)) throw InputError(cli, key_path, kNotText + bad->what);
   std::optional<YAML::Mark> alias;
   try {
     value = load_text(text, alias);
