@@ -104,7 +104,9 @@ std::string routing_yaml(const Case& c, const nlohmann::json& j, const fs::path&
       h << "# token-ID counts of domain " << d << " of the trainer's data (one line per ID)\n";
       for (double v : hists[d]) h << v << "\n";
       write_text(f, h.str());
-      y << "        - " << f.string() << "\n";
+      // beside the scenario that names it (relative names resolve against the scenario's
+      // directory), so that --out can be moved and replayed elsewhere
+      y << "        - " << f.filename().string() << "\n";
     }
   } else {
     // One load for every sparse layer: the choices of all of them together in a typical timed

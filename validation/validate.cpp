@@ -56,24 +56,36 @@ struct Record {
   std::string prefix() const { return c.tag() + (attempt > 0 ? ".retry" + std::to_string(attempt) : ""); }
 };
 
-nlohmann::json to_json(const Record& r) {
+// Files are named relative to --out in a record, so that the directory can be moved and replayed
+// elsewhere (tests/data/validate-replay is such a directory); an absolute name is kept as it is.
+std::string relative_to(const fs::path& dir, const std::string& f) {
+  return fs::path(f).parent_path() == dir ? fs::path(f).filename().string() : f;
+}
+std::string resolved_in(const fs::path& dir, const std::string& f) {
+  return fs::path(f).is_absolute() ? f : (dir / f).string();
+}
+
+nlohmann::json to_json(const Record& r, const fs::path& dir) {
   nlohmann::json j = {{"case", {{"name", r.c.name}, {"router", r.c.router}, {"placement", r.c.placement},
                                 {"ranks", r.c.ranks}, {"grouped", r.c.grouped}}},
                       {"attempt", r.attempt}, {"probed", r.probed}, {"routing_keys", r.routing_keys}};
-  for (const auto& c : r.calibrations) j["calibrations"].push_back({{"node", c.node}, {"t", c.t}, {"speed", c.speed}});
-  for (const auto& x : r.runs) j["runs"].push_back({{"t", x.t}, {"measured", x.measured}, {"routing", x.routing}});
+  for (const auto& c : r.calibrations)
+    j["calibrations"].push_back({{"node", relative_to(dir, c.node)}, {"t", c.t}, {"speed", c.speed}});
+  for (const auto& x : r.runs)
+    j["runs"].push_back({{"t", x.t}, {"measured", relative_to(dir, x.measured)}, {"routing", relative_to(dir, x.routing)}});
   return j;
 }
 
-Record record_of(const nlohmann::json& j) {
+Record record_of(const nlohmann::json& j, const fs::path& dir) {
   Record r;
   const auto& c = j.at("case");
   r.c = Case{c.at("name"), c.at("router"), c.at("placement"), c.at("ranks"), c.at("grouped")};
   r.attempt = j.at("attempt");
   r.probed = j.at("probed");
   r.routing_keys = j.at("routing_keys");
-  for (const auto& x : j.at("calibrations")) r.calibrations.push_back({x.at("node"), x.at("t"), x.at("speed")});
-  for (const auto& x : j.at("runs")) r.runs.push_back({x.at("t"), x.at("measured"), x.at("routing")});
+  for (const auto& x : j.at("calibrations")) r.calibrations.push_back({resolved_in(dir, x.at("node")), x.at("t"), x.at("speed")});
+  for (const auto& x : j.at("runs"))
+    r.runs.push_back({x.at("t"), resolved_in(dir, x.at("measured")), resolved_in(dir, x.at("routing"))});
   return r;
 }
 
@@ -192,7 +204,7 @@ bool Validator::measure(Record& r) {
   };
   const bool scaled = r.probed && r.calibrations[0].speed > 0 && r.calibrations[1].speed > 0;
   if (needs_third(at(0), at(1), scaled) && !calibration(2)) return false;
-  write_text(file(r, "record", ".json"), to_json(r).dump(2) + "\n");
+  write_text(file(r, "record", ".json"), to_json(r, o_.out).dump(2) + "\n");
   return true;
 }
 
@@ -325,7 +337,7 @@ int Validator::run() {
           passed = attempt == 0;  // not measured: nothing to judge
           break;
         }
-        r = record_of(read_json(rec));
+        r = record_of(read_json(rec), o_.out);
       } else {
         if (attempt == 0 && !fs::exists(o_.trainer_mpi)) {
           std::cerr << "sparsim validate: " << o_.trainer_mpi.string() << " not built (no MPI): " << c.tag() << " skipped\n";
