@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rewrites tests/golden/ from the current build, for both backends: run after an intended change
-# of the model, then read the diff (git diff tests/golden) before committing it.
+# of the model, then read the diff (git diff tests/golden README.md docs) before committing it.
+# Also regenerates the README's figures and docs/pangu-sigma.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${SPARSIM_BIN:-build/release/sparsim}
@@ -12,3 +13,6 @@ for s in scenarios/*/*.yaml; do
   python3 tests/golden.py "$bin" "$s" "tests/golden/$group/$name.json" --update
   python3 tests/golden.py "$bin" "$s" "tests/golden/$group/$name.des.json" --backend=des --update
 done
+# the README's figures come from the same model (ctest readme.figures)
+python3 scripts/readme_figures.py --sparsim "$bin"
+python3 scripts/pangu_sensitivity.py --sparsim "$bin"
