@@ -332,22 +332,21 @@ namespace {
 struct Updated {
   double dense = 0, experts = 0;
 };
-Updated updated_params(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
-                       int ep_rank) {
+Updated updated_params(const Scenario& sc, const workload::Layout& l, const workload::DeviceParams& dp,
+                       const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
   const Plan& p = sc.plan;
-  const workload::DeviceParams dp = workload::device_params(sc, l);
   const double d = p.zero >= 1 ? double(p.dp) : 1.0, de = p.zero >= 1 ? double(std::max<std::int64_t>(1, p.dp / p.ep)) : 1.0;
   // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
   // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
   // activated, and the reference trainer does the same in every placement.
-  return {dp.dense / d, workload::activated_expert_params(sc, l, traffic, ep_rank) / de};
+  return {dp.dense / d, workload::activated_expert_params(sc, l, dp, traffic, ep_rank) / de};
 }
 
 }  // namespace
 
-double host_path_params(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
-                        int ep_rank) {
-  const Updated u = updated_params(sc, l, traffic, ep_rank);
+double host_path_params(const Scenario& sc, const workload::Layout& l, const workload::DeviceParams& dp,
+                        const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const Updated u = updated_params(sc, l, dp, traffic, ep_rank);
   switch (sc.plan.placement) {
     case Placement::device: return 0;
     case Placement::offload: return u.dense + u.experts;
@@ -363,8 +362,8 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
   const workload::DeviceParams dp = workload::device_params(sc, l);
   OptimizerPhase o;
-  const Updated u = updated_params(sc, l, traffic, -1);
-  const double host_params = host_path_params(sc, l, traffic);  // parameters one device updates on the host
+  const Updated u = updated_params(sc, l, dp, traffic, -1);
+  const double host_params = host_path_params(sc, l, dp, traffic);  // parameters one device updates on the host
   if (p.placement == Placement::device) o.device_optimizer = device_adam_time(node.device, u.dense + u.experts, sc.training.precision);
   if (p.placement == Placement::ecss) o.device_optimizer = device_adam_time(node.device, u.dense, sc.training.precision);
   if (host_params > 0) {

@@ -12,6 +12,7 @@
 #include "sim/collectives.hpp"
 #include "sim/result.hpp"
 #include "workload/layout.hpp"
+#include "workload/memory.hpp"
 #include "workload/sparse.hpp"
 #include "workload/transformer.hpp"
 
@@ -144,9 +145,10 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
                                const std::vector<workload::SparseLayerTraffic>& traffic);
 /// Parameters one device sends through the host path each step, gradients down and weights up
 /// (offload: its share of the dense part and the activated experts; ecss: the activated experts;
-/// device: none), for expert-parallel rank `ep_rank` (the busiest when < 0).
-double host_path_params(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
-                        int ep_rank = -1);
+/// device: none), for expert-parallel rank `ep_rank` (the busiest when < 0). `dp`:
+/// workload::device_params(sc, l).
+double host_path_params(const Scenario& sc, const workload::Layout& l, const workload::DeviceParams& dp,
+                        const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
 
 /// Time of the pipeline part of a step for per-device micro-batch times `dev` (one entry per
 /// stage, all chunks summed), m micro-batches and point-to-point message time c.

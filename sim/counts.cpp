@@ -102,10 +102,10 @@ StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std:
   out.gemm_flops *= m, out.expert_gemm_flops *= m, out.ep_bytes *= m, out.tp_bytes *= m;
   // The host path of the placements (analytic optimizer_phase): weights in, gradients out.
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
-  const double host = host_path_params(sc, l, traffic, ep_rank);
+  const workload::DeviceParams dp = workload::device_params(sc, l);
+  const double host = host_path_params(sc, l, dp, traffic, ep_rank);
   out.h2d_bytes = host * pb.weight;
   out.d2h_bytes = host * pb.grad;
-  const workload::DeviceParams dp = workload::device_params(sc, l);
   if (p.dp > 1) out.dp_bytes = dp.dense * pb.grad;
   if (sc.model.moe && p.dp / p.ep > 1) out.dp_bytes += dp.experts * pb.grad;
   return out;

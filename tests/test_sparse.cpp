@@ -114,7 +114,7 @@ TEST_CASE("sparse: ECSS moves and updates exactly the activated experts", "[spar
   for (const auto& t : traffic) REQUIRE(t.activated_experts == 1);
   const double active = kExpert / 2;
   const workload::Layout l = workload::layout_of(sc);
-  REQUIRE(workload::activated_expert_params(sc, l, traffic) == Approx(active).epsilon(1e-12));
+  REQUIRE(workload::activated_expert_params(sc, l, workload::device_params(sc, l), traffic) == Approx(active).epsilon(1e-12));
   const auto phase = sim::optimizer_phase(sc, l, traffic);
   REQUIRE(phase.d2h == Approx(2e-6 + active * 2 / 10e9).epsilon(1e-12));
   REQUIRE(phase.h2d == Approx(2e-6 + active * 2 / 10e9).epsilon(1e-12));

@@ -68,10 +68,9 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
   return unsplit / sp + (split + scores) / t;
 }
 
-double activated_expert_params(const Scenario& sc, const Layout& l, const std::vector<SparseLayerTraffic>& traffic,
-                               int ep_rank) {
+double activated_expert_params(const Scenario& sc, const Layout& l, const DeviceParams& d,
+                               const std::vector<SparseLayerTraffic>& traffic, int ep_rank) {
   if (!sc.model.moe || traffic.empty()) return 0.0;
-  const DeviceParams d = device_params(sc, l);
   const double micro_batches = l.micro_batches;
   // The busiest stage holds d.experts = n_sparse * (E/ep) * expert / t; scale by the largest
   // activated fraction over the sparse layers.
@@ -123,7 +122,7 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
         own = sparse_traffic(sc, l);
         traffic = &own;
       }
-      const double active = activated_expert_params(sc, l, *traffic);
+      const double active = activated_expert_params(sc, l, dp, *traffic);
       m.params = shard(3, dp.dense, 0) * pb.weight + active * pb.weight;
       m.grads = shard(2, dp.dense, 0) * pb.grad + active * pb.grad;
       m.optimizer = shard(1, dp.dense, 0) * pb.optimizer;
