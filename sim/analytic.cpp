@@ -249,10 +249,7 @@ double shared_makespan(std::vector<double> fair, int threads) {
   return t;
 }
 
-BlockTimes block_times(const Scenario& sc) { return block_times(sc, workload::sparse_traffic(sc)); }
-
-BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic) {
-  const workload::Layout l = workload::layout_of(sc);
+BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic) {
   const workload::Shape s = workload::shape_of(sc);
   const Geometry tp = geometry(sc.cluster, l.tp);
   BlockTimes b;
@@ -317,8 +314,7 @@ BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLay
   return b;
 }
 
-StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk) {
-  const workload::Layout l = workload::layout_of(sc);
+StageTimes chunk_times(const Scenario& sc, const workload::Layout& l, const BlockTimes& b, int chunk) {
   const int chunks = sc.plan.pp * sc.plan.virtual_stages;
   StageTimes st;
   for (int layer = chunk * l.layers_per_stage; layer < (chunk + 1) * l.layers_per_stage; ++layer) {
@@ -336,20 +332,21 @@ namespace {
 struct Updated {
   double dense = 0, experts = 0;
 };
-Updated updated_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+Updated updated_params(const Scenario& sc, const workload::Layout& l, const workload::DeviceParams& dp,
+                       const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
   const Plan& p = sc.plan;
-  const workload::DeviceParams dp = workload::device_params(sc);
   const double d = p.zero >= 1 ? double(p.dp) : 1.0, de = p.zero >= 1 ? double(std::max<std::int64_t>(1, p.dp / p.ep)) : 1.0;
   // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
   // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
   // activated, and the reference trainer does the same in every placement.
-  return {dp.dense / d, workload::activated_expert_params(sc, traffic, ep_rank) / de};
+  return {dp.dense / d, workload::activated_expert_params(sc, l, dp, traffic, ep_rank) / de};
 }
 
 }  // namespace
 
-double host_path_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
-  const Updated u = updated_params(sc, traffic, ep_rank);
+double host_path_params(const Scenario& sc, const workload::Layout& l, const workload::DeviceParams& dp,
+                        const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const Updated u = updated_params(sc, l, dp, traffic, ep_rank);
   switch (sc.plan.placement) {
     case Placement::device: return 0;
     case Placement::offload: return u.dense + u.experts;
@@ -358,14 +355,15 @@ double host_path_params(const Scenario& sc, const std::vector<workload::SparseLa
   return 0;
 }
 
-OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic) {
+OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
+                               const std::vector<workload::SparseLayerTraffic>& traffic) {
   const Plan& p = sc.plan;
   const Node& node = sc.cluster.node;
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
-  const workload::DeviceParams dp = workload::device_params(sc);
+  const workload::DeviceParams dp = workload::device_params(sc, l);
   OptimizerPhase o;
-  const Updated u = updated_params(sc, traffic, -1);
-  const double host_params = host_path_params(sc, traffic);  // parameters one device updates on the host
+  const Updated u = updated_params(sc, l, dp, traffic, -1);
+  const double host_params = host_path_params(sc, l, dp, traffic);  // parameters one device updates on the host
   if (p.placement == Placement::device) o.device_optimizer = device_adam_time(node.device, u.dense + u.experts, sc.training.precision);
   if (p.placement == Placement::ecss) o.device_optimizer = device_adam_time(node.device, u.dense, sc.training.precision);
   if (host_params > 0) {
@@ -413,10 +411,9 @@ double grad_reduce_bytes(const Scenario& sc) {
   return sc.plan.grad_reduce ? workload::element_bytes(*sc.plan.grad_reduce) : workload::param_bytes(sc.training.precision).grad;
 }
 
-double zero3_exposed(const Scenario& sc, int chunk, double pass_seconds, bool backward) {
+double zero3_exposed(const Scenario& sc, const workload::Layout& l, int chunk, double pass_seconds, bool backward) {
   const Plan& p = sc.plan;
   if (p.zero < 3 || p.dp <= 1) return 0.0;
-  const workload::Layout l = workload::layout_of(sc);
   const Geometry dpg = geometry(sc.cluster, l.dp);
   const workload::ParamCount c = workload::count_params(sc.model);
   const double weight = workload::param_bytes(sc.training.precision).weight, reduce = grad_reduce_bytes(sc);
@@ -503,24 +500,24 @@ StepResult analytic_step(const Scenario& sc) {
   r.params_total = pc.total;
   r.params_active = pc.active;
   r.infeasible = workload::infeasibility(sc);
-  r.warnings = workload::plan_warnings(sc);
+  const workload::Layout l = workload::layout_of(sc);  // once per evaluation; an infeasible plan has one too
+  r.warnings = workload::plan_warnings(sc, l);
   if (!r.infeasible.empty()) {
     r.feasible = false;
     return r;
   }
   const Plan& p = sc.plan;
-  const workload::Layout l = workload::layout_of(sc);
   r.micro_batches = l.micro_batches;
-  const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc);
-  r.memory = workload::memory(sc, &traffic);
-  r.counts = step_counts(sc, traffic);
+  const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc, l);
+  r.memory = workload::memory(sc, l, &traffic);
+  r.counts = step_counts(sc, l, traffic);
 
   // Per-device time of one micro-batch through all of this device's chunks.
-  const BlockTimes blocks = block_times(sc, traffic);
+  const BlockTimes blocks = block_times(sc, l, traffic);
   std::vector<StageTimes> dev(p.pp);
   double fwd_flops = 0, hw_flops = 0;
   for (int stage = 0; stage < p.pp; ++stage) {
-    for (int v = 0; v < p.virtual_stages; ++v) dev[stage] += chunk_times(sc, blocks, v * p.pp + stage);
+    for (int v = 0; v < p.virtual_stages; ++v) dev[stage] += chunk_times(sc, l, blocks, v * p.pp + stage);
     fwd_flops += dev[stage].forward_flops;
     hw_flops += dev[stage].forward_flops + dev[stage].backward_flops + dev[stage].recompute_flops;
   }
@@ -543,15 +540,15 @@ StepResult analytic_step(const Scenario& sc) {
 
   // Data-parallel gradient reduction (ZeRO 1/2 do a reduce-scatter and an all-gather: the same
   // bytes on the wire as an all-reduce).
-  const workload::DeviceParams dparams = workload::device_params(sc);
-  const OptimizerPhase op = optimizer_phase(sc, traffic);
+  const workload::DeviceParams dparams = workload::device_params(sc, l);
+  const OptimizerPhase op = optimizer_phase(sc, l, traffic);
   if (p.dp > 1 && p.zero >= 3) {
     // ZeRO-3 / FSDP: every pass gathers its units' weights and the backward reduce-scatters
     // their gradients, per micro-batch (zero3_exposed); nothing is left for the step's end.
     for (int v = 0; v < p.virtual_stages; ++v) {
       const int chunk = v * p.pp + pt.worst;
-      const StageTimes ct = chunk_times(sc, blocks, chunk);
-      b.dp += m * (zero3_exposed(sc, chunk, ct.forward, false) + zero3_exposed(sc, chunk, ct.backward, true));
+      const StageTimes ct = chunk_times(sc, l, blocks, chunk);
+      b.dp += m * (zero3_exposed(sc, l, chunk, ct.forward, false) + zero3_exposed(sc, l, chunk, ct.backward, true));
     }
     b.dp += op.expert_dp;
   } else if (p.dp > 1) {
@@ -560,7 +557,7 @@ StepResult analytic_step(const Scenario& sc) {
     if (p.overlap_dp) {
       // The pipeline drains at stage 0: its last backward (chunk 0) is the window that hides
       // the buckets.
-      const StageTimes first = chunk_times(sc, blocks, 0);
+      const StageTimes first = chunk_times(sc, l, blocks, 0);
       b.dp = exposed_bucketed(grads, p.bucket, first.backward + first.tp_backward + first.ep_backward, dpg, p.dp_algo);
     } else {
       b.dp = all_reduce(p.dp_algo, dpg, grads);

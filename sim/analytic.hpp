@@ -1,6 +1,8 @@
 // The analytic backend: one training step in closed form (microseconds per evaluation), for
 // sweeps and planning. Pipeline schedules (GPipe, 1F1B, interleaved) give the bubble; collectives
 // use the alpha-beta costs of collectives.hpp; gradient buckets overlap the last backward.
+// A `const workload::Layout& l` beside a Scenario is workload::layout_of(sc): one evaluation
+// computes it once and passes it down.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,8 @@
 #include "config/scenario.hpp"
 #include "sim/collectives.hpp"
 #include "sim/result.hpp"
+#include "workload/layout.hpp"
+#include "workload/memory.hpp"
 #include "workload/sparse.hpp"
 #include "workload/transformer.hpp"
 
@@ -95,11 +99,10 @@ struct BlockTimes {
   };
   std::vector<SparseParts> parts;
 };
-BlockTimes block_times(const Scenario& sc);
-BlockTimes block_times(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);
+BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic);
 
 /// Times of model chunk `chunk` (0..pp*v-1; chunk c runs on stage c mod pp), one micro-batch.
-StageTimes chunk_times(const Scenario& sc, const BlockTimes& b, int chunk);
+StageTimes chunk_times(const Scenario& sc, const workload::Layout& l, const BlockTimes& b, int chunk);
 
 /// Gradient reduction in buckets of `bucket` bytes that become ready evenly over a backward
 /// window of `window` seconds; each bucket's all-reduce starts when it is ready and the previous
@@ -118,7 +121,7 @@ double grad_reduce_bytes(const Scenario& sc);
 /// device), its reduce-scatter when its backward ends. Returns the time the pass takes beyond
 /// its compute `pass_seconds` (spread evenly over its layers): the first gather, gathers longer
 /// than a layer's compute, the last reduce-scatter. 0 without ZeRO-3 or data parallelism.
-double zero3_exposed(const Scenario& sc, int chunk, double pass_seconds, bool backward);
+double zero3_exposed(const Scenario& sc, const workload::Layout& l, int chunk, double pass_seconds, bool backward);
 
 /// Host<->device copy bandwidth one device gets when every device of the node copies at once:
 /// min(its PCIe link, its share of the switch uplink, its share of host DRAM bandwidth).
@@ -138,11 +141,14 @@ struct OptimizerPhase {
   };
   Exposed exposed(bool serial = false) const;  /// serial: host path after the device optimizer
 };
-OptimizerPhase optimizer_phase(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic);
+OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
+                               const std::vector<workload::SparseLayerTraffic>& traffic);
 /// Parameters one device sends through the host path each step, gradients down and weights up
 /// (offload: its share of the dense part and the activated experts; ecss: the activated experts;
-/// device: none), for expert-parallel rank `ep_rank` (the busiest when < 0).
-double host_path_params(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
+/// device: none), for expert-parallel rank `ep_rank` (the busiest when < 0). `dp`:
+/// workload::device_params(sc, l).
+double host_path_params(const Scenario& sc, const workload::Layout& l, const workload::DeviceParams& dp,
+                        const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
 
 /// Time of the pipeline part of a step for per-device micro-batch times `dev` (one entry per
 /// stage, all chunks summed), m micro-batches and point-to-point message time c.

@@ -70,9 +70,9 @@ SparseLayerCounts sparse_layer(const Scenario& sc, const workload::Shape& s, con
 
 }  // namespace
 
-StepCounts step_counts(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
+                       int ep_rank) {
   const Plan& p = sc.plan;
-  const workload::Layout l = workload::layout_of(sc);
   const workload::Shape s = workload::shape_of(sc);
   const Recompute rc = p.recompute;
   SPARSIM_ASSERT(ep_rank < p.ep, "step_counts: expert-parallel rank out of range");
@@ -102,10 +102,10 @@ StepCounts step_counts(const Scenario& sc, const std::vector<workload::SparseLay
   out.gemm_flops *= m, out.expert_gemm_flops *= m, out.ep_bytes *= m, out.tp_bytes *= m;
   // The host path of the placements (analytic optimizer_phase): weights in, gradients out.
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
-  const double host = host_path_params(sc, traffic, ep_rank);
+  const workload::DeviceParams dp = workload::device_params(sc, l);
+  const double host = host_path_params(sc, l, dp, traffic, ep_rank);
   out.h2d_bytes = host * pb.weight;
   out.d2h_bytes = host * pb.grad;
-  const workload::DeviceParams dp = workload::device_params(sc);
   if (p.dp > 1) out.dp_bytes = dp.dense * pb.grad;
   if (sc.model.moe && p.dp / p.ep > 1) out.dp_bytes += dp.experts * pb.grad;
   return out;

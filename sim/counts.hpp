@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "workload/layout.hpp"
 #include "workload/sparse.hpp"
 
 namespace sparsim::sim {
@@ -24,7 +25,8 @@ struct StepCounts {
 /// Counts of one device of the pipeline stage with the most GEMM FLOPs, over one step (all its
 /// micro-batches). Expert work is that of expert-parallel rank `ep_rank` (its tokens from
 /// SparseLayerTraffic::rank_expert_tokens, its all-to-all bytes from row and column `ep_rank` of
-/// the dispatch matrix), or of the busiest rank when `ep_rank` < 0.
-StepCounts step_counts(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
+/// the dispatch matrix), or of the busiest rank when `ep_rank` < 0. `l`: workload::layout_of(sc).
+StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
+                       int ep_rank = -1);
 
 }  // namespace sparsim::sim

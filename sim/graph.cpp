@@ -87,8 +87,7 @@ namespace {
 
 // The order of work inside one pass of model chunk `vs`: compute, with each sparse layer's
 // dispatch and combine all-to-alls between its attention (+ gate) and its experts.
-std::vector<Segment> segments_of(const Scenario& sc, const BlockTimes& b, int vs, bool backward) {
-  const workload::Layout l = workload::layout_of(sc);
+std::vector<Segment> segments_of(const Scenario& sc, const workload::Layout& l, const BlockTimes& b, int vs, bool backward) {
   const int chunks = sc.plan.pp * sc.plan.virtual_stages;
   const bool full = sc.plan.recompute == Recompute::full;
   std::vector<Segment> out;
@@ -145,9 +144,9 @@ void depend(StepGraph& sg, Vertex from, Vertex to, double fraction = 1.0) {
 StepGraph build_step_graph(const Scenario& sc) {
   const Plan& p = sc.plan;
   const workload::Layout l = workload::layout_of(sc);
-  const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc);
-  const BlockTimes blocks = block_times(sc, traffic);
-  const OptimizerPhase phase = optimizer_phase(sc, traffic);
+  const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc, l);
+  const BlockTimes blocks = block_times(sc, l, traffic);
+  const OptimizerPhase phase = optimizer_phase(sc, l, traffic);
   // One vertex per op of every actor: des_step refuses a scenario whose graph would not fit in
   // memory (des/footprint.hpp) long before its counts outgrow an int.
   constexpr std::int64_t kInt = std::numeric_limits<int>::max();
@@ -160,7 +159,7 @@ StepGraph build_step_graph(const Scenario& sc) {
   sg.parts = blocks.parts;
   sg.program.resize(sg.actors);
 
-  const workload::DeviceParams dparams = workload::device_params(sc);
+  const workload::DeviceParams dparams = workload::device_params(sc, l);
   const Geometry dpg = geometry(sc.cluster, l.dp);
 
   std::map<std::tuple<int, bool, int, int>, Vertex> work;  // (replica, backward, virtual stage, mb)
@@ -169,7 +168,7 @@ StepGraph build_step_graph(const Scenario& sc) {
       const int a = d * p.pp + s;
       for (const Work& w : stage_order(p.schedule, p.pp, v, m, s)) {
         const int vs = w.chunk * p.pp + s;
-        const StageTimes ct = chunk_times(sc, blocks, vs);
+        const StageTimes ct = chunk_times(sc, l, blocks, vs);
         StepOp op;
         op.type = OpType::compute;
         op.actor = a;
@@ -183,8 +182,8 @@ StepGraph build_step_graph(const Scenario& sc) {
         op.ep_seconds = w.backward ? ct.ep_backward : ct.ep_forward;
         // ZeRO-3: the pass's weight gathers and gradient reduce-scatters beyond its compute (as
         // in the analytic backend)
-        op.dp_seconds = zero3_exposed(sc, vs, op.seconds, w.backward);
-        if (!blocks.parts.empty()) op.segments = segments_of(sc, blocks, vs, w.backward);
+        op.dp_seconds = zero3_exposed(sc, l, vs, op.seconds, w.backward);
+        if (!blocks.parts.empty()) op.segments = segments_of(sc, l, blocks, vs, w.backward);
         const Vertex x = add_op(sg, op);
         if (!sg.program[a].empty()) depend(sg, sg.program[a].back(), x);
         sg.program[a].push_back(x);

@@ -9,6 +9,7 @@
 #include "sim/analytic.hpp"
 #include "sim/des/des_backend.hpp"
 #include "sim/graph.hpp"
+#include "workload/layout.hpp"
 #include "workload/memory.hpp"
 #include "workload/sparse.hpp"
 
@@ -84,7 +85,7 @@ TEST_CASE("des: an oversubscribed fat tree slows the gradient all-reduce; the an
   const Scenario idle = tiny(sets);
   sets.push_back("cluster.network.oversubscription=4");
   const Scenario busy = tiny(sets);
-  const double S = 4 * workload::device_params(busy).total() * 2;  // bf16 gradients of 4 devices
+  const double S = 4 * workload::device_params(busy, workload::layout_of(busy)).total() * 2;  // bf16 gradients of 4 devices
   const double a_idle = sim::analytic_step(idle).step_time, a_busy = sim::analytic_step(busy).step_time;
   const double d_idle = des(idle)["step_time_s"].get<double>();
   const double d_busy = des(busy)["step_time_s"].get<double>();
@@ -141,7 +142,8 @@ TEST_CASE("des = analytic: a host that shares the devices' cores runs the ECSS h
   const Scenario shared =
       config::load_scenario(f, {"plan.placement=ecss", "cluster.node.host.shares_device_cores=true"}).scenario;
   REQUIRE(shared.cluster.node.host.shares_device_cores);
-  const auto phase = sim::optimizer_phase(shared, workload::sparse_traffic(shared));
+  const workload::Layout l = workload::layout_of(shared);
+  const auto phase = sim::optimizer_phase(shared, l, workload::sparse_traffic(shared, l));
   REQUIRE(phase.device_optimizer > 0);
   const sim::StepResult a = sim::analytic_step(beside), b = sim::analytic_step(shared);
   // beside: the device optimizer hides the start of the host path; shared: nothing is hidden

@@ -126,25 +126,27 @@ TEST_CASE("FSDP: each unit's gather hides under the previous unit's compute, or 
   //   g >  c: the layers start g apart: exposed g_e + 4 g - 3 c.
   const Scenario sc = tiny({"plan.tp=1", "plan.pp=1", "plan.dp=8", "plan.zero=3", "cluster.nodes=2"});
   const workload::ParamCount c = workload::count_params(sc.model);
-  const sim::Geometry g8 = sim::geometry(sc.cluster, workload::layout_of(sc).dp);
+  const workload::Layout l = workload::layout_of(sc);
+  const sim::Geometry g8 = sim::geometry(sc.cluster, l.dp);
   const double emb = sc.model.vocab * double(sc.model.hidden) + sc.model.seq_len * double(sc.model.hidden);
   const double ge = sim::all_gather(g8, emb * 2), g = sim::all_gather(g8, c.dense_layer() * 2);
   const double slow = 4 * (g / 2);  // four layers of compute g/2 each: gathers show
-  CHECK(sim::zero3_exposed(sc, 0, slow, false) == Approx(ge + 4 * g - 3 * (g / 2)).epsilon(1e-12));
+  CHECK(sim::zero3_exposed(sc, l, 0, slow, false) == Approx(ge + 4 * g - 3 * (g / 2)).epsilon(1e-12));
   const double fast = 4 * (10 * g);  // compute 10 g a layer: only the first two gathers show
-  CHECK(sim::zero3_exposed(sc, 0, fast, false) == Approx(ge + g).epsilon(1e-12));
+  CHECK(sim::zero3_exposed(sc, l, 0, fast, false) == Approx(ge + g).epsilon(1e-12));
   // Backward, fast compute: units in reverse (layers, then the embedding); the last layer's gather
   // shows, each reduce-scatter r hides under the next layer, the embedding (compute 0) waits for
   // the 4th layer's reduce-scatter, then gathers ... its own gather g_e was prefetched while the
   // 4th layer computed; its reduce-scatter r_e comes last. Exposed: g + r_4 + r_e, r = g in
   // bytes (bf16 gradients reduced in bf16), r_e = g_e.
-  CHECK(sim::zero3_exposed(sc, 0, fast, true) == Approx(g + g + ge).epsilon(1e-12));
+  CHECK(sim::zero3_exposed(sc, l, 0, fast, true) == Approx(g + g + ge).epsilon(1e-12));
   // grad_reduce fp32 doubles the reduce-scatters' bytes.
   const Scenario fp32 = tiny({"plan.tp=1", "plan.pp=1", "plan.dp=8", "plan.zero=3", "cluster.nodes=2", "plan.grad_reduce=fp32"});
   const double r = sim::all_gather(g8, c.dense_layer() * 4), re = sim::all_gather(g8, emb * 4);
-  CHECK(sim::zero3_exposed(fp32, 0, fast, true) == Approx(g + r + re).epsilon(1e-12));
+  CHECK(sim::zero3_exposed(fp32, workload::layout_of(fp32), 0, fast, true) == Approx(g + r + re).epsilon(1e-12));
   // Without ZeRO-3 nothing.
-  CHECK(sim::zero3_exposed(tiny(), 0, fast, true) == 0.0);
+  const Scenario no_zero3 = tiny();
+  CHECK(sim::zero3_exposed(no_zero3, workload::layout_of(no_zero3), 0, fast, true) == 0.0);
 }
 
 TEST_CASE("memory: flash attention keeps no s x s tensor; a fused loss keeps only the logits", "[kernels][memory]") {
@@ -157,7 +159,9 @@ TEST_CASE("memory: flash attention keeps no s x s tensor; a fused loss keeps onl
   CHECK(workload::layer_activation_bytes(tiny({"model.attention=unfused"}), false) == 2097152.0);
   // The loss buffers on the last stage: 16-bit logits, fp32 log-softmax and gradient
   // (2+4+4) b s V / t = 1,280,000; fused, the 16-bit logits alone: 256,000.
-  const auto plain = workload::memory(tiny()), fused = workload::memory(tiny({"training.fusions=[cross_entropy]"}));
+  const Scenario unfused_loss = tiny(), fused_loss = tiny({"training.fusions=[cross_entropy]"});
+  const auto plain = workload::memory(unfused_loss, workload::layout_of(unfused_loss));
+  const auto fused = workload::memory(fused_loss, workload::layout_of(fused_loss));
   CHECK(plain.buffers - fused.buffers == 1280000.0 - 256000.0);
 }
 

@@ -9,6 +9,7 @@
 #include "config/loader.hpp"
 #include "routing/routing.hpp"
 #include "sim/analytic.hpp"
+#include "workload/layout.hpp"
 #include "workload/memory.hpp"
 #include "workload/sparse.hpp"
 
@@ -25,6 +26,11 @@ Scenario pangu(const char* variant) {
 }
 // tiny-moe: h=256, f=1024; one expert FFN = 2hf + f + h = 525,568 parameters.
 constexpr double kExpert = 525568;
+// The model's figures of a scenario at its own layout.
+std::vector<workload::SparseLayerTraffic> traffic_of(const Scenario& sc) {
+  return workload::sparse_traffic(sc, workload::layout_of(sc));
+}
+workload::MemoryLedger memory_of(const Scenario& sc) { return workload::memory(sc, workload::layout_of(sc)); }
 }  // namespace
 
 TEST_CASE("sparse: RRE tokens per expert and grouped all-to-all bytes, by hand", "[sparse]") {
@@ -34,7 +40,7 @@ TEST_CASE("sparse: RRE tokens per expert and grouped all-to-all bytes, by hand",
   // 256/4 = 64 tokens to every expert of its group. Rank 0's experts 0,1 receive 64 from ranks
   // 0 and 1 each: 256 tokens; it sends 128 tokens to rank 1 and none to ranks 2,3:
   // 128 * h * 2 bytes = 65,536 bytes.
-  const auto t = workload::sparse_traffic(tiny_moe());
+  const auto t = traffic_of(tiny_moe());
   REQUIRE(t.size() == 2);
   for (const auto& layer : t) {
     REQUIRE(layer.group == 2);
@@ -59,8 +65,8 @@ TEST_CASE("sparse: a skewed learned gate loads the busiest rank and slows the st
   auto skew = gate;
   skew.insert(skew.end(), {"model.moe.load.distribution=zipf", "model.moe.load.zipf_s=1"});
   const double share = 1.5 * 280.0 / 761.0;
-  const auto u = workload::sparse_traffic(tiny_moe(gate)).front();
-  const auto z = workload::sparse_traffic(tiny_moe(skew)).front();
+  const auto u = traffic_of(tiny_moe(gate)).front();
+  const auto z = traffic_of(tiny_moe(skew)).front();
   REQUIRE(u.busiest_rank_tokens == Approx(256).epsilon(1e-9));
   REQUIRE(z.busiest_rank_tokens == Approx(1024 * share).epsilon(1e-9));
   REQUIRE(z.a2a_bytes == Approx(3 * 256 * share * 256 * 2).epsilon(1e-9));
@@ -75,21 +81,22 @@ TEST_CASE("sparse: memory per placement, by hand", "[sparse][memory]") {
   // (attention 263,168 + layernorms 1,024) + embedding 289,280 = 2,397,184 / 4 = 599,296;
   // experts = 2 sparse layers x 8/4 experts x 525,568 / 4 = 525,568.
   const double dense = 599296, experts = 2 * 2 * kExpert / 4;
-  const auto d = workload::device_params(tiny_moe());
+  const Scenario sc = tiny_moe();
+  const auto d = workload::device_params(sc, workload::layout_of(sc));
   REQUIRE(d.dense == dense);
   REQUIRE(d.experts == experts);
   // device: 16-bit weights and grads, 12 B of Adam state per parameter.
-  auto m = workload::memory(tiny_moe({"plan.placement=device"}));
+  auto m = memory_of(tiny_moe({"plan.placement=device"}));
   REQUIRE(m.params == 2 * (dense + experts));
   REQUIRE(m.optimizer == 12 * (dense + experts));
   REQUIRE(m.host == 0);
   // offload: all Adam state in host DRAM, 4 devices per node.
-  m = workload::memory(tiny_moe({"plan.placement=offload"}));
+  m = memory_of(tiny_moe({"plan.placement=offload"}));
   REQUIRE(m.optimizer == 0);
   REQUIRE(m.host == 12 * (dense + experts) * 4);
   // ecss: dense Adam state on the device; experts' fp32 master, m, v and a 16-bit copy on the
   // host (14 B); every expert is activated (uniform routing), so the device holds all of them.
-  m = workload::memory(tiny_moe({"plan.placement=ecss"}));
+  m = memory_of(tiny_moe({"plan.placement=ecss"}));
   REQUIRE(m.optimizer == 12 * dense);
   REQUIRE(m.params == 2 * (dense + experts));
   REQUIRE(m.host == 14 * experts * 4);
@@ -103,11 +110,12 @@ TEST_CASE("sparse: ECSS moves and updates exactly the activated experts", "[spar
   const std::string hist = std::string(SPARSIM_TEST_DATA) + "/one-token.hist";
   const Scenario sc = tiny_moe({"plan.placement=ecss", "model.moe.token_histogram.distribution=file",
                                 "model.moe.token_histogram.file=" + hist});
-  const auto traffic = workload::sparse_traffic(sc);
+  const auto traffic = traffic_of(sc);
   for (const auto& t : traffic) REQUIRE(t.activated_experts == 1);
   const double active = kExpert / 2;
-  REQUIRE(workload::activated_expert_params(sc, traffic) == Approx(active).epsilon(1e-12));
-  const auto phase = sim::optimizer_phase(sc, traffic);
+  const workload::Layout l = workload::layout_of(sc);
+  REQUIRE(workload::activated_expert_params(sc, l, workload::device_params(sc, l), traffic) == Approx(active).epsilon(1e-12));
+  const auto phase = sim::optimizer_phase(sc, l, traffic);
   REQUIRE(phase.d2h == Approx(2e-6 + active * 2 / 10e9).epsilon(1e-12));
   REQUIRE(phase.h2d == Approx(2e-6 + active * 2 / 10e9).epsilon(1e-12));
   // Host Adam for the node's 4 devices: (24 + 2 + 2) B per parameter through 100 GB/s DRAM, or
@@ -115,11 +123,12 @@ TEST_CASE("sparse: ECSS moves and updates exactly the activated experts", "[spar
   REQUIRE(phase.host_optimizer == Approx(std::max(4 * active * 28 / 100e9, 10 * 4 * active / 1e12)).epsilon(1e-12));
   // offload moves every dense parameter of the device and, as ECSS, the activated experts: an
   // expert no token reached has no gradient and no update.
-  const auto off = sim::optimizer_phase(tiny_moe({"plan.placement=offload"}), traffic);
+  const Scenario offload = tiny_moe({"plan.placement=offload"});
+  const auto off = sim::optimizer_phase(offload, workload::layout_of(offload), traffic);
   REQUIRE(off.d2h == Approx(2e-6 + (599296 + active) * 2 / 10e9).epsilon(1e-12));
   // device placement updates the same parameters with the device's Adam.
   const Scenario dev = tiny_moe({});
-  const auto on_device = sim::optimizer_phase(dev, traffic);
+  const auto on_device = sim::optimizer_phase(dev, workload::layout_of(dev), traffic);
   REQUIRE(on_device.device_optimizer == Approx(sim::device_adam_time(dev.cluster.node.device, 599296 + active, dev.training.precision)).epsilon(1e-12));
   REQUIRE(on_device.device_optimizer < sim::device_adam_time(dev.cluster.node.device, 599296 + kExpert, dev.training.precision));
 }
@@ -128,8 +137,8 @@ TEST_CASE("sparse: the 1.085T PanGu-Sigma fits 512 Ascend 910 with ECSS, not on 
   // Per device (tp 8, ep 64): 80 experts of 209.7M / 8 = 2.1B expert parameters plus 1.39B dense
   // ones; 16-bit weights and grads and Adam state (experts unsharded: dp/ep = 1) exceed 32 GiB.
   // ECSS keeps expert Adam state in host DRAM (2 TB per server).
-  const auto device = workload::memory(pangu("rre"));
-  const auto ecss = workload::memory(pangu("rre-ecss"));
+  const auto device = memory_of(pangu("rre"));
+  const auto ecss = memory_of(pangu("rre-ecss"));
   REQUIRE(device.device_peak() > device.device_capacity);
   REQUIRE_FALSE(device.fits());
   REQUIRE(ecss.device_peak() <= ecss.device_capacity);
@@ -142,7 +151,7 @@ TEST_CASE("sparse: RRE with every domain on every rank (domain_data: mixed) send
   // trainer's random slices of the batch): 32 to each of the 8 experts. Rank 0's experts 0,1
   // still get 4 x 2 x 32 = 256 tokens; it sends 64 tokens (32,768 bytes) to each of the 3 other
   // ranks, and the all-to-all spans all 4 ranks: 3 pairwise rounds of 32,768 bytes.
-  const auto t = workload::sparse_traffic(tiny_moe({"model.moe.domain_data=mixed"}));
+  const auto t = traffic_of(tiny_moe({"model.moe.domain_data=mixed"}));
   REQUIRE(t.size() == 2);
   for (const auto& layer : t) {
     REQUIRE(layer.group == 4);
@@ -164,7 +173,7 @@ TEST_CASE("sparse: RRE with one token histogram per domain routes each domain by
   const std::string files = "[" + (dir / "d0.hist").string() + ", " + (dir / "d1.hist").string() + "]";
   const Scenario sc = tiny_moe({"model.moe.token_histogram.distribution=file", "model.moe.token_histogram.files=" + files});
   REQUIRE(sc.model.moe->token_histogram.files.size() == 2);
-  for (const auto& t : workload::sparse_traffic(sc)) {
+  for (const auto& t : traffic_of(sc)) {
     const std::vector<int> table = routing::rre_table(routing::RreSpec{1000, 8, 2, 0}, t.layer);
     std::vector<double> id0(1000, 0.0), id1(1000, 0.0);
     id0[0] = 1, id1[1] = 1;
@@ -214,11 +223,12 @@ TEST_CASE("sparse: ranks that time-share cores finish their experts by processor
   CHECK(sim::time_shared_threads(tiny_moe(smt).cluster.node) == 0);
   smt.back() = "cluster.node.host.threads=1";
   CHECK_THROWS_AS(tiny_moe(smt), InputError);  // fewer threads than cores
-  const auto traffic = workload::sparse_traffic(shared);
+  const auto traffic = traffic_of(shared);
   const auto& t = traffic.front();
   REQUIRE(t.rank_expert_tokens.size() == 4);
   REQUIRE(std::count(t.rank_expert_tokens.begin(), t.rank_expert_tokens.end(), t.busiest_expert_tokens) >= 1);
-  const sim::BlockTimes a = sim::block_times(own, traffic), b = sim::block_times(shared, traffic);
+  const sim::BlockTimes a = sim::block_times(own, workload::layout_of(own), traffic),
+                        b = sim::block_times(shared, workload::layout_of(shared), traffic);
   CHECK(b.parts[0].pre.forward == a.parts[0].pre.forward);
   CHECK(b.parts[0].experts.forward < a.parts[0].experts.forward);
   CHECK(b.parts[0].experts.backward < a.parts[0].experts.backward);

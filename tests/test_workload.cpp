@@ -2,6 +2,7 @@
 
 #include "config/loader.hpp"
 #include "sim/analytic.hpp"
+#include "workload/layout.hpp"
 #include "workload/memory.hpp"
 
 using namespace sparsim;
@@ -14,6 +15,7 @@ config::Loaded tiny(const std::vector<std::string>& sets = {}) {
   all.insert(all.end(), sets.begin(), sets.end());
   return config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny.yaml", all);
 }
+workload::MemoryLedger memory_of(const Scenario& sc) { return workload::memory(sc, workload::layout_of(sc)); }
 }  // namespace
 
 TEST_CASE("flops: full recomputation matches Narayanan et al. 2021", "[workload][flops]") {
@@ -37,7 +39,7 @@ TEST_CASE("memory: a small model counted by hand", "[workload][memory]") {
   // Params on the busiest stage: 2 layers x 789,760 + embedding edge 289,280 (last stage: tied
   // logits copy Vh+sh + final LN 2h) = 1,868,800, split by t=2 -> 934,400.
   const auto l = tiny();
-  const auto m = workload::memory(l.scenario);
+  const auto m = memory_of(l.scenario);
   REQUIRE(m.params == 2 * 934400.0);
   REQUIRE(m.grads == 2 * 934400.0);
   REQUIRE(m.optimizer == 12 * 934400.0);
@@ -49,20 +51,20 @@ TEST_CASE("memory: a small model counted by hand", "[workload][memory]") {
   REQUIRE(m.buffers == 1280000.0 + 50e6);
 
   // ZeRO-1/2/3 divide optimizer, gradients, weights by d = 2.
-  const auto z3 = workload::memory(tiny({"plan.zero=3"}).scenario);
+  const auto z3 = memory_of(tiny({"plan.zero=3"}).scenario);
   REQUIRE(z3.optimizer == 6 * 934400.0);
   REQUIRE(z3.grads == 934400.0);
   REQUIRE(z3.params == 934400.0);
 
   // Selective recomputation drops the 5as^2b/t term: 65,536 * 22 = 1,441,792 per layer.
-  REQUIRE(workload::memory(tiny({"plan.recompute=selective"}).scenario).activations == 4 * 1441792.0);
+  REQUIRE(memory_of(tiny({"plan.recompute=selective"}).scenario).activations == 4 * 1441792.0);
   // Sequence parallelism splits everything by t: sbh*34/t + 5as^2b/t = 1,114,112 + 655,360.
-  REQUIRE(workload::memory(tiny({"plan.sequence_parallel=true"}).scenario).activations == 4 * 1769472.0);
+  REQUIRE(memory_of(tiny({"plan.sequence_parallel=true"}).scenario).activations == 4 * 1769472.0);
   // Full recomputation keeps the layer input sbh*eb = 131,072 per layer, plus one layer's
   // working set of 2,097,152 while it is recomputed.
-  REQUIRE(workload::memory(tiny({"plan.recompute=full"}).scenario).activations == 4 * 131072.0 + 2097152.0);
+  REQUIRE(memory_of(tiny({"plan.recompute=full"}).scenario).activations == 4 * 131072.0 + 2097152.0);
   // Offload moves the optimizer state to the host: 12 B x 934,400 params x 4 devices per node.
-  const auto off = workload::memory(tiny({"plan.placement=offload"}).scenario);
+  const auto off = memory_of(tiny({"plan.placement=offload"}).scenario);
   REQUIRE(off.optimizer == 0);
   REQUIRE(off.host == 12 * 934400.0 * 4);
 }

@@ -1,6 +1,7 @@
 #include "validation/counts.hpp"
 
 #include "sim/counts.hpp"
+#include "workload/layout.hpp"
 #include "workload/transformer.hpp"
 
 namespace sparsim::validation {
@@ -37,9 +38,10 @@ std::vector<CountMismatch> check_counts(const Scenario& sc, const nlohmann::json
     return bad;
   }
   const auto& steps = routing.at("counts_per_step");
+  const workload::Layout l = workload::layout_of(sc);
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const nlohmann::json& step = steps[i];
-    const sim::StepCounts sim = sim::step_counts(sc, step_traffic(sc, step), 0);
+    const sim::StepCounts sim = sim::step_counts(sc, l, step_traffic(sc, step), 0);
     const std::pair<const char*, double> pairs[] = {
         {"gemm_flops", sim.gemm_flops}, {"expert_gemm_flops", sim.expert_gemm_flops}, {"h2d_bytes", sim.h2d_bytes},
         {"d2h_bytes", sim.d2h_bytes},   {"ep_bytes", sim.ep_bytes},                   {"dp_bytes", sim.dp_bytes}};

@@ -69,7 +69,7 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
   return why;
 }
 
-std::vector<std::string> plan_warnings(const Scenario& sc) {
+std::vector<std::string> plan_warnings(const Scenario& sc, const Layout& l) {
   std::vector<std::string> w;
   if (sc.plan.tp > sc.cluster.node.devices) {
     w.push_back("tp " + num(sc.plan.tp) + " spans nodes: tensor-parallel collectives cross the network");
@@ -78,7 +78,6 @@ std::vector<std::string> plan_warnings(const Scenario& sc) {
     w.push_back("the analytic backend ignores fabric oversubscription (" +
                 std::to_string(sc.cluster.network.oversubscription) + ":1); use --backend des for contention");
   }
-  const Layout l = layout_of(sc);
   if (sc.plan.pp > 1 && l.micro_batches < sc.plan.pp) {
     w.push_back("fewer micro-batches (" + num(l.micro_batches) + ") than pipeline stages (" + num(sc.plan.pp) + "): large bubble");
   }

@@ -31,7 +31,8 @@ Layout layout_of(const Scenario& sc);
 /// do not multiply out. Memory is checked separately (memory.hpp).
 std::vector<std::string> infeasibility(const Scenario& sc);
 
-/// Advice that does not make the plan impossible (e.g. TP crossing nodes).
-std::vector<std::string> plan_warnings(const Scenario& sc);
+/// Advice that does not make the plan impossible (e.g. TP crossing nodes). `l`: layout_of(sc)
+/// (defined for any plan the loader accepts, possible or not).
+std::vector<std::string> plan_warnings(const Scenario& sc, const Layout& l);
 
 }  // namespace sparsim::workload

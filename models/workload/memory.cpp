@@ -15,11 +15,10 @@ ParamBytes param_bytes(Precision p) {
   return ParamBytes{2, 2, 12};
 }
 
-DeviceParams device_params(const Scenario& sc) {
+DeviceParams device_params(const Scenario& sc, const Layout& l) {
   const Model& m = sc.model;
   const Plan& p = sc.plan;
   const ParamCount c = count_params(m);
-  const Layout l = layout_of(sc);
   // Layers held by one device: v chunks of L/(p*v) layers. Count sparse layers of the stage that
   // holds the most (the first stages hold layers 0..; with {first: N} sparse layers they differ).
   const int per_device = l.layers_per_stage * p.virtual_stages;
@@ -69,10 +68,10 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
   return unsplit / sp + (split + scores) / t;
 }
 
-double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic, int ep_rank) {
+double activated_expert_params(const Scenario& sc, const Layout& l, const DeviceParams& d,
+                               const std::vector<SparseLayerTraffic>& traffic, int ep_rank) {
   if (!sc.model.moe || traffic.empty()) return 0.0;
-  const DeviceParams d = device_params(sc);
-  const double micro_batches = layout_of(sc).micro_batches;
+  const double micro_batches = l.micro_batches;
   // The busiest stage holds d.experts = n_sparse * (E/ep) * expert / t; scale by the largest
   // activated fraction over the sparse layers.
   double fraction = 0;
@@ -87,11 +86,10 @@ double activated_expert_params(const Scenario& sc, const std::vector<SparseLayer
   return d.experts * fraction;
 }
 
-MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* traffic) {
+MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<SparseLayerTraffic>* traffic) {
   const Plan& p = sc.plan;
-  const Layout l = layout_of(sc);
   const ParamBytes pb = param_bytes(sc.training.precision);
-  const DeviceParams dp = device_params(sc);
+  const DeviceParams dp = device_params(sc, l);
   MemoryLedger m;
   m.device_capacity = sc.cluster.node.device.memory;
   m.host_capacity = sc.cluster.node.host.memory;
@@ -121,10 +119,10 @@ MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* t
       // gradients of the experts this step activates.
       std::vector<SparseLayerTraffic> own;
       if (traffic == nullptr) {
-        own = sparse_traffic(sc);
+        own = sparse_traffic(sc, l);
         traffic = &own;
       }
-      const double active = activated_expert_params(sc, *traffic);
+      const double active = activated_expert_params(sc, l, dp, *traffic);
       m.params = shard(3, dp.dense, 0) * pb.weight + active * pb.weight;
       m.grads = shard(2, dp.dense, 0) * pb.grad + active * pb.grad;
       m.optimizer = shard(1, dp.dense, 0) * pb.optimizer;

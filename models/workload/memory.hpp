@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "workload/layout.hpp"
 #include "workload/sparse.hpp"
 #include "workload/verdict.hpp"
 
@@ -18,7 +19,8 @@ struct DeviceParams {
   double total() const { return dense + experts; }
 };
 
-DeviceParams device_params(const Scenario& sc);
+/// `l`: layout_of(sc).
+DeviceParams device_params(const Scenario& sc, const Layout& l);
 
 struct MemoryLedger {
   double params = 0, grads = 0, optimizer = 0, activations = 0, buffers = 0;  ///< device bytes
@@ -37,10 +39,13 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer);
 /// per sparse layer of the busiest stage, activated experts of the busiest rank x expert / t.
 /// With `ep_rank` >= 0: those of that expert-parallel rank, an expert being activated when its
 /// tokens over the step's micro-batches (SparseLayerTraffic::rank_expert_tokens) reach one.
-double activated_expert_params(const Scenario& sc, const std::vector<SparseLayerTraffic>& traffic, int ep_rank = -1);
+/// `l`: layout_of(sc); `d`: device_params(sc, l).
+double activated_expert_params(const Scenario& sc, const Layout& l, const DeviceParams& d,
+                               const std::vector<SparseLayerTraffic>& traffic, int ep_rank = -1);
 
-/// `traffic`: the sparse_traffic() of the scenario when already computed (else computed here).
-MemoryLedger memory(const Scenario& sc, const std::vector<SparseLayerTraffic>* traffic = nullptr);
+/// `l`: layout_of(sc); `traffic`: the sparse_traffic() of the scenario when already computed (else
+/// computed here).
+MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<SparseLayerTraffic>* traffic = nullptr);
 
 /// Bytes per parameter of weights, gradients and optimizer state (Adam: fp32 master, m, v).
 struct ParamBytes {

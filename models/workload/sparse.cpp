@@ -73,7 +73,7 @@ void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks
 
 }  // namespace
 
-std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc) {
+std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l) {
   std::vector<SparseLayerTraffic> out;
   if (!sc.model.moe) return out;
   const Moe& e = *sc.model.moe;
@@ -82,7 +82,6 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc) {
                      " expert-parallel ranks (matrices of ep x experts and ep x ep per sparse layer)",
                  sparse_traffic_bytes(sc), "use fewer experts or expert-parallel ranks");
   const int ep = sc.plan.ep;
-  const Layout l = layout_of(sc);
   const double T = double(sc.training.micro_batch) * sc.model.seq_len;  // tokens per rank per micro-batch
   if (e.router == Router::topk || e.router == Router::switch_) {
     // A learned gate: the same expected load in every layer (expert shares from the load model).

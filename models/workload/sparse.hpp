@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "workload/layout.hpp"
 
 namespace sparsim::workload {
 
@@ -31,8 +32,8 @@ struct SparseLayerTraffic {
   std::vector<std::vector<double>> rank_expert_tokens;
 };
 
-/// One entry per sparse layer (in the order of model.moe.layers). Throws InputError when a
-/// token histogram file is bad.
-std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc);
+/// One entry per sparse layer (in the order of model.moe.layers), for layout `l` = layout_of(sc).
+/// Throws InputError when a token histogram file is bad.
+std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l);
 
 }  // namespace sparsim::workload

@@ -31,7 +31,7 @@ Footprint footprint(const Scenario& sc, const FootprintConstants& k) {
   const double p2p = p.pp > 1 ? dp * m * 2 * (pp * v - 1) : 0.0;
   double buckets = 0;
   if (p.dp > 1) {
-    const double grads = workload::device_params(sc).dense * workload::param_bytes(sc.training.precision).grad;
+    const double grads = workload::device_params(sc, l).dense * workload::param_bytes(sc.training.precision).grad;
     buckets = f.actors * (p.overlap_dp ? std::max(1.0, std::ceil(grads / p.bucket)) : 1.0);
   }
   f.ops = compute + p2p + buckets + 5 * f.actors;

@@ -19,6 +19,7 @@
 #include "validation/published.hpp"
 #include "sim/analytic.hpp"
 #include "validation/validate.hpp"
+#include "workload/layout.hpp"
 
 using namespace sparsim;
 using namespace sparsim::validation;
@@ -166,7 +167,7 @@ TEST_CASE("validate: step_counts of four ranks take rank 0's row and column of t
   std::ofstream(scen) << scenario_yaml(c, test_node(dir, 4).string(), "");
   const Scenario sc = config::load_scenario(scen.string()).scenario;
   const nlohmann::json step = {{"layers", {{{"layer", 1}, {"expert_tokens", {5, 7}}, {"sent_rows", {5, 10, 20, 30}}, {"recv_rows", {5, 1, 2, 3}}}}}};
-  const sim::StepCounts k = sim::step_counts(sc, step_traffic(sc, step), 0);
+  const sim::StepCounts k = sim::step_counts(sc, workload::layout_of(sc), step_traffic(sc, step), 0);
   REQUIRE(k.ep_bytes == 135168.0);
   // The experts of rank 0 compute 12 token rows: FFN 2 x 2 x 12 x 256 x 1024, x3 for backward.
   REQUIRE(k.expert_gemm_flops == 3.0 * 2 * 2 * 12 * 256 * 1024);
