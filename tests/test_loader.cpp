@@ -210,4 +210,10 @@ TEST_CASE("loader: inputs that crashed it are input errors (fuzz regressions)", 
     CHECK_THAT(x.message(), Catch::Contains("byte 0xFF, not UTF-8"));
   }
   std::remove(path.c_str());
+
+  // A list index past what an unsigned long holds: std::stoul threw out_of_range past every
+  // catch (fuzz/regressions/fuzz_scenario/index-past-size-t.yaml). It is beyond the list.
+  e = error_of("tiny-moe.yaml", {"model.moe.layers." + std::string(80, '6') + "=1"});
+  CHECK(e.key_path() == "model.moe.layers." + std::string(80, '6'));
+  CHECK_THAT(e.message(), Catch::Contains("index out of range"));
 }

@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,14 @@ std::string join(const std::string& prefix, const std::string& key) {
 
 bool is_index(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The list index an is_index segment names; one too large for size_t (std::stoul threw
+// out_of_range past every catch: fuzz_scenario) is beyond any list, so it is the list's size.
+std::size_t index_in(const std::string& s, std::size_t size) {
+  std::size_t idx = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), idx);
+  return ec == std::errc() && end == s.data() + s.size() ? idx : size;
 }
 
 // Aliases (*name) are refused: one inside its own anchor makes the tree infinite (the include
@@ -232,7 +241,7 @@ void Tree::set(const std::string& assignment, const std::string& flag) {
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     walked = join(walked, parts[i]);
     if (cur.IsSequence() && is_index(parts[i])) {
-      const size_t idx = std::stoul(parts[i]);
+      const size_t idx = index_in(parts[i], cur.size());
       if (idx >= cur.size()) throw InputError(cli, walked, "index out of range");
       cur.reset(cur[idx]);
       continue;
@@ -243,7 +252,7 @@ void Tree::set(const std::string& assignment, const std::string& flag) {
   }
   const std::string& last = parts.back();
   if (cur.IsSequence() && is_index(last)) {
-    const size_t idx = std::stoul(last);
+    const size_t idx = index_in(last, cur.size());
     if (idx >= cur.size()) throw InputError(cli, key_path, "index out of range");
     cur[idx] = value;
   } else if (cur.IsMap()) {
