@@ -407,27 +407,19 @@ OptimizerPhase::Exposed OptimizerPhase::exposed(bool serial) const {
   return x;
 }
 
-double grad_reduce_bytes(const Scenario& sc) {
-  return sc.plan.grad_reduce ? workload::element_bytes(*sc.plan.grad_reduce) : workload::param_bytes(sc.training.precision).grad;
-}
-
 double zero3_exposed(const Scenario& sc, const workload::Layout& l, int chunk, double pass_seconds, bool backward) {
   const Plan& p = sc.plan;
   if (p.zero < 3 || p.dp <= 1) return 0.0;
   const Geometry dpg = geometry(sc.cluster, l.dp);
   const workload::ParamCount c = workload::count_params(sc.model);
-  const double weight = workload::param_bytes(sc.training.precision).weight, reduce = grad_reduce_bytes(sc);
+  const double weight = workload::param_bytes(sc.training.precision).weight, reduce = workload::grad_reduce_bytes(sc);
   const int chunks = p.pp * p.virtual_stages, n = l.layers_per_stage;
   // the units of the pass in forward order: (parameters on this device, compute seconds)
   std::vector<std::pair<double, double>> units;
   const double emb = sc.model.vocab * double(sc.model.hidden) + (sc.model.learned_positions ? sc.model.seq_len * double(sc.model.hidden) : 0);
   if (chunk == 0) units.emplace_back(emb / p.tp, 0.0);
-  for (int i = chunk * n; i < (chunk + 1) * n; ++i) {
-    double layer = c.dense_layer();
-    if (sc.model.is_sparse_layer(i))
-      layer = c.sparse_layer_dense_part() + double(sc.model.moe->experts) / p.ep * c.expert;
-    units.emplace_back(layer / p.tp, pass_seconds / n);
-  }
+  for (int i = chunk * n; i < (chunk + 1) * n; ++i)
+    units.emplace_back(workload::zero3_unit_params(sc, c, sc.model.is_sparse_layer(i)), pass_seconds / n);
   // a tied head uses the embedding's parameters, which the root unit keeps gathered
   if (chunk == chunks - 1 && !sc.model.tied_embeddings) units.emplace_back(emb / p.tp, 0.0);
   if (backward) std::reverse(units.begin(), units.end());
@@ -550,10 +542,9 @@ StepResult analytic_step(const Scenario& sc) {
       const StageTimes ct = chunk_times(sc, l, blocks, chunk);
       b.dp += m * (zero3_exposed(sc, l, chunk, ct.forward, false) + zero3_exposed(sc, l, chunk, ct.backward, true));
     }
-    b.dp += op.expert_dp;
   } else if (p.dp > 1) {
     const Geometry dpg = geometry(sc.cluster, l.dp);
-    const double grads = dparams.dense * grad_reduce_bytes(sc);  // expert gradients: op.expert_dp
+    const double grads = dparams.dense * workload::grad_reduce_bytes(sc);  // expert gradients: op.expert_dp
     if (p.overlap_dp) {
       // The pipeline drains at stage 0: its last backward (chunk 0) is the window that hides
       // the buckets.
@@ -562,8 +553,8 @@ StepResult analytic_step(const Scenario& sc) {
     } else {
       b.dp = all_reduce(p.dp_algo, dpg, grads);
     }
-    b.dp += op.expert_dp;
   }
+  if (p.dp > 1) b.dp += op.expert_dp;
 
   // Optimizer step: on the device, and/or on the host behind copies (placements).
   const OptimizerPhase::Exposed x = op.exposed(sc.cluster.node.host.shares_device_cores);

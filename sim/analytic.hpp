@@ -109,10 +109,6 @@ StageTimes chunk_times(const Scenario& sc, const workload::Layout& l, const Bloc
 /// one is done. Returns how long the last bucket finishes after the window ends.
 double exposed_bucketed(double grads, double bucket, double window, const Geometry& g, CollectiveAlgo algo);
 
-/// Bytes per parameter of the data-parallel gradient reduction: plan.grad_reduce's precision, else
-/// the training precision's gradient.
-double grad_reduce_bytes(const Scenario& sc);
-
 /// ZeRO-3 / FSDP FULL_SHARD, one pass of model chunk `chunk` for one micro-batch: each unit (a
 /// layer; the embedding on the first chunk; an untied head on the last) all-gathers its
 /// parameters before its compute and, in the backward, reduce-scatters its gradients after it,

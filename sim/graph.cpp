@@ -227,7 +227,7 @@ StepGraph build_step_graph(const Scenario& sc) {
     const Vertex last = sg.program[a].back();
     Vertex tail = last;
     if (p.dp > 1 && p.zero < 3) {  // ZeRO-3 reduce-scatters inside the passes
-      const double grads = dparams.dense * grad_reduce_bytes(sc);
+      const double grads = dparams.dense * workload::grad_reduce_bytes(sc);
       const double buckets = p.overlap_dp ? std::max(1.0, std::ceil(grads / p.bucket)) : 1.0;
       SPARSIM_ASSERT(buckets <= double(kInt), "graph: more gradient buckets than an int holds");
       const int n = static_cast<int>(buckets);

@@ -15,6 +15,16 @@ ParamBytes param_bytes(Precision p) {
   return ParamBytes{2, 2, 12};
 }
 
+double grad_reduce_bytes(const Scenario& sc) {
+  return sc.plan.grad_reduce ? element_bytes(*sc.plan.grad_reduce) : param_bytes(sc.training.precision).grad;
+}
+
+double zero3_unit_params(const Scenario& sc, const ParamCount& c, bool sparse_layer) {
+  const Plan& p = sc.plan;
+  const double layer = sparse_layer ? c.sparse_layer_dense_part() + double(sc.model.moe->experts) / p.ep * c.expert : c.dense_layer();
+  return layer / p.tp;
+}
+
 DeviceParams device_params(const Scenario& sc, const Layout& l) {
   const Model& m = sc.model;
   const Plan& p = sc.plan;
@@ -161,8 +171,8 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
   m.buffers = (sc.training.fuse_cross_entropy ? s.eb : s.eb + 2 * 4.0) * s.b * s.s * s.V / s.t;
   if (p.zero >= 3 && p.dp > 1) {
     const ParamCount c = count_params(sc.model);
-    const double unit = std::max(c.dense_layer(), sc.model.moe ? c.sparse_layer_dense_part() + double(sc.model.moe->experts) / p.ep * c.expert : 0.0) / p.tp;
-    const double reduce = sc.plan.grad_reduce ? element_bytes(*sc.plan.grad_reduce) : pb.grad;
+    const double unit = std::max(zero3_unit_params(sc, c, false), sc.model.moe ? zero3_unit_params(sc, c, true) : 0.0);
+    const double reduce = grad_reduce_bytes(sc);
     m.buffers += unit * (2 * pb.weight + pb.grad + (reduce != pb.grad ? reduce : 0.0));
   } else if (p.overlap_dp && p.dp > 1) {
     m.buffers += 2 * p.bucket;

@@ -7,6 +7,7 @@
 
 #include "config/scenario.hpp"
 #include "workload/layout.hpp"
+#include "workload/params.hpp"
 #include "workload/sparse.hpp"
 #include "workload/verdict.hpp"
 
@@ -52,5 +53,14 @@ struct ParamBytes {
   double weight = 2, grad = 2, optimizer = 12;
 };
 ParamBytes param_bytes(Precision p);
+
+/// Bytes per parameter of the data-parallel gradient reduction: plan.grad_reduce's precision, else
+/// the training precision's gradient.
+double grad_reduce_bytes(const Scenario& sc);
+
+/// Parameters of one ZeRO-3 / FSDP unit of a layer on one device before sharding over data
+/// parallelism: a dense layer, or a sparse layer's dense part with its E/ep experts; split by tp.
+/// `c`: count_params(sc.model).
+double zero3_unit_params(const Scenario& sc, const ParamCount& c, bool sparse_layer);
 
 }  // namespace sparsim::workload
