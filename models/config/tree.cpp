@@ -138,12 +138,13 @@ YAML::Node load_yaml_file(const std::string& path, const Origin& named_at, const
   if (!in) throw InputError(named_at, key, "cannot open file '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
-  if (const auto bad = first_bad_byte(ss.str())) {
+  const std::string text = ss.str();
+  if (const auto bad = first_bad_byte(text)) {
     throw InputError(Origin{path, bad->line, bad->column}, key, kNotText + bad->what);
   }
   try {
     std::optional<YAML::Mark> alias;
-    YAML::Node n = load_text(ss.str(), alias);
+    YAML::Node n = load_text(text, alias);
     if (alias) throw InputError(mark_origin(path, *alias), key, kNoAliases);
     if (!n.IsMap()) {
       throw InputError(Origin{path, 1, 1}, key, "expected a YAML mapping at the top of the file");
