@@ -194,6 +194,19 @@ fs::path run_set(const fs::path& dir, const std::vector<double>& measured) {
   return set;
 }
 
+/// Replaces the first `from` in the file at `path` with `to` (`from` must be there).
+void replace_in_file(const fs::path& path, const std::string& from, const std::string& to) {
+  std::string text;
+  {
+    std::ifstream in(path);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  std::ofstream(path) << text;
+}
+
 }  // namespace
 
 TEST_CASE("published: each row is the template with its own keys; errors name the file, line and column", "[validation][published]") {
@@ -211,24 +224,11 @@ TEST_CASE("published: each row is the template with its own keys; errors name th
   CHECK(scs[2].plan.grad_reduce == Precision::fp32);  // FSDP DEFAULT reduces in fp32
   CHECK(set.runs[2].line == 4);
   // A measured value that is not a number: the run table, line 3, column 7 (tokens_per_s_per_gpu).
-  std::ofstream(dir / "runs.csv", std::ios::app) << "";
-  {
-    std::string text;
-    std::ifstream in(dir / "runs.csv");
-    text.assign(std::istreambuf_iterator<char>(in), {});
-    text.replace(text.find("1b,2048,8,14,4,448,100"), 22, "1b,2048,8,14,4,448,fast");
-    std::ofstream(dir / "runs.csv") << text;
-  }
+  replace_in_file(dir / "runs.csv", "1b,2048,8,14,4,448,100", "1b,2048,8,14,4,448,fast");
   REQUIRE_THROWS_WITH(load_run_set((dir / "set.runs.yaml").string()), Catch::Contains("runs.csv:3:7") && Catch::Contains("tokens_per_s_per_gpu"));
   // micro_batch x grad_accum x gpus must be the global batch.
   run_set(dir, {100, 100, 100});
-  {
-    std::string text;
-    std::ifstream in(dir / "runs.csv");
-    text.assign(std::istreambuf_iterator<char>(in), {});
-    text.replace(text.find("125m,2048,8,32,2,512"), 20, "125m,2048,8,32,2,500");
-    std::ofstream(dir / "runs.csv") << text;
-  }
+  replace_in_file(dir / "runs.csv", "125m,2048,8,32,2,512", "125m,2048,8,32,2,500");
   REQUIRE_THROWS_WITH(load_run_set((dir / "set.runs.yaml").string()), Catch::Contains("global_batch") && Catch::Contains("512"));
 }
 
