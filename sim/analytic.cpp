@@ -327,8 +327,8 @@ StageTimes chunk_times(const Scenario& sc, const workload::Layout& l, const Bloc
 
 namespace {
 
-/// The parameters one device updates per step: its dense share and the activated experts, each
-/// divided by the replicas ZeRO-1 and up shard the update over.
+/// The parameters one device updates per step: its dense share and its experts, each divided by
+/// the replicas ZeRO-1 and up shard the update over.
 struct Updated {
   double dense = 0, experts = 0;
 };
@@ -336,9 +336,14 @@ Updated updated_params(const Scenario& sc, const workload::Layout& l, const work
                        const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
   const Plan& p = sc.plan;
   const double d = p.zero >= 1 ? double(p.dp) : 1.0, de = p.zero >= 1 ? double(std::max<std::int64_t>(1, p.dp / p.ep)) : 1.0;
-  // An expert no token reached this step has no gradient, and its update is skipped: PyTorch's
-  // optimizers skip a parameter whose gradient is None, ECSS updates only the experts the step
-  // activated, and the reference trainer does the same in every placement.
+  // Plain heterogeneous training (offload) does not know which experts a step used: every
+  // expert's gradient (zero where no token came) goes to the host, Adam updates all of them and
+  // every weight comes back (MindSpore's optimizer heterogeneity runs the optimizer sub-graph
+  // over all parameters, published-figures §1.4; the reference trainer's offload does the same).
+  if (p.placement == Placement::offload) return {dp.dense / d, dp.experts / de};
+  // Elsewhere an expert no token reached this step has no gradient, and its update is skipped:
+  // PyTorch's optimizers skip a parameter whose gradient is None, ECSS updates only the experts
+  // the step activated, and the reference trainer does the same.
   return {dp.dense / d, workload::activated_expert_params(sc, l, dp, traffic, ep_rank) / de};
 }
 
@@ -355,8 +360,68 @@ double host_path_params(const Scenario& sc, const workload::Layout& l, const wor
   return 0;
 }
 
+namespace {
+
+/// The host path's jobs of plan.host_overlap layers (OptimizerPhase::Job), on the stage that
+/// device_params counts (the one holding the most sparse layers). The device's chunks run one
+/// after the other; the last micro-batch's backward and the next step's first forward are the
+/// windows (a conservative reading for pp > 1, whose later stages start their forward later).
+/// A job's parameters: ecss, the experts of a sparse layer (equal shares); offload, every
+/// layer's dense part and experts, and the embedding / head weights of the stage's edge, each
+/// sharded as ZeRO shards the update.
+std::vector<OptimizerPhase::Job> host_jobs(const Scenario& sc, const workload::Layout& l, const BlockTimes& b) {
+  const Plan& p = sc.plan;
+  const Model& m = sc.model;
+  int stage = 0, most = -1;
+  for (int s = 0; s < p.pp; ++s) {
+    int sparse = 0;
+    for (int v = 0; v < p.virtual_stages; ++v)
+      for (int i = (v * p.pp + s) * l.layers_per_stage; i < (v * p.pp + s + 1) * l.layers_per_stage; ++i) sparse += b.sparse_index[i] >= 0;
+    if (sparse > most) most = sparse, stage = s;
+  }
+  const workload::ParamCount c = workload::count_params(m);
+  const double d = p.zero >= 1 ? double(p.dp) : 1.0, de = p.zero >= 1 ? double(std::max<std::int64_t>(1, p.dp / p.ep)) : 1.0;
+  const double experts = m.moe ? double(m.moe->experts) / p.ep * c.expert / de : 0.0;
+  const bool all = p.placement == Placement::offload;
+  // (parameters, forward, backward) of each item of the device, in forward order
+  struct Item {
+    double params, fwd, bwd;
+  };
+  auto fwd = [](const StageTimes& t) { return t.forward + t.tp_forward + t.ep_forward; };
+  auto bwd = [](const StageTimes& t) { return t.backward + t.tp_backward + t.ep_backward; };
+  const double emb = m.vocab * double(m.hidden) + (m.learned_positions ? m.seq_len * double(m.hidden) : 0);
+  std::vector<Item> items;
+  for (int v = 0; v < p.virtual_stages; ++v) {
+    const int chunk = v * p.pp + stage, chunks = p.pp * p.virtual_stages;
+    if (chunk == 0) items.push_back({all ? (p.pp == 1 ? c.embedding : emb) / d : 0.0, fwd(b.embedding), bwd(b.embedding)});
+    for (int i = chunk * l.layers_per_stage; i < (chunk + 1) * l.layers_per_stage; ++i) {
+      const int k = b.sparse_index[i];
+      const StageTimes& t = k < 0 ? b.dense_layer : b.sparse[k];
+      const double dense = k < 0 ? c.dense_layer() : c.sparse_layer_dense_part();
+      items.push_back({(all ? dense / d : 0.0) + (k >= 0 ? experts : 0.0), fwd(t), bwd(t)});
+    }
+    if (chunk == chunks - 1) {
+      const double head = p.pp == 1 ? 0.0 : c.embedding - emb + (m.tied_embeddings ? emb : 0.0);  // as device_params
+      items.push_back({all ? head / d : 0.0, fwd(b.head), bwd(b.head)});
+    }
+  }
+  double total = 0;
+  for (const Item& x : items) total += x.params;
+  std::vector<OptimizerPhase::Job> jobs;
+  double before_f = 0, before_b = 0;  // forward and backward of the items before this one
+  for (const Item& x : items) {
+    if (x.params > 0 && total > 0) jobs.push_back({x.params / total, -before_b, before_f});
+    before_f += x.fwd;
+    before_b += x.bwd;
+  }
+  std::stable_sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& z) { return a.ready < z.ready; });
+  return jobs;
+}
+
+}  // namespace
+
 OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
-                               const std::vector<workload::SparseLayerTraffic>& traffic) {
+                               const std::vector<workload::SparseLayerTraffic>& traffic, const BlockTimes* blocks) {
   const Plan& p = sc.plan;
   const Node& node = sc.cluster.node;
   const workload::ParamBytes pb = workload::param_bytes(sc.training.precision);
@@ -381,6 +446,7 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
                                  10.0 * node_params / node.host.flops,
                                  node.host.optimizer_rate > 0 ? node_params / node.host.optimizer_rate : 0.0});
   }
+  if (host_params > 0 && blocks != nullptr && p.host_overlap == HostOverlap::layers) o.jobs = host_jobs(sc, l, *blocks);
   // Expert gradients are reduced over the dp/ep replicas that hold the same experts.
   if (sc.model.moe && p.dp / p.ep > 1) {
     const Geometry edp = geometry(sc.cluster, workload::Group{p.dp / p.ep, std::int64_t{p.tp} * p.ep});
@@ -390,12 +456,28 @@ OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
 }
 
 OptimizerPhase::Exposed OptimizerPhase::exposed(bool serial) const {
+  return expose(d2h, host_optimizer, h2d, device_optimizer, jobs, serial);
+}
+
+OptimizerPhase::Exposed OptimizerPhase::expose(double d2h, double host_optimizer, double h2d, double device_optimizer,
+                                               const std::vector<Job>& jobs, bool serial) {
   // The device optimizer and the host path (d2h -> host Adam -> h2d) run side by side; the
   // device optimizer hides the start of the host path. On a CPU whose cores are the devices
-  // (host.shares_device_cores) one runs after the other.
+  // (host.shares_device_cores) one runs after the other, and nothing overlaps their compute.
   Exposed x;
   x.device_optimizer = device_optimizer;
   double hidden = serial ? 0.0 : device_optimizer;
+  if (!serial && !jobs.empty()) {
+    // Layer by layer: a flow shop over the d2h lane, the host CPU and the h2d lane.
+    double D = -1e300, C = -1e300, U = -1e300, late = 0;
+    for (const Job& j : jobs) {
+      D = std::max(j.ready, D) + d2h * j.share;
+      C = std::max(D, C) + host_optimizer * j.share;
+      U = std::max(C, U) + h2d * j.share;
+      late = std::max(late, U - (device_optimizer + j.due));
+    }
+    hidden = std::max(0.0, d2h + host_optimizer + h2d - late);
+  }
   auto take = [&](double t) {
     const double h = std::min(hidden, t);
     hidden -= h;
@@ -533,7 +615,7 @@ StepResult analytic_step(const Scenario& sc) {
   // Data-parallel gradient reduction (ZeRO 1/2 do a reduce-scatter and an all-gather: the same
   // bytes on the wire as an all-reduce).
   const workload::DeviceParams dparams = workload::device_params(sc, l);
-  const OptimizerPhase op = optimizer_phase(sc, l, traffic);
+  const OptimizerPhase op = optimizer_phase(sc, l, traffic, &blocks);
   if (p.dp > 1 && p.zero >= 3) {
     // ZeRO-3 / FSDP: every pass gathers its units' weights and the backward reduce-scatters
     // their gradients, per micro-batch (zero3_exposed); nothing is left for the step's end.

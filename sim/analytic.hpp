@@ -131,14 +131,36 @@ double pcie_share(const Node& node);
 /// gradients over dp/ep replicas.
 struct OptimizerPhase {
   double device_optimizer = 0, d2h = 0, host_optimizer = 0, h2d = 0, expert_dp = 0;
+  /// plan.host_overlap layers: the host path cut into one job per layer (and one for the
+  /// embedding / head weights) of the device. `share`: the job's fraction of the host path (its
+  /// parameters); `ready`: when its gradients are final, seconds from the end of the step's last
+  /// backward (<= 0: the backward of the layers before it is still running); `due`: when the
+  /// next step's forward reaches it, seconds from the start of that forward (the forward of the
+  /// layers before it). Empty: the host path runs after the backward, all at once.
+  struct Job {
+    double share = 0, ready = 0, due = 0;
+  };
+  std::vector<Job> jobs;
   /// Time on the critical path per category: max(device optimizer, host path) split in order.
   struct Exposed {
     double device_optimizer = 0, d2h = 0, host_optimizer = 0, h2d = 0;
+    double host() const { return d2h + host_optimizer + h2d; }
   };
   Exposed exposed(bool serial = false) const;  /// serial: host path after the device optimizer
+  /// The same for given host-path durations (the DES measures them under contention). With
+  /// jobs, the host path is a flow shop of three resources in turn (the d2h direction of the
+  /// device's PCIe link, the host CPU, the h2d direction), jobs in the order their gradients are
+  /// ready, each job's copy and Adam `share` of the totals; the next step's forward starts after
+  /// the device optimizer and waits for a layer whose weights are not back:
+  ///   exposed = max(0, max over jobs (h2d end - (device_optimizer + due))),
+  /// split over d2h, host Adam and h2d in that order (the parts the overlap hid come first).
+  static Exposed expose(double d2h, double host_optimizer, double h2d, double device_optimizer, const std::vector<Job>& jobs,
+                        bool serial);
 };
+/// `blocks` (block_times(sc, l, traffic)): with plan.host_overlap layers, the per-layer times
+/// that place the host path's jobs; without it, or null, the host path runs after the backward.
 OptimizerPhase optimizer_phase(const Scenario& sc, const workload::Layout& l,
-                               const std::vector<workload::SparseLayerTraffic>& traffic);
+                               const std::vector<workload::SparseLayerTraffic>& traffic, const BlockTimes* blocks = nullptr);
 /// Parameters one device sends through the host path each step, gradients down and weights up
 /// (offload: its share of the dense part and the activated experts; ecss: the activated experts;
 /// device: none), for expert-parallel rank `ep_rank` (the busiest when < 0). `dp`:

@@ -146,7 +146,7 @@ StepGraph build_step_graph(const Scenario& sc) {
   const workload::Layout l = workload::layout_of(sc);
   const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc, l);
   const BlockTimes blocks = block_times(sc, l, traffic);
-  const OptimizerPhase phase = optimizer_phase(sc, l, traffic);
+  const OptimizerPhase phase = optimizer_phase(sc, l, traffic, &blocks);
   // One vertex per op of every actor: des_step refuses a scenario whose graph would not fit in
   // memory (des/footprint.hpp) long before its counts outgrow an int.
   constexpr std::int64_t kInt = std::numeric_limits<int>::max();
@@ -157,6 +157,7 @@ StepGraph build_step_graph(const Scenario& sc) {
   sg.actors = static_cast<int>(p.dp * p.pp);
   sg.traffic = traffic;
   sg.parts = blocks.parts;
+  sg.host_jobs = phase.jobs;
   sg.program.resize(sg.actors);
 
   const workload::DeviceParams dparams = workload::device_params(sc, l);

@@ -63,6 +63,7 @@ struct StepGraph {
   Graph g;
   std::vector<workload::SparseLayerTraffic> traffic;  ///< per sparse layer
   std::vector<BlockTimes::SparseParts> parts;         ///< per sparse layer
+  std::vector<OptimizerPhase::Job> host_jobs;         ///< plan.host_overlap layers: the host path's jobs
   int actors = 0;
   std::vector<std::vector<Vertex>> program;  ///< per actor: its ops (no p2p) in execution order
   double full_duration(Vertex v) const;       ///< seconds + tp + dp of a vertex

@@ -121,11 +121,12 @@ TEST_CASE("sparse: ECSS moves and updates exactly the activated experts", "[spar
   // Host Adam for the node's 4 devices: (24 + 2 + 2) B per parameter through 100 GB/s DRAM, or
   // 10 FLOP per parameter at 1 TFLOP/s, whichever is slower.
   REQUIRE(phase.host_optimizer == Approx(std::max(4 * active * 28 / 100e9, 10 * 4 * active / 1e12)).epsilon(1e-12));
-  // offload moves every dense parameter of the device and, as ECSS, the activated experts: an
-  // expert no token reached has no gradient and no update.
+  // offload (plain heterogeneous training) moves every dense parameter of the device and every
+  // expert, activated or not: a framework's optimizer over all parameters.
   const Scenario offload = tiny_moe({"plan.placement=offload"});
   const auto off = sim::optimizer_phase(offload, workload::layout_of(offload), traffic);
-  REQUIRE(off.d2h == Approx(2e-6 + (599296 + active) * 2 / 10e9).epsilon(1e-12));
+  REQUIRE(off.d2h == Approx(2e-6 + (599296 + kExpert) * 2 / 10e9).epsilon(1e-12));
+  REQUIRE(off.h2d == Approx(2e-6 + (599296 + kExpert) * 2 / 10e9).epsilon(1e-12));
   // device placement updates the same parameters with the device's Adam.
   const Scenario dev = tiny_moe({});
   const auto on_device = sim::optimizer_phase(dev, workload::layout_of(dev), traffic);
@@ -257,4 +258,91 @@ TEST_CASE("sparse: ranks that time-share cores finish their experts by processor
     return tiny_moe(sets);
   };
   CHECK(sim::analytic_step(even_cores(2)).step_time == Approx(sim::analytic_step(even_cores(4)).step_time).epsilon(1e-12));
+}
+
+TEST_CASE("sparse: an assumed model.moe.activated replaces the routing model's count", "[sparse][ecss]") {
+  const std::string hist = std::string(SPARSIM_TEST_DATA) + "/one-token.hist";
+  const std::vector<std::string> one_token{"plan.placement=ecss", "model.moe.token_histogram.distribution=file",
+                                           "model.moe.token_histogram.file=" + hist};
+  const Scenario counted = tiny_moe(one_token);
+  std::vector<std::string> sets = one_token;
+  sets.push_back("model.moe.activated=0.25");
+  const Scenario assumed = tiny_moe(sets);
+  const workload::Layout l = workload::layout_of(counted);
+  const workload::DeviceParams dp = workload::device_params(counted, l);
+  REQUIRE(workload::activated_expert_params(counted, l, dp, traffic_of(counted)) == Approx(kExpert / 2).epsilon(1e-12));
+  REQUIRE(workload::activated_expert_params(assumed, l, dp, traffic_of(assumed)) == Approx(kExpert * 0.25).epsilon(1e-12));
+  // 'counted' is the default, written or not
+  sets.back() = "model.moe.activated=counted";
+  REQUIRE(tiny_moe(sets).model.moe->activated == 0);
+  for (const char* bad : {"0", "1.5", "-0.1", "half", "0.5x"}) {
+    sets.back() = std::string("model.moe.activated=") + bad;
+    try {
+      tiny_moe(sets);
+      FAIL("accepted model.moe.activated=" << bad);
+    } catch (const InputError& e) {
+      CHECK_THAT(e.what(), Catch::Contains("model.moe.activated") && Catch::Contains("expected 'counted' or a fraction"));
+    }
+  }
+}
+
+TEST_CASE("sparse: the host path layer by layer is a flow shop over d2h, host Adam and h2d", "[sparse][host_overlap]") {
+  using Job = sim::OptimizerPhase::Job;
+  // Two half jobs, each 0.5 s per resource. The first's gradients are final 1 s before the
+  // backward ends and its weights due at the next forward's start, the second's final at the
+  // end and due 1 s into the forward. First: d2h -1..-0.5, Adam -0.5..0, h2d 0..0.5 (0.5 late);
+  // second: d2h 0..0.5, Adam 0.5..1, h2d 1..1.5 (0.5 late). 0.5 s exposed, all of it h2d.
+  const std::vector<Job> jobs{{0.5, -1.0, 0.0}, {0.5, 0.0, 1.0}};
+  auto x = sim::OptimizerPhase::expose(1, 1, 1, 0, jobs, false);
+  CHECK(x.d2h == 0);
+  CHECK(x.host_optimizer == 0);
+  CHECK(x.h2d == Approx(0.5).epsilon(1e-12));
+  // A device optimizer of 0.25 s delays the next forward: 0.25 s exposed.
+  x = sim::OptimizerPhase::expose(1, 1, 1, 0.25, jobs, false);
+  CHECK(x.host() == Approx(0.25).epsilon(1e-12));
+  CHECK(x.device_optimizer == 0.25);
+  // No jobs: all of it after the backward, the device optimizer hiding its start.
+  x = sim::OptimizerPhase::expose(1, 1, 1, 0.25, {}, false);
+  CHECK(x.d2h == 0.75);
+  CHECK(x.host_optimizer == 1);
+  CHECK(x.h2d == 1);
+  // A host that is the devices' cores overlaps nothing.
+  x = sim::OptimizerPhase::expose(1, 1, 1, 0.25, jobs, true);
+  CHECK(x.host() == 3);
+}
+
+TEST_CASE("sparse: host_overlap layers hides PanGu-Sigma's host path behind the layers, and needs a router that routes ahead",
+          "[sparse][host_overlap][pangu]") {
+  const sim::StepResult overlapped = sim::analytic_step(pangu("rre-ecss"));
+  auto sc = config::load_scenario(std::string(SPARSIM_SOURCE_DIR) + "/scenarios/pangu-sigma/pangu-sigma-rre-ecss-512.yaml",
+                                  {"plan.host_overlap=none"})
+                .scenario;
+  const sim::StepResult after = sim::analytic_step(sc);
+  REQUIRE(overlapped.feasible);
+  const auto host = [](const sim::StepResult& r) { return r.breakdown.d2h + r.breakdown.host_optimizer + r.breakdown.h2d; };
+  CHECK(host(overlapped) < host(after));
+  CHECK(overlapped.step_time < after.step_time);
+  CHECK(overlapped.step_time - after.step_time == Approx(host(overlapped) - host(after)).epsilon(1e-9));
+  // A learned gate with ecss cannot fetch ahead; the device placement has no host path.
+  for (const auto& sets : std::vector<std::vector<std::string>>{{"plan.placement=ecss", "plan.host_overlap=layers"},
+                                                                 {"plan.host_overlap=layers"}}) {
+    const Scenario bad = config::load_scenario(
+                             std::string(SPARSIM_SOURCE_DIR) + "/scenarios/pangu-sigma/pangu-sigma-moe-512.yaml", sets)
+                             .scenario;
+    const sim::StepResult r = sim::analytic_step(bad);
+    REQUIRE_FALSE(r.feasible);
+    CHECK_THAT(r.infeasible.front(), Catch::Contains("host_overlap layers"));
+  }
+}
+
+TEST_CASE("sparse: the MoE baseline of the 6.3x moves and updates every expert on the host", "[sparse][pangu]") {
+  const Scenario sc = pangu("moe-offload");
+  const workload::Layout l = workload::layout_of(sc);
+  const workload::DeviceParams dp = workload::device_params(sc, l);
+  const auto traffic = workload::sparse_traffic(sc, l);
+  // zero 1 shards the dense part over dp 64; the experts (dp / ep = 1 replica) are not sharded
+  REQUIRE(sim::host_path_params(sc, l, dp, traffic) == Approx(dp.dense / 64 + dp.experts).epsilon(1e-12));
+  const sim::StepResult r = sim::analytic_step(sc);
+  REQUIRE(r.feasible);
+  CHECK(r.memory.fits());
 }

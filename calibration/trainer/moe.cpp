@@ -81,17 +81,21 @@ void ExpertStore::update(const std::vector<bool>& active, const AdamW& hp, int d
     }
     return;
   }
+  // Plain heterogeneous training (offload) updates every expert, a zero gradient where no token
+  // came (a framework's optimizer over all parameters); ecss only the activated ones.
+  const bool all = placement_ == Placement::offload;
   {
     auto s = prof.scope("expert_grad_d2h", "d2h", Lane::pcie);
     for (std::size_t i = 0; i < master_.size(); ++i)
-      if (resident_[i] && active[i]) {
+      if (resident_[i] && (active[i] || all)) {
+        if (!active[i]) std::fill(pool_g_[i].begin(), pool_g_[i].end(), 0.0f);
         host_g_[i] = pool_g_[i];  // compute pool -> host store
         prof.counts.d2h_bytes += n_ * sizeof(float);
       }
   }
   for (std::size_t i = 0; i < master_.size(); ++i) {
     auto& m = master_[i];
-    if (resident_[i] && active[i]) batch.push_back({m.w.data(), host_g_[i].data(), m.m.data(), m.v.data(), n_, ++m.step});
+    if (resident_[i] && (active[i] || all)) batch.push_back({m.w.data(), host_g_[i].data(), m.m.data(), m.v.data(), n_, ++m.step});
     resident_[i] = false;  // release the compute-pool slot (its buffers are reused, as a device pool's)
   }
   if (!batch.empty()) {

@@ -7,11 +7,14 @@
 // combine (alltoallv back) -> y_t = sum over kept choices of w_te expert_e(x_t).
 //
 // Placement (ExpertStore): device = expert weights and AdamW state in the compute pool;
-// offload = all in the host store, every expert copied in and its gradient out each step;
-// ecss = host store, only the experts that received tokens are copied in, and the sparse
-// AdamW runs on host threads over just those. In every placement an expert that received no
-// token in a step is not updated (lazy AdamW, per-expert step count): the placements compute
-// the same arithmetic, so their parameters agree bitwise.
+// offload = plain heterogeneous training: all in the host store, every expert copied in and its
+// gradient out each step (zero where no token came) and AdamW on host threads over all of them,
+// as a framework's optimizer over flat parameter buffers (DeepSpeed's ZeRO-Offload, MindSpore's
+// optimizer heterogeneity); ecss = host store, only the experts that received tokens are copied
+// in, and the sparse AdamW runs on host threads over just those. device and ecss skip an expert
+// that received no token in a step (lazy AdamW, per-expert step count): they compute the same
+// arithmetic, so their parameters agree bitwise, and offload's agree with theirs while every
+// expert receives tokens.
 #pragma once
 
 #include <cstdint>
@@ -41,8 +44,8 @@ class ExpertStore {
   void prepare(Profiler& prof);
   float* weights(int e);
   float* grads(int e);
-  /// AdamW on the experts with active[e] (their gradients are the last backward's); non-device
-  /// placements then free the pool slots.
+  /// AdamW on the experts with active[e] (offload: on all, a zero gradient for the others);
+  /// non-device placements then free the pool slots.
   void update(const std::vector<bool>& active, const AdamW& hp, int device_threads, int host_threads, Profiler& prof);
   ExpertState& master(int e) { return master_[static_cast<std::size_t>(e)]; }
   int size() const { return static_cast<int>(master_.size()); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "config/reader.hpp"
@@ -162,6 +163,17 @@ Moe read_moe(Reader r, const Model& m) {
   if (!(mix > 0)) r.fail("domain_mix", "expected shares that are not all zero");
   for (double& x : e.domain_mix) x /= mix;
   e.domain_data = r.choice_or("domain_data", names<DomainData>(), DomainData::grouped);
+  if (r.has("activated")) {
+    const std::string s = r.text("activated");
+    if (s != "counted") {
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      if (end == s.c_str() || *end != '\0' || !(v > 0 && v <= 1)) {
+        r.fail("activated", "expected 'counted' or a fraction of each device's experts in (0, 1], got '" + s + "'");
+      }
+      e.activated = v;
+    }
+  }
   if (r.has("token_histogram")) {
     Reader h = r.child("token_histogram");
     e.token_histogram.key_path = h.path();
@@ -326,6 +338,7 @@ Plan read_plan(Reader r) {
   if (p.zero > 3) r.fail("zero", "expected a ZeRO stage 0, 1, 2 or 3");
   if (r.has("grad_reduce")) p.grad_reduce = r.choice("grad_reduce", kPrecisions);
   p.placement = r.choice_or("placement", names<Placement>(), Placement::device);
+  p.host_overlap = r.choice_or<HostOverlap>("host_overlap", {{"none", HostOverlap::none}, {"layers", HostOverlap::layers}}, HostOverlap::none);
   p.overlap_dp = r.flag_or("overlap_dp", true);
   p.bucket = r.quantity_or("bucket", Dim::bytes, 25e6);
   if (r.has("collectives")) {

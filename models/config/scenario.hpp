@@ -198,6 +198,10 @@ struct Moe {
   std::vector<double> domain_mix;   ///< share of the batch per domain (rre), sums to 1
   DomainData domain_data = DomainData::grouped;  ///< rre: which samples a rank holds
   TokenHistogram token_histogram;   ///< rre / hash
+  /// The fraction of a device's experts a step activates: 0 = counted from the routing model
+  /// (an expert is activated when it receives >= 1 token in the step); a number in (0, 1] is an
+  /// ASSUMED fraction that replaces the count (sensitivity studies: `--vary model.moe.activated=`).
+  double activated = 0;
 };
 
 struct Model {
@@ -242,6 +246,12 @@ struct Training {
 };
 
 enum class Schedule { gpipe, one_f_one_b, interleaved };
+/// When the host path of offload / ecss (gradients d2h, Adam on the host, weights h2d) runs:
+/// `none`: after the step's backward, all of it (MindSpore's optimizer heterogeneity, ZeRO-Offload
+/// without its delayed update); `layers`: layer by layer, each layer's as its gradients come out
+/// of the last backward, its weights back before the next step's forward reaches it (a layer's
+/// experts fetched ahead: ecss needs the routing before the step, RRE and hash routing).
+enum class HostOverlap { none, layers };
 enum class Recompute { none, selective, full };
 enum class CollectiveAlgo { ring, hierarchical_ring, tree, pairwise, hierarchical_a2a, p2p };
 
@@ -258,6 +268,7 @@ struct Plan {
   /// fp32, PURE in the training precision); unset = the training precision.
   std::optional<Precision> grad_reduce;
   Placement placement = Placement::device;
+  HostOverlap host_overlap = HostOverlap::none;
   bool overlap_dp = true;
   double bucket = 25e6;  ///< bytes per gradient bucket
   CollectiveAlgo tp_algo = CollectiveAlgo::ring;

@@ -62,9 +62,17 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
   if (m.moe) {
     if (p.dp % p.ep != 0) why.push_back("ep " + num(p.ep) + " does not divide dp " + num(p.dp));
     if (m.moe->experts % p.ep != 0) why.push_back("ep " + num(p.ep) + " does not divide experts " + num(m.moe->experts));
+    const bool learned = m.moe->router == Router::topk || m.moe->router == Router::switch_;
+    if (p.host_overlap == HostOverlap::layers && p.placement == Placement::ecss && learned) {
+      why.push_back("host_overlap layers with placement ecss needs routing known before the step (router rre or hash): a learned "
+                    "gate picks a layer's experts only when it runs, so ecss cannot fetch them ahead");
+    }
   } else {
     if (p.ep != 1) why.push_back("ep " + num(p.ep) + " > 1 needs a sparse model (model.moe)");
     if (p.placement == Placement::ecss) why.push_back("placement ecss needs a sparse model (model.moe)");
+  }
+  if (p.host_overlap == HostOverlap::layers && p.placement == Placement::device) {
+    why.push_back("host_overlap layers needs a host path (placement offload or ecss)");
   }
   return why;
 }
@@ -77,6 +85,10 @@ std::vector<std::string> plan_warnings(const Scenario& sc, const Layout& l) {
   if (sc.cluster.network.oversubscription > 1.0) {
     w.push_back("the analytic backend ignores fabric oversubscription (" +
                 std::to_string(sc.cluster.network.oversubscription) + ":1); use --backend des for contention");
+  }
+  if (sc.plan.host_overlap == HostOverlap::layers && sc.cluster.node.host.shares_device_cores) {
+    w.push_back("host_overlap layers: the host is the devices' own cores (host.shares_device_cores), so the host path runs after "
+                "their compute, not beside it");
   }
   if (sc.plan.pp > 1 && l.micro_batches < sc.plan.pp) {
     w.push_back("fewer micro-batches (" + num(l.micro_batches) + ") than pipeline stages (" + num(sc.plan.pp) + "): large bubble");

@@ -81,6 +81,7 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
 double activated_expert_params(const Scenario& sc, const Layout& l, const DeviceParams& d,
                                const std::vector<SparseLayerTraffic>& traffic, int ep_rank) {
   if (!sc.model.moe || traffic.empty()) return 0.0;
+  if (sc.model.moe->activated > 0) return d.experts * sc.model.moe->activated;  // assumed, not counted
   const double micro_batches = l.micro_batches;
   // The busiest stage holds d.experts = n_sparse * (E/ep) * expert / t; scale by the largest
   // activated fraction over the sparse layers.

@@ -40,6 +40,7 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer);
 /// per sparse layer of the busiest stage, activated experts of the busiest rank x expert / t.
 /// With `ep_rank` >= 0: those of that expert-parallel rank, an expert being activated when its
 /// tokens over the step's micro-batches (SparseLayerTraffic::rank_expert_tokens) reach one.
+/// An assumed model.moe.activated replaces the count: d.experts x that fraction.
 /// `l`: layout_of(sc); `d`: device_params(sc, l).
 double activated_expert_params(const Scenario& sc, const Layout& l, const DeviceParams& d,
                                const std::vector<SparseLayerTraffic>& traffic, int ep_rank = -1);

@@ -317,6 +317,19 @@ void stage_actor(Run& run, int a) {
         SPARSIM_UNREACHABLE("p2p vertices are not in programs");
     }
   }
+  if (host && !sg.host_jobs.empty()) {
+    // plan.host_overlap layers: the copies and Adam as simulated under the node's contention,
+    // overlapped with the last backward and the next forward layer by layer (analytic.hpp).
+    const double hidden = now() - host_started;  // the device optimizer ran meanwhile
+    host->join();
+    const OptimizerPhase::Exposed x =
+        OptimizerPhase::expose(host_path.d2h, host_path.host, host_path.h2d, hidden, sg.host_jobs, false);
+    acc.b.d2h += x.d2h;
+    acc.b.host_optimizer += x.host_optimizer;
+    acc.b.h2d += x.h2d;
+    acc.finish = host_started + hidden + x.host();
+    return;
+  }
   if (host) {
     const double hidden = now() - host_started;  // the device optimizer ran meanwhile
     host->join();
