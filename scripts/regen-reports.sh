@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the committed reports: reports/shipped/ (every shipped dense and sparse scenario)
-# and reports/pangu-sigma/ (the PanGu-Sigma comparison: MoE vs RRE vs RRE+offload vs RRE+ECSS).
+# and reports/pangu-sigma/ (the PanGu-Sigma comparison: MoE+offload vs MoE vs RRE vs RRE+offload vs RRE+ECSS).
 # One command, deterministic: rerunning it on the same build gives the same files.
 #   scripts/regen-reports.sh            # uses build/release/sparsim
 #   SPARSIM_BIN=build/ci/sparsim scripts/regen-reports.sh
@@ -25,3 +25,9 @@ done
 echo "regen-reports.sh: wrote $out/index.html from ${#jsons[@]} scenarios" >&2
 "$bin" compare scenarios/pangu-sigma/pangu-sigma-512.compare.yaml --report reports/pangu-sigma --force >/dev/null
 echo "regen-reports.sh: wrote reports/pangu-sigma/index.html" >&2
+# The 6.3x study's grid (docs/pangu-sigma.md has the ratios to the baseline): RRE+ECSS tokens/s
+# over the host Adam rate and the fraction of experts a step activates.
+"$bin" sweep scenarios/pangu-sigma/pangu-sigma-rre-ecss-512.yaml \
+  --vary "cluster.node.host.optimizer_rate=1 Gparams/s,2 Gparams/s,5 Gparams/s,10 Gparams/s,27 Gparams/s" \
+  --vary model.moe.activated=1,0.5,0.25,0.125,0.0625 --report reports/pangu-sigma/sensitivity --force >/dev/null
+echo "regen-reports.sh: wrote reports/pangu-sigma/sensitivity/index.html" >&2
