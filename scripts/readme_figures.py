@@ -70,6 +70,9 @@ def accuracy(sparsim):
     ds_moe = simulate(sparsim, "deepspeed-moe/ds-moe-1.3b-128e-128xa100.yaml")
     ds_dense = simulate(sparsim, "deepspeed-moe/ds-dense-6.7b-128xa100.yaml")
     gpt3 = simulate(sparsim, "dense/gpt3-175b-1024xa100.yaml")
+    mixtral = simulate(sparsim, "moe-2024/mixtral-8x7b-64xh100.yaml")
+    # Megatron-Core reports model TFLOP/s per GPU: MFU x the H100's 989.4 TFLOP/s BF16 (§18)
+    mixtral_tflops = mixtral["mfu"] * 989.4
 
     def row(what, source, published, predicted, fmt="{:,.0f}"):
         err = 100 * (predicted - published) / published
@@ -90,6 +93,9 @@ def accuracy(sparsim):
         row("GPT-3 175B, 1,024 A100: TFLOP/s per GPU", "Narayanan et al. 2021", 140, gpt3["tflops_per_device"]),
         row("DeepSpeed-MoE 1.3B+MoE-128, 128 A100: samples/s", "published-figures §13", 372, 512 / ds_moe["step_time_s"]),
         row("DeepSpeed 6.7B dense, 128 A100: samples/s", "published-figures §13", 70, 1024 / ds_dense["step_time_s"]),
+        row("Mixtral 8x7B, 64 H100 (H100 file from its datasheet, never fitted): TFLOP/s per GPU, MCore v0.9",
+            "published-figures §15", 468, mixtral_tflops),
+        row("the same, MCore v0.8", "published-figures §15", 438, mixtral_tflops),
         row("PanGu-Σ RRE+ECSS, 512 Ascend 910: tokens/s", "published-figures §0, §1.1", 69905, ecss["tokens_per_s"]),
         row("PanGu-Σ RRE+ECSS / MoE plain heterogeneous: ratio", "published-figures §0", 6.3,
             ecss["tokens_per_s"] / offload["tokens_per_s"], "{:.2f}"),

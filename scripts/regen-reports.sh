@@ -16,7 +16,7 @@ results=$out/results
 mkdir -p "$results"
 rm -f "$results"/*.json "$results"/*.resolved.yaml
 jsons=()
-for s in scenarios/dense/*.yaml scenarios/pangu-sigma/*-512.yaml scenarios/deepspeed-moe/*.yaml scenarios/gshard/*.yaml; do
+for s in scenarios/dense/*.yaml scenarios/pangu-sigma/*-512.yaml scenarios/deepspeed-moe/*.yaml scenarios/gshard/*.yaml scenarios/moe-2024/*.yaml; do
   name=$(basename "$s" .yaml)
   "$bin" simulate "$s" --json "$results/$name.json" --resolved "$results/$name.resolved.yaml" --force >/dev/null
   jsons+=("$results/$name.json")

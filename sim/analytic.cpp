@@ -263,13 +263,11 @@ BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std:
   b.sparse_index.assign(sc.model.layers, -1);
   if (sc.model.moe) {
     const Moe& e = *sc.model.moe;
-    const bool learned = e.router == Router::topk || e.router == Router::switch_;
     for (size_t i = 0; i < traffic.size(); ++i) {
       const workload::SparseLayerTraffic& tr = traffic[i];
       const Geometry ep = geometry(sc.cluster, workload::Group{tr.group, sc.plan.tp});
       BlockTimes::SparseParts part;
-      add(part.pre, workload::attention_block(s, sc.plan.recompute), sc, tp);
-      if (learned) add(part.pre, workload::gate_block(s, e.experts, sc.plan.recompute), sc, tp);
+      add(part.pre, workload::sparse_pre_block(s, e, sc.plan.recompute), sc, tp);
       add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute,
                                                   tr.busiest_expert_tokens),
           sc, tp);

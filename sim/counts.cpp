@@ -31,13 +31,9 @@ SparseLayerCounts sparse_layer(const Scenario& sc, const workload::Shape& s, con
   const Moe& e = *sc.model.moe;
   const Recompute rc = sc.plan.recompute;
   SparseLayerCounts c;
-  const workload::LayerWork attention = workload::attention_block(s, rc);
-  c.gemm = flops(attention);
-  c.tp = tp_bytes(attention);
-  if (e.router == Router::topk || e.router == Router::switch_) {
-    const workload::LayerWork gate = workload::gate_block(s, e.experts, rc);
-    c.gemm += flops(gate);
-  }
+  const workload::LayerWork pre = workload::sparse_pre_block(s, e, rc);  // attention, gate, shared experts
+  c.gemm = flops(pre);
+  c.tp = tp_bytes(pre);
   const std::vector<double>& mine = rank < 0 ? tr.busiest_expert_tokens : tr.rank_expert_tokens.at(static_cast<std::size_t>(rank));
   double tokens = 0;
   for (double x : mine) tokens += x;

@@ -346,3 +346,47 @@ TEST_CASE("sparse: the MoE baseline of the 6.3x moves and updates every expert o
   REQUIRE(r.feasible);
   CHECK(r.memory.fits());
 }
+
+TEST_CASE("sparse: shared experts are a dense FFN of every sparse layer, in parameters, FLOPs and memory", "[sparse][shared]") {
+  // tiny-moe: h 256, 2 sparse layers, tp 4; a shared expert of FFN 512 (mlp: 2hf + f + h).
+  const Scenario plain = tiny_moe();
+  const Scenario shared = tiny_moe({"model.moe.shared_experts=1", "model.moe.shared_ffn_hidden=512"});
+  REQUIRE(shared.model.moe->shared_experts == 1);
+  REQUIRE(tiny_moe({"model.moe.shared_experts=2"}).model.moe->shared_ffn_hidden == 1024);  // expert_ffn_hidden by default
+  const double one = 2.0 * 256 * 512 + 512 + 256;
+  const auto pc = workload::count_params(plain.model), ps = workload::count_params(shared.model);
+  CHECK(ps.total - pc.total == Approx(2 * one).epsilon(1e-12));
+  CHECK(ps.active - pc.active == Approx(2 * one).epsilon(1e-12));  // every token uses it
+  const sim::StepResult a = sim::analytic_step(plain), b = sim::analytic_step(shared);
+  REQUIRE(a.feasible);
+  REQUIRE(b.feasible);
+  // model FLOPs per step: 3 x forward; the shared FFN's two GEMMs are 2 x (2 h f) per token,
+  // over 16 x 128 tokens in 2 sparse layers
+  CHECK(b.model_flops - a.model_flops == Approx(3 * 2 * (2.0 * 256 * 512) * 16 * 128 * 2).epsilon(1e-9));
+  CHECK(b.breakdown.compute > a.breakdown.compute);
+  CHECK(b.memory.activations > a.memory.activations);
+  CHECK(b.memory.params > a.memory.params);
+  // the exact counts the trainer is checked against hold the same GEMM FLOPs
+  CHECK(b.counts.gemm_flops > a.counts.gemm_flops);
+}
+
+TEST_CASE("sparse: dropless routing keeps every token, and the busiest expert paces the layer and sizes its buffers",
+          "[sparse][dropless]") {
+  const std::vector<std::string> topk{"model.moe.router=topk", "model.moe.domains=1", "model.moe.top_k=2",
+                                      "model.moe.load.distribution=zipf", "model.moe.load.zipf_s=1"};
+  auto with = [&](const char* cf) {
+    std::vector<std::string> sets = topk;
+    sets.push_back(std::string("model.moe.capacity_factor=") + cf);
+    return tiny_moe(sets);
+  };
+  const Scenario capped = with("1.0"), dropless = with("none");
+  REQUIRE(dropless.model.moe->capacity_factor == 0);
+  const auto tc = traffic_of(capped), td = traffic_of(dropless);
+  CHECK(tc.front().dropped_fraction > 0);
+  CHECK(td.front().dropped_fraction == 0);
+  CHECK(td.front().busiest_rank_tokens > tc.front().busiest_rank_tokens);
+  const sim::StepResult rc = sim::analytic_step(capped), rd = sim::analytic_step(dropless);
+  CHECK(rd.breakdown.compute > rc.breakdown.compute);
+  CHECK(rd.memory.activations > rc.memory.activations);
+  CHECK_THROWS_AS(tiny_moe({"model.moe.capacity_factor=nothing"}), InputError);
+}

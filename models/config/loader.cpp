@@ -136,8 +136,16 @@ Moe read_moe(Reader r, const Model& m) {
   }
   e.domains = static_cast<int>(r.integer_or("domains", 1, 1));
   if (e.experts % e.domains != 0) r.fail("domains", "experts (" + std::to_string(e.experts) + ") must be divisible by domains");
-  e.capacity_factor = r.number_or("capacity_factor", 1.0, 0.01, 1e6);
+  if (r.has("capacity_factor") && r.text("capacity_factor") == "none") {
+    e.capacity_factor = 0;  // dropless: every expert computes every token routed to it
+  } else {
+    e.capacity_factor = r.number_or("capacity_factor", 1.0, 0.01, 1e6);
+  }
   e.expert_ffn_hidden = static_cast<int>(r.integer_or("expert_ffn_hidden", m.ffn_hidden, 1));
+  if (r.has("shared_experts")) {
+    e.shared_experts = static_cast<int>(r.integer("shared_experts", 0));
+    e.shared_ffn_hidden = static_cast<int>(r.integer_or("shared_ffn_hidden", e.expert_ffn_hidden, 1));
+  }
   if (r.has("load")) {
     Reader l = r.child("load");
     e.load.distribution = l.choice<LoadDistribution>(

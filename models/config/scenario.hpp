@@ -191,8 +191,12 @@ struct Moe {
   int experts = 0;             ///< E per sparse layer
   int top_k = 1;               ///< k
   int domains = 1;             ///< RRE level-1 groups
-  double capacity_factor = 1.0;
+  double capacity_factor = 1.0;  ///< learned gates: c; 0 = dropless (`capacity_factor: none`)
   int expert_ffn_hidden = 0;
+  /// Experts every token passes through in each sparse layer beside its routed ones (DeepSeek-MoE,
+  /// Qwen-MoE): one FFN of shared_experts x shared_ffn_hidden, replicated like the dense part.
+  int shared_experts = 0;
+  int shared_ffn_hidden = 0;
   ExpertLoad load;
   unsigned long long seed = 0;      ///< routing tables, Zipf permutation
   std::vector<double> domain_mix;   ///< share of the batch per domain (rre), sums to 1

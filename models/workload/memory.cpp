@@ -51,13 +51,24 @@ DeviceParams device_params(const Scenario& sc, const Layout& l) {
   return d;
 }
 
-double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
+double layer_activation_bytes(const Scenario& sc, bool sparse_layer, double expert_tokens) {
   const Shape s = shape_of(sc);
   const double b = s.b, q = s.s, h = s.h, a = s.a, t = s.t, eb = s.eb;
-  const double f = sparse_layer && sc.model.moe ? sc.model.moe->expert_ffn_hidden : s.f;
   const double sp = s.sequence_parallel ? t : 1.0;  // divisor of the parts TP alone does not split
   const Recompute rc = sc.plan.recompute;
   if (rc == Recompute::full) return b * q * h * eb / sp;  // only the layer input is kept
+  // FFN activations (the FFN's input and hidden, 2 or 3 x tokens x width); a sparse layer's
+  // experts hold expert_tokens rows (the busiest rank's token-expert assignments: top-k,
+  // capacity, a dropless layer's imbalance; k x b x s when not given), their input rows as
+  // dispatched, and for a learned gate their outputs (the backward of the gate's weighting needs
+  // them); its shared experts see every token.
+  double ffn = (s.glu ? 3 : 2) * b * q * s.f * eb, rows = 0;
+  if (sparse_layer && sc.model.moe) {
+    const Moe& e = *sc.model.moe;
+    const double te = expert_tokens >= 0 ? expert_tokens : e.top_k * b * q;
+    ffn = (s.glu ? 3 : 2) * eb * (te * e.expert_ffn_hidden + b * q * double(e.shared_experts) * e.shared_ffn_hidden);
+    rows = te * h * eb * ((e.router == Router::topk || e.router == Router::switch_) ? 2 : 1);
+  }
   // Korthikanti et al. 2022, section 4 (eb = 2 gives their 34sbh + 5as^2b for f = 4h, t = 1):
   //  kept unsplit by TP alone: two layernorm inputs 2sbh*eb, QKV input sbh*eb, MLP input sbh*eb,
   //  two dropout masks 2sbh bytes; split by t: Q,K 2sbh*eb, V sbh*eb, attention-output input
@@ -65,14 +76,13 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer) {
   // Flash attention (Dao 2023) keeps no s x s tensor: it saves Q, K, V (K and V of kv heads),
   // its output and each row's fp32 log-sum-exp; recipes that use it train without dropout, so
   // no masks. GQA shrinks K and V to kv / a of Q.
-  const double ffn = (s.glu ? 3 : 2) * b * q * f * eb;
   if (s.attention == Attention::flash) {
     const double kv = std::max(1.0, s.kv / t) * t;
-    const double unsplit = b * q * h * 4 * eb;  // two layernorm inputs, the QKV and MLP inputs
+    const double unsplit = b * q * h * 4 * eb + rows;  // two layernorm inputs, the QKV and MLP inputs
     const double split = b * q * h * eb * (1 + 2 * kv / a) + b * q * h * eb + 4.0 * b * a * q + ffn;
     return unsplit / sp + split / t;
   }
-  const double unsplit = b * q * h * (4 * eb + 2);
+  const double unsplit = b * q * h * (4 * eb + 2) + rows;
   const double split = b * q * h * 4 * eb + ffn;
   const double scores = rc == Recompute::selective ? 0.0 : b * a * q * q * (2 * eb + 1);
   return unsplit / sp + (split + scores) / t;
@@ -98,6 +108,11 @@ double activated_expert_params(const Scenario& sc, const Layout& l, const Device
 }
 
 MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<SparseLayerTraffic>* traffic) {
+  std::vector<SparseLayerTraffic> own;  // the routing, when the caller has none
+  if (traffic == nullptr && sc.model.moe) {
+    own = sparse_traffic(sc, l);
+    traffic = &own;
+  }
   const Plan& p = sc.plan;
   const ParamBytes pb = param_bytes(sc.training.precision);
   const DeviceParams dp = device_params(sc, l);
@@ -128,11 +143,6 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
       // ECSS: the dense part as on the device; expert weights and Adam state live in host DRAM
       // (fp32 master, m, v and a 16-bit copy to send); the device holds the 16-bit weights and
       // gradients of the experts this step activates.
-      std::vector<SparseLayerTraffic> own;
-      if (traffic == nullptr) {
-        own = sparse_traffic(sc, l);
-        traffic = &own;
-      }
       const double active = activated_expert_params(sc, l, dp, *traffic);
       m.params = shard(3, dp.dense, 0) * pb.weight + active * pb.weight;
       m.grads = shard(2, dp.dense, 0) * pb.grad + active * pb.grad;
@@ -151,15 +161,19 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
       in_flight = double(std::min<std::int64_t>(p.pp, mb)) * (1.0 + (p.pp - 1.0) / (double(p.pp) * p.virtual_stages));
       break;
   }
+  // A sparse layer's experts hold the busiest rank's token-expert assignments of its busiest layer.
+  double expert_tokens = -1;
+  if (traffic != nullptr)
+    for (const auto& t : *traffic) expert_tokens = std::max(expert_tokens, t.busiest_rank_tokens);
   double per_mb = 0;
   const int per_device = l.layers_per_stage * p.virtual_stages;
-  for (int i = 0; i < per_device; ++i) per_mb += layer_activation_bytes(sc, sc.model.is_sparse_layer(i));
+  for (int i = 0; i < per_device; ++i) per_mb += layer_activation_bytes(sc, sc.model.is_sparse_layer(i), expert_tokens);
   m.activations = in_flight * per_mb;
   if (p.recompute == Recompute::full) {
-    // one layer's full activations exist while it is recomputed
+    // one layer's full activations exist while it is recomputed: the larger of a dense and a sparse one
     Scenario no_rc = sc;
     no_rc.plan.recompute = Recompute::none;
-    m.activations += layer_activation_bytes(no_rc, false);
+    m.activations += std::max(layer_activation_bytes(no_rc, false), sc.model.moe ? layer_activation_bytes(no_rc, true, expert_tokens) : 0.0);
   }
   // Buffers: the loss's temporaries on the last stage, the largest op's: the logits in the
   // training precision, their fp32 log-softmax (kept for the backward) and its fp32 gradient

@@ -34,7 +34,7 @@ struct MemoryLedger {
 };
 
 /// Activation bytes one layer keeps for backward, per micro-batch, on one device.
-double layer_activation_bytes(const Scenario& sc, bool sparse_layer);
+double layer_activation_bytes(const Scenario& sc, bool sparse_layer, double expert_tokens = -1);
 
 /// Expert parameters of one device that a step activates (ECSS moves and updates only these):
 /// per sparse layer of the busiest stage, activated experts of the busiest rank x expert / t.

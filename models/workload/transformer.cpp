@@ -202,6 +202,18 @@ LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc) {
   return make(ffn_forward(s, tokens, f, s.t), rc, false);
 }
 
+LayerWork sparse_pre_block(const Shape& s, const Moe& e, Recompute rc) {
+  LayerWork a = attention_block(s, rc);
+  auto join = [&](const LayerWork& w) {
+    append(a.forward, w.forward);
+    append(a.backward, w.backward);
+    append(a.recompute, w.recompute);
+  };
+  if (e.router == Router::topk || e.router == Router::switch_) join(gate_block(s, e.experts, rc));
+  if (e.shared_experts > 0) join(ffn_block(s, s.b * s.s, double(e.shared_experts) * e.shared_ffn_hidden, rc));
+  return a;
+}
+
 LayerWork dense_layer(const Shape& s, Recompute rc) {
   LayerWork a = attention_block(s, rc);
   LayerWork m = ffn_block(s, s.b * s.s, s.f, rc);

@@ -116,6 +116,9 @@ LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc);
 /// and the busiest expert-parallel rank's experts over `rank_tokens` token-expert assignments in
 /// `local_experts` GEMMs. The all-to-alls between them are costed by the backends.
 LayerWork gate_block(const Shape& s, int experts, Recompute rc);
+/// What a sparse layer runs before its dispatch: the attention block, the learned gate (topk,
+/// switch) and the shared experts' FFN (moe.shared_experts x shared_ffn_hidden over every token).
+LayerWork sparse_pre_block(const Shape& s, const Moe& e, Recompute rc);
 /// `expert_tokens`: token-expert assignments of each local expert of the busiest rank (they sum
 /// to rank_tokens; the GEMM FLOPs follow the sum, the per-GEMM shapes the parts).
 LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc,
