@@ -15,6 +15,7 @@
 #include "config/loader.hpp"
 #include "output.hpp"
 #include "report_cmd.hpp"
+#include "plan_cmd.hpp"
 #include "sweep_cmd.hpp"
 #include "train_cmd.hpp"
 #include "fit_cmd.hpp"
@@ -40,6 +41,8 @@ const char* kUsage =
     "  compare FILE    variants side by side (a comparison file), ratios to a baseline\n"
     "  sweep FILE --vary KEY=VALUES...\n"
     "                  a sensitivity grid: one result per point (lists, a..b+step, a..b*factor)\n"
+    "  plan FILE [--devices N|a,b,c|a..b] [--tokens T] [--price P]\n"
+    "                  the best parallel plans per device count, with time and cost to train\n"
     "  calibrate       measure this machine, write a hardware file (--cpu | --gpu, --out F.yaml)\n"
     "  train FILE      run the reference trainer on this CPU, write the measured result\n"
     "  validate        calibrate, train and simulate; predicted vs measured (--quick for CI);\n"
@@ -116,10 +119,11 @@ int main(int argc, char** argv) {
     if (verb == "report") return app::report_main(args);
     if (verb == "compare") return app::compare_main(args);
     if (verb == "sweep") return app::sweep_main(args);
+    if (verb == "plan") return app::plan_main(args);
     if (verb == "train") return app::train_main(args);
     if (verb == "validate") return app::validate_main(args);
     if (verb == "fit") return app::fit_main(args);
-    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, sweep, calibrate, train, validate, fit, report\n" << kUsage;
+    std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, sweep, plan, calibrate, train, validate, fit, report\n" << kUsage;
     return kBadInput;
   } catch (const InputError& e) {
     std::cerr << "sparsim: error: " << e.what() << "\n";

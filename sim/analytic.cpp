@@ -563,7 +563,9 @@ PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule
   return pt;
 }
 
-StepResult analytic_step(const Scenario& sc) {
+StepResult analytic_step(const Scenario& sc) { return analytic_step(sc, nullptr); }
+
+StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed) {
   StepResult r;
   r.scenario = sc.name;
   r.backend = "analytic";
@@ -580,7 +582,12 @@ StepResult analytic_step(const Scenario& sc) {
   }
   const Plan& p = sc.plan;
   r.micro_batches = l.micro_batches;
-  const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc, l);
+  std::vector<workload::SparseLayerTraffic> own;
+  if (routed == nullptr) {
+    own = workload::sparse_traffic(sc, l);
+    routed = &own;
+  }
+  const std::vector<workload::SparseLayerTraffic>& traffic = *routed;
   r.memory = workload::memory(sc, l, &traffic);
   r.counts = step_counts(sc, l, traffic);
 

@@ -181,5 +181,9 @@ PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule
 
 /// Evaluates one step. Never throws for a plan that cannot run: the result says why.
 StepResult analytic_step(const Scenario& sc);
+/// The same with the routing given: `routed` = workload::sparse_traffic(sc, layout_of(sc)), which
+/// depends on the model, the expert-parallel degree, the micro-batch and the micro-batches per
+/// step only, so a search over plans computes it once per such combination (analysis/plan.hpp).
+StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed);
 
 }  // namespace sparsim::sim

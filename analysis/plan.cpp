@@ -1,0 +1,242 @@
+#include "analysis/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include "analysis/grid.hpp"
+#include "config/error.hpp"
+#include "sim/analytic.hpp"
+#include "workload/layout.hpp"
+#include "workload/memory.hpp"
+#include "workload/sparse.hpp"
+
+namespace sparsim::analysis {
+
+namespace {
+
+std::vector<std::int64_t> divisors(std::int64_t n) {
+  std::vector<std::int64_t> d;
+  for (std::int64_t i = 1; i * i <= n; ++i) {
+    if (n % i) continue;
+    d.push_back(i);
+    if (i != n / i) d.push_back(n / i);
+  }
+  std::sort(d.begin(), d.end());
+  return d;
+}
+
+}  // namespace
+
+std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
+  const Model& m = base.model;
+  const int node = base.cluster.node.devices;
+  const std::int64_t batch = base.training.global_batch;
+  std::vector<Candidate> out;
+  std::vector<Placement> placements{Placement::device, Placement::offload};
+  if (m.moe) placements.push_back(Placement::ecss);
+  for (int tp = 1; tp <= node; tp *= 2) {
+    if (m.heads % tp != 0) continue;
+    for (const std::int64_t pp64 : divisors(m.layers)) {
+      if (pp64 * tp > devices || devices % (pp64 * tp) != 0) continue;
+      const int pp = static_cast<int>(pp64);
+      const std::int64_t dp = devices / (pp64 * tp);
+      for (int v : {1, 2, 4, 8}) {
+        if (v > 1 && (pp == 1 || (m.layers / pp) % v != 0)) continue;
+        std::vector<std::int64_t> eps{1};
+        if (m.moe) {
+          eps.clear();
+          for (std::int64_t e : divisors(dp))
+            if (m.moe->experts % e == 0) eps.push_back(e);
+        }
+        for (std::int64_t ep : eps) {
+          for (int mb = 1; mb <= 16; mb *= 2) {
+            if (batch % (dp * mb) != 0) continue;
+            for (Recompute rc : {Recompute::none, Recompute::selective, Recompute::full}) {
+              for (int sp = 0; sp <= (tp > 1 ? 1 : 0); ++sp) {
+                for (int zero = 0; zero <= (dp > 1 ? 3 : 0); ++zero) {
+                  for (Placement where : placements) {
+                    for (HostOverlap ho : {HostOverlap::none, HostOverlap::layers}) {
+                      if (where == Placement::device && ho == HostOverlap::layers) continue;
+                      Candidate c;
+                      c.plan = base.plan;
+                      c.plan.tp = tp;
+                      c.plan.pp = pp;
+                      c.plan.virtual_stages = v;
+                      c.plan.schedule = v > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
+                      c.plan.dp = dp;
+                      c.plan.ep = static_cast<int>(ep);
+                      c.plan.recompute = rc;
+                      c.plan.sequence_parallel = sp == 1;
+                      c.plan.zero = zero;
+                      c.plan.placement = where;
+                      c.plan.host_overlap = ho;
+                      c.micro_batch = mb;
+                      out.push_back(std::move(c));
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Scenario with_plan(const Scenario& base, std::int64_t devices, const Candidate& c) {
+  Scenario sc = base;
+  sc.cluster.nodes = devices / base.cluster.node.devices;
+  sc.plan = c.plan;
+  sc.training.micro_batch = c.micro_batch;
+  return sc;
+}
+
+namespace {
+
+/// Runs `job(i)` for i in [0, n) on `threads` threads.
+template <class Job>
+void parallel_for(std::size_t n, int threads, const Job& job) {
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < n; i = next++) job(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace
+
+void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Candidate>& candidates, int threads) {
+  // The routing (workload::sparse_traffic) depends on the plan through ep, the micro-batch and
+  // the micro-batches per step (dp) only: computed once per combination, shared by the plans.
+  std::map<std::tuple<int, int, std::int64_t>, std::size_t> key_of;
+  std::vector<std::size_t> route(candidates.size(), 0);
+  std::vector<std::size_t> first;  // a candidate of each combination
+  if (base.model.moe) {
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      const Candidate& c = candidates[i];
+      const auto [it, fresh] = key_of.emplace(std::make_tuple(c.plan.ep, c.micro_batch, c.plan.dp), first.size());
+      if (fresh) first.push_back(i);
+      route[i] = it->second;
+    }
+  }
+  std::vector<std::vector<workload::SparseLayerTraffic>> routed(first.size());
+  parallel_for(first.size(), threads, [&](std::size_t k) {
+    // any candidate of the combination: the space makes ep divide dp and the experts
+    const Scenario sc = with_plan(base, devices, candidates[first[k]]);
+    routed[k] = workload::sparse_traffic(sc, workload::layout_of(sc));
+  });
+  parallel_for(candidates.size(), threads, [&](std::size_t i) {
+    Candidate& c = candidates[i];
+    const Scenario sc = with_plan(base, devices, c);
+    const std::vector<workload::SparseLayerTraffic>* traffic = base.model.moe ? &routed[route[i]] : nullptr;
+    // Pruned early: a plan that is infeasible, or whose memory does not fit, is not timed (its
+    // verdict says why, as simulate's would).
+    c.result.infeasible = workload::infeasibility(sc);
+    c.result.feasible = c.result.infeasible.empty();
+    if (c.result.feasible) {
+      const workload::Layout l = workload::layout_of(sc);
+      std::vector<workload::SparseLayerTraffic> none;
+      c.result.memory = workload::memory(sc, l, traffic ? traffic : &none);
+      if (c.result.memory.fits()) c.result = sim::analytic_step(sc, traffic);
+    }
+    c.verdict = sim::verdict(c.result).word();
+  });
+}
+
+std::vector<const Candidate*> best_plans(const std::vector<Candidate>& candidates, std::size_t top) {
+  std::vector<const Candidate*> runs;
+  for (const Candidate& c : candidates)
+    if (c.verdict == "runs") runs.push_back(&c);
+  // fastest first; of equally fast plans the one with less device memory (more headroom)
+  std::stable_sort(runs.begin(), runs.end(), [](const Candidate* a, const Candidate* b) {
+    if (a->result.tokens_per_s != b->result.tokens_per_s) return a->result.tokens_per_s > b->result.tokens_per_s;
+    return a->result.memory.device_peak() < b->result.memory.device_peak();
+  });
+  if (runs.size() > top) runs.resize(top);
+  return runs;
+}
+
+std::string describe(const Candidate& c) {
+  const Plan& p = c.plan;
+  std::string s = fmt::format("tp {} pp {} v {} dp {} ep {} mb {} {} zero {} {}", p.tp, p.pp, p.virtual_stages, p.dp, p.ep,
+                              c.micro_batch, to_string(p.recompute), p.zero, to_string(p.placement));
+  if (p.sequence_parallel) s += " sp";
+  if (p.host_overlap == HostOverlap::layers) s += " overlapped";
+  return s;
+}
+
+std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int node_devices) {
+  const Plan& p = c.plan;
+  return {fmt::format("cluster.nodes={}", devices / node_devices),
+          fmt::format("plan.tp={}", p.tp),
+          fmt::format("plan.pp={}", p.pp),
+          fmt::format("plan.schedule={}", to_string(p.schedule)),
+          fmt::format("plan.virtual_stages={}", p.virtual_stages),
+          fmt::format("plan.dp={}", p.dp),
+          fmt::format("plan.ep={}", p.ep),
+          fmt::format("training.micro_batch={}", c.micro_batch),
+          fmt::format("plan.recompute={}", to_string(p.recompute)),
+          fmt::format("plan.sequence_parallel={}", p.sequence_parallel ? "true" : "false"),
+          fmt::format("plan.zero={}", p.zero),
+          fmt::format("plan.placement={}", to_string(p.placement)),
+          fmt::format("plan.host_overlap={}", p.host_overlap == HostOverlap::layers ? "layers" : "none")};
+}
+
+std::string why_slower(const sim::StepResult& first, const sim::StepResult& second) {
+  const sim::Breakdown &a = first.breakdown, &b = second.breakdown;
+  const std::vector<std::pair<const char*, double>> terms{
+      {"compute", b.compute - a.compute}, {"tp comm", b.tp - a.tp}, {"pp comm", b.pp - a.pp},
+      {"dp comm", b.dp - a.dp}, {"ep comm", b.ep - a.ep}, {"pipeline bubble", b.pipeline_bubble - a.pipeline_bubble},
+      {"h2d", b.h2d - a.h2d}, {"d2h", b.d2h - a.d2h}, {"host optimizer", b.host_optimizer - a.host_optimizer},
+      {"optimizer", b.optimizer - a.optimizer}};
+  std::vector<std::pair<const char*, double>> big;
+  for (const auto& t : terms)
+    if (std::abs(t.second) >= 0.01 * first.step_time) big.push_back(t);
+  std::stable_sort(big.begin(), big.end(), [](const auto& x, const auto& y) { return std::abs(x.second) > std::abs(y.second); });
+  std::string s;
+  for (const auto& [name, d] : big) s += fmt::format("{}{:+.3g} s {}", s.empty() ? "" : ", ", d, name);
+  return s.empty() ? "within 1 % on every term" : s;
+}
+
+std::vector<std::int64_t> parse_devices(const std::string& spec, int node_devices) {
+  const Origin cli{"command line", 0, 0};
+  std::string expanded = spec;
+  const auto dots = spec.find("..");
+  if (dots != std::string::npos && spec.find_first_of("*+", dots) == std::string::npos) expanded += "*2";
+  Axis axis;
+  try {
+    axis = parse_vary("devices=" + expanded);
+  } catch (const InputError& e) {
+    throw InputError(cli, "--devices", "expected N, a,b,c or a..b (doubling), got '" + spec + "'");
+  }
+  std::vector<std::int64_t> out;
+  for (const std::string& v : axis.values) {
+    std::size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size() || n <= 0 || n % node_devices != 0) {
+      throw InputError(cli, "--devices",
+                       "expected device counts that are positive multiples of the node's " + std::to_string(node_devices) +
+                           " devices (N, a,b,c or a..b), got '" + v + "'");
+    }
+    out.push_back(n);
+  }
+  return out;
+}
+
+}  // namespace sparsim::analysis

@@ -1,0 +1,64 @@
+// `sparsim plan`: the parallel plans of one scenario's model, hardware and training settings on a
+// given number of devices, each evaluated by the analytic backend, ranked by tokens/s. The space
+// (PlanSpace) is every plan the backends can simulate, less the ones that cannot win by
+// construction (written where they are left out); a plan that cannot run or fit stays in the
+// counts with its verdict.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/scenario.hpp"
+#include "sim/result.hpp"
+
+namespace sparsim::analysis {
+
+/// One searched plan and its evaluation.
+struct Candidate {
+  Plan plan;
+  int micro_batch = 0;
+  sim::StepResult result;
+  std::string verdict;  ///< runs | does-not-fit | infeasible
+};
+
+/// The plans searched on `devices` devices (whole nodes: devices is a multiple of
+/// node.devices), in a fixed order:
+///  - tp: powers of two up to the node's devices that divide heads (and kv_heads);
+///  - pp: divisors of layers up to devices / tp; virtual stages 1, or 2, 4, 8 dividing
+///    layers / pp (interleaved 1F1B; GPipe is left out: it takes 1F1B's time with more memory);
+///  - dp = devices / (tp pp); ep: divisors of dp that divide the experts (sparse models), else 1;
+///  - micro_batch: powers of two up to 16 dividing global_batch / dp;
+///  - recompute none | selective | full; sequence parallelism off, and on when tp > 1;
+///  - ZeRO 0..3 (0 alone when dp = 1);
+///  - placement device | offload (| ecss for sparse models); host_overlap none | layers off the device.
+/// Collectives, buckets, overlap_dp and precision stay as the scenario has them.
+std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices);
+
+/// Evaluates every candidate with the analytic backend on `threads` threads (each candidate by
+/// one thread, the results in the candidates' order: byte-identical for any thread count). An
+/// infeasible plan, or one whose memory does not fit, keeps its verdict, reasons and memory and
+/// is not timed.
+void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Candidate>& candidates, int threads);
+
+/// The candidates that run, fastest first (equal tokens/s: less device memory first, then the
+/// earlier in plan_space order), at most `top`.
+std::vector<const Candidate*> best_plans(const std::vector<Candidate>& candidates, std::size_t top);
+
+/// `base` with `c`'s plan on `devices` devices: what `simulate --set ...` of the plan loads.
+Scenario with_plan(const Scenario& base, std::int64_t devices, const Candidate& c);
+
+/// "tp 8 pp 4 v 2 dp 32 ep 1 mb 1 rc selective sp zero 1 device" (the columns of the table).
+std::string describe(const Candidate& c);
+/// The `--set` arguments that give `c`'s plan: "plan.tp=8", ...
+std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int node_devices);
+
+/// Why `second` loses to `first`: its step's extra seconds by breakdown term, largest first,
+/// the terms that differ by at least 1 % of the step ("+0.41 s pipeline bubble, +0.12 s tp comm").
+std::string why_slower(const sim::StepResult& first, const sim::StepResult& second);
+
+/// Parses --devices: "N", "a,b,c" or "a..b" (doubling from a while <= b), each a positive
+/// multiple of `node_devices`. Throws InputError naming --devices.
+std::vector<std::int64_t> parse_devices(const std::string& spec, int node_devices);
+
+}  // namespace sparsim::analysis
