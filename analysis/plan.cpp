@@ -200,13 +200,15 @@ std::string why_slower(const sim::StepResult& first, const sim::StepResult& seco
       {"dp comm", b.dp - a.dp}, {"ep comm", b.ep - a.ep}, {"pipeline bubble", b.pipeline_bubble - a.pipeline_bubble},
       {"h2d", b.h2d - a.h2d}, {"d2h", b.d2h - a.d2h}, {"host optimizer", b.host_optimizer - a.host_optimizer},
       {"optimizer", b.optimizer - a.optimizer}};
+  const double gap = std::abs(second.step_time - first.step_time);
   std::vector<std::pair<const char*, double>> big;
   for (const auto& t : terms)
-    if (std::abs(t.second) >= 0.01 * first.step_time) big.push_back(t);
+    if (t.second != 0 && std::abs(t.second) >= 0.1 * gap) big.push_back(t);
   std::stable_sort(big.begin(), big.end(), [](const auto& x, const auto& y) { return std::abs(x.second) > std::abs(y.second); });
+  if (big.size() > 3) big.resize(3);
   std::string s;
   for (const auto& [name, d] : big) s += fmt::format("{}{:+.3g} s {}", s.empty() ? "" : ", ", d, name);
-  return s.empty() ? "within 1 % on every term" : s;
+  return s.empty() ? "the same breakdown" : s;
 }
 
 std::vector<std::int64_t> parse_devices(const std::string& spec, int node_devices) {

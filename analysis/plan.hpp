@@ -53,8 +53,8 @@ std::string describe(const Candidate& c);
 /// The `--set` arguments that give `c`'s plan: "plan.tp=8", ...
 std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int node_devices);
 
-/// Why `second` loses to `first`: its step's extra seconds by breakdown term, largest first,
-/// the terms that differ by at least 1 % of the step ("+0.41 s pipeline bubble, +0.12 s tp comm").
+/// Why `second` loses to `first`: its step's extra seconds by breakdown term, largest first, at
+/// most three, each at least a tenth of the gap ("+0.41 s pipeline bubble, +0.12 s tp comm").
 std::string why_slower(const sim::StepResult& first, const sim::StepResult& second);
 
 /// Parses --devices: "N", "a,b,c" or "a..b" (doubling from a while <= b), each a positive

@@ -102,7 +102,8 @@ int plan_main(const std::vector<std::string>& args) {
     evaluated += space.size();
     std::size_t runs = 0, no_fit = 0, infeasible = 0;
     for (const auto& c : space) (c.verdict == "runs" ? runs : c.verdict == "does-not-fit" ? no_fit : infeasible)++;
-    const auto best = analysis::best_plans(space, top);
+    const auto ranked = analysis::best_plans(space, space.size());  // every plan that runs, fastest first
+    const std::vector<const analysis::Candidate*> best(ranked.begin(), ranked.begin() + std::min(top, ranked.size()));
     std::cout << fmt::format("{} devices ({} nodes): {} plans, {} run, {} do not fit, {} infeasible\n", n, n / node, space.size(), runs,
                              no_fit, infeasible);
     nlohmann::json size{{"devices", n}, {"plans", space.size()}, {"runs", runs}, {"does_not_fit", no_fit},
@@ -136,12 +137,15 @@ int plan_main(const std::vector<std::string>& args) {
                               r.step_time, r.tokens_per_s, r.mfu, r.memory.device_peak(), tokens > 0 ? seconds / 86400 : 0.0,
                               price > 0 ? hours : 0.0, price > 0 ? hours * price : 0.0);
     }
-    if (best.size() > 1) {
-      const std::string why = analysis::why_slower(best[0]->result, best[1]->result);
-      const double behind = best[1]->result.step_time - best[0]->result.step_time;
-      if (behind > 0) std::cout << fmt::format("  #2 loses to #1 by {:.4g} s a step: {}\n", behind, why);
-      else std::cout << "  #2 is as fast as #1, with more device memory\n";
-      size["runner_up_loses_by"] = why;
+    // the runner-up: the fastest plan that is slower than #1 (plans as fast as #1 differ only in
+    // memory, ranked by it)
+    for (std::size_t k = 1; k < ranked.size(); ++k) {
+      if (!(ranked[k]->result.step_time > ranked[0]->result.step_time)) continue;
+      const std::string why = analysis::why_slower(ranked[0]->result, ranked[k]->result);
+      std::cout << fmt::format("  runner-up #{} ({}) loses by {:.4g} s a step: {}\n", k + 1, analysis::describe(*ranked[k]),
+                               ranked[k]->result.step_time - ranked[0]->result.step_time, why);
+      size["runner_up"] = {{"rank", k + 1}, {"plan", analysis::describe(*ranked[k])}, {"loses_by", why}};
+      break;
     }
     std::cout << "\n";
     doc["sizes"].push_back(size);
