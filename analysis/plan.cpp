@@ -13,7 +13,6 @@
 #include "config/error.hpp"
 #include "sim/analytic.hpp"
 #include "workload/layout.hpp"
-#include "workload/memory.hpp"
 #include "workload/sparse.hpp"
 
 namespace sparsim::analysis {
@@ -138,18 +137,9 @@ void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Cand
   });
   parallel_for(candidates.size(), threads, [&](std::size_t i) {
     Candidate& c = candidates[i];
-    const Scenario sc = with_plan(base, devices, c);
-    const std::vector<workload::SparseLayerTraffic>* traffic = base.model.moe ? &routed[route[i]] : nullptr;
     // Pruned early: a plan that is infeasible, or whose memory does not fit, is not timed (its
     // verdict says why, as simulate's would).
-    c.result.infeasible = workload::infeasibility(sc);
-    c.result.feasible = c.result.infeasible.empty();
-    if (c.result.feasible) {
-      const workload::Layout l = workload::layout_of(sc);
-      std::vector<workload::SparseLayerTraffic> none;
-      c.result.memory = workload::memory(sc, l, traffic ? traffic : &none);
-      if (c.result.memory.fits()) c.result = sim::analytic_step(sc, traffic);
-    }
+    c.result = sim::analytic_step(with_plan(base, devices, c), base.model.moe ? &routed[route[i]] : nullptr, true);
     c.verdict = sim::verdict(c.result).word();
   });
 }

@@ -565,7 +565,7 @@ PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule
 
 StepResult analytic_step(const Scenario& sc) { return analytic_step(sc, nullptr); }
 
-StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed) {
+StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed, bool verdict_only) {
   StepResult r;
   r.scenario = sc.name;
   r.backend = "analytic";
@@ -589,6 +589,7 @@ StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseL
   }
   const std::vector<workload::SparseLayerTraffic>& traffic = *routed;
   r.memory = workload::memory(sc, l, &traffic);
+  if (verdict_only && !r.memory.fits()) return r;
   r.counts = step_counts(sc, l, traffic);
 
   // Per-device time of one micro-batch through all of this device's chunks.

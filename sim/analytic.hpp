@@ -184,6 +184,8 @@ StepResult analytic_step(const Scenario& sc);
 /// The same with the routing given: `routed` = workload::sparse_traffic(sc, layout_of(sc)), which
 /// depends on the model, the expert-parallel degree, the micro-batch and the micro-batches per
 /// step only, so a search over plans computes it once per such combination (analysis/plan.hpp).
-StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed);
+/// `verdict_only`: stop once the memory does not fit (the result has its verdict, reasons and
+/// memory, and no times): a search prunes such plans before timing them.
+StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed, bool verdict_only = false);
 
 }  // namespace sparsim::sim
