@@ -116,17 +116,24 @@ void parallel_for(std::size_t n, int threads, const Job& job) {
 }  // namespace
 
 void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Candidate>& candidates, int threads) {
+  std::vector<std::size_t> all(candidates.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  evaluate_plans(base, devices, candidates, all, threads);
+}
+
+void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Candidate>& candidates,
+                    const std::vector<std::size_t>& which, int threads) {
   // The routing (workload::sparse_traffic) depends on the plan through ep, the micro-batch and
   // the micro-batches per step (dp) only: computed once per combination, shared by the plans.
   std::map<std::tuple<int, int, std::int64_t>, std::size_t> key_of;
-  std::vector<std::size_t> route(candidates.size(), 0);
+  std::vector<std::size_t> route(which.size(), 0);
   std::vector<std::size_t> first;  // a candidate of each combination
   if (base.model.moe) {
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-      const Candidate& c = candidates[i];
+    for (std::size_t j = 0; j < which.size(); ++j) {
+      const Candidate& c = candidates[which[j]];
       const auto [it, fresh] = key_of.emplace(std::make_tuple(c.plan.ep, c.micro_batch, c.plan.dp), first.size());
-      if (fresh) first.push_back(i);
-      route[i] = it->second;
+      if (fresh) first.push_back(which[j]);
+      route[j] = it->second;
     }
   }
   std::vector<std::vector<workload::SparseLayerTraffic>> routed(first.size());
@@ -135,26 +142,45 @@ void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Cand
     const Scenario sc = with_plan(base, devices, candidates[first[k]]);
     routed[k] = workload::sparse_traffic(sc, workload::layout_of(sc));
   });
-  parallel_for(candidates.size(), threads, [&](std::size_t i) {
-    Candidate& c = candidates[i];
+  parallel_for(which.size(), threads, [&](std::size_t j) {
+    Candidate& c = candidates[which[j]];
     // Pruned early: a plan that is infeasible, or whose memory does not fit, is not timed (its
     // verdict says why, as simulate's would).
-    c.result = sim::analytic_step(with_plan(base, devices, c), base.model.moe ? &routed[route[i]] : nullptr, true);
+    c.result = sim::analytic_step(with_plan(base, devices, c), base.model.moe ? &routed[route[j]] : nullptr, true);
     c.verdict = sim::verdict(c.result).word();
   });
 }
 
-std::vector<const Candidate*> best_plans(const std::vector<Candidate>& candidates, std::size_t top) {
-  std::vector<const Candidate*> runs;
-  for (const Candidate& c : candidates)
-    if (c.verdict == "runs") runs.push_back(&c);
-  // fastest first; of equally fast plans the one with less device memory (more headroom)
-  std::stable_sort(runs.begin(), runs.end(), [](const Candidate* a, const Candidate* b) {
-    if (a->result.tokens_per_s != b->result.tokens_per_s) return a->result.tokens_per_s > b->result.tokens_per_s;
-    return a->result.memory.device_peak() < b->result.memory.device_peak();
+Score score_of(const Candidate& c, std::size_t index) {
+  SPARSIM_ASSERT(!c.verdict.empty(), "scoring a plan that was not evaluated");
+  const std::int32_t verdict = c.verdict == "runs" ? 0 : c.verdict == "does-not-fit" ? 1 : 2;
+  return {index, verdict, c.result.step_time, c.result.tokens_per_s, c.result.memory.device_peak()};
+}
+
+std::vector<std::uint64_t> rank_scores(const std::vector<Score>& scores, std::size_t top) {
+  std::vector<const Score*> runs;
+  for (const Score& s : scores)
+    if (s.verdict == 0) runs.push_back(&s);
+  // fastest first; of equally fast plans the one with less device memory (more headroom), then
+  // the earlier in the space
+  std::sort(runs.begin(), runs.end(), [](const Score* a, const Score* b) {
+    if (a->tokens_per_s != b->tokens_per_s) return a->tokens_per_s > b->tokens_per_s;
+    if (a->device_peak != b->device_peak) return a->device_peak < b->device_peak;
+    return a->index < b->index;
   });
   if (runs.size() > top) runs.resize(top);
-  return runs;
+  std::vector<std::uint64_t> out;
+  for (const Score* s : runs) out.push_back(s->index);
+  return out;
+}
+
+std::vector<const Candidate*> best_plans(const std::vector<Candidate>& candidates, std::size_t top) {
+  std::vector<Score> scores;
+  for (std::size_t i = 0; i < candidates.size(); ++i)
+    if (candidates[i].verdict == "runs") scores.push_back(score_of(candidates[i], i));
+  std::vector<const Candidate*> out;
+  for (const std::uint64_t i : rank_scores(scores, top)) out.push_back(&candidates[i]);
+  return out;
 }
 
 std::string describe(const Candidate& c) {

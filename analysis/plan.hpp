@@ -40,9 +40,27 @@ std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices);
 /// infeasible plan, or one whose memory does not fit, keeps its verdict, reasons and memory and
 /// is not timed.
 void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Candidate>& candidates, int threads);
+/// The same for the candidates at `which` only (a rank's share; the few plans rank 0 shows).
+/// A candidate's result does not depend on which others are evaluated with it.
+void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Candidate>& candidates,
+                    const std::vector<std::size_t>& which, int threads);
 
-/// The candidates that run, fastest first (equal tokens/s: less device memory first, then the
-/// earlier in plan_space order), at most `top`.
+/// What ranking needs of an evaluated candidate: what the ranks of `mpirun ... sparsim plan`
+/// send to rank 0 (plain bytes: the ranks run one build on one kind of machine).
+struct Score {
+  std::uint64_t index = 0;  ///< in plan_space order
+  std::int32_t verdict = 0;  ///< 0 runs, 1 does-not-fit, 2 infeasible
+  double step_time = 0;  ///< s
+  double tokens_per_s = 0;
+  double device_peak = 0;  ///< bytes
+};
+Score score_of(const Candidate& c, std::size_t index);
+
+/// The indices of the scores that run, fastest first (equal tokens/s: less device memory first,
+/// then the earlier in plan_space order), at most `top`.
+std::vector<std::uint64_t> rank_scores(const std::vector<Score>& scores, std::size_t top);
+
+/// The candidates that run, ranked as rank_scores ranks them, at most `top`.
 std::vector<const Candidate*> best_plans(const std::vector<Candidate>& candidates, std::size_t top);
 
 /// `base` with `c`'s plan on `devices` devices: what `simulate --set ...` of the plan loads.

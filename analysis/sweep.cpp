@@ -95,16 +95,21 @@ nlohmann::json evaluate_point(const Sweep& s, std::size_t i, Backend backend) {
   return sim::to_json(sim::analytic_step(sc));
 }
 
-std::vector<nlohmann::json> evaluate(const Sweep& s, Backend backend, const std::function<void(std::size_t)>& progress) {
+std::vector<nlohmann::json> evaluate(const Sweep& s, Backend backend, const std::function<void(std::size_t)>& progress,
+                                     Share share) {
   const std::size_t n = s.points().size();
-  std::vector<nlohmann::json> results;
-  results.reserve(n);
+  std::vector<nlohmann::json> results(n);
   for (std::size_t i = 0; i < n; ++i) {
-    results.push_back(evaluate_point(s, i, Backend::analytic));  // a bad value anywhere surfaces here
+    if (!share.has(i)) {
+      s.scenario(i);  // read only: a bad value anywhere surfaces here, on every share
+      continue;
+    }
+    results[i] = evaluate_point(s, i, Backend::analytic);  // a bad value anywhere surfaces here
     if (backend == Backend::analytic && progress) progress(i);
   }
   if (backend == Backend::des) {
     for (std::size_t i = 0; i < n; ++i) {
+      if (!share.has(i)) continue;
       results[i] = evaluate_point(s, i, Backend::des);
       if (progress) progress(i);
     }

@@ -61,10 +61,17 @@ std::string verdict(const nlohmann::json& result);
 /// is a process singleton, sim/isolate.hpp).
 nlohmann::json evaluate_point(const Sweep& s, std::size_t i, Backend backend);
 
-/// Every point in order. Each point is read and evaluated analytically first, so a bad value
-/// anywhere is an InputError before any DES runs; the DES then runs point by point.
-/// `progress(i)` is called after point i's final evaluation.
+/// Which points one process evaluates: every `parts`-th from `part` on (the ranks of mpirun).
+struct Share {
+  std::size_t part = 0, parts = 1;
+  bool has(std::size_t i) const { return i % parts == part; }
+};
+
+/// Every point of `share` in order (the others are null). Every point is read, and each of the
+/// share evaluated analytically, first, so a bad value anywhere is an InputError (on every
+/// share alike) before any DES runs; the DES then runs point by point. `progress(i)` is called
+/// after point i's final evaluation.
 std::vector<nlohmann::json> evaluate(const Sweep& s, Backend backend,
-                                     const std::function<void(std::size_t)>& progress = {});
+                                     const std::function<void(std::size_t)>& progress = {}, Share share = {});
 
 }  // namespace sparsim::analysis

@@ -4,12 +4,15 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cstring>
+#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "analysis/plan.hpp"
 #include "cli.hpp"
+#include "dist.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "output.hpp"
@@ -43,19 +46,32 @@ double parse_tokens(const std::string& s) {
   return x * scale;
 }
 
-struct Row {
-  const analysis::Candidate* c;
-  double days = 0, device_hours = 0, cost = 0;
-};
+/// The scores of a rank's evaluated candidates as bytes, and back (the same build on every rank).
+std::string to_bytes(const std::vector<analysis::Score>& scores) {
+  std::string out(scores.size() * sizeof(analysis::Score), '\0');
+  if (!scores.empty()) std::memcpy(out.data(), scores.data(), out.size());
+  return out;
+}
+
+void from_bytes(const std::string& bytes, std::vector<analysis::Score>& into) {
+  SPARSIM_ASSERT(bytes.size() % sizeof(analysis::Score) == 0, "a rank sent a partial score");
+  for (std::size_t at = 0; at < bytes.size(); at += sizeof(analysis::Score)) {
+    analysis::Score s;
+    std::memcpy(&s, bytes.data() + at, sizeof s);
+    SPARSIM_ASSERT(s.index < into.size(), "a rank scored a plan outside the space");
+    into[s.index] = s;
+  }
+}
 
 }  // namespace
 
 int plan_main(const std::vector<std::string>& args) {
+  dist::World world;  // one process, or the ranks of mpirun: each evaluates a share, rank 0 prints
   po::options_description opts("sparsim plan FILE [options]");
   std::string file, devices_spec, tokens_spec, json, csv;
   double price = 0;
   std::size_t top = 5;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = world.default_threads();
   std::vector<std::string> sets;
   opts.add_options()("help,h", "show this help")
       ("devices", po::value(&devices_spec), "device counts: N | a,b,c | a..b (doubling); default the scenario's")
@@ -63,33 +79,45 @@ int plan_main(const std::vector<std::string>& args) {
       ("price", po::value(&price), "price per device-hour: adds device-hours and cost (needs --tokens)")
       ("top", po::value(&top)->default_value(5), "plans shown per device count")
       ("set", po::value(&sets)->composing(), "override a key of the scenario first: --set training.global_batch=2048")
-      ("threads", po::value(&threads), "evaluation threads (default: the machine's)")
+      ("threads", po::value(&threads), "evaluation threads per process (default: the machine's hardware threads over its ranks)")
       ("json", po::value(&json), "write the search (sparsim.plan/1: every device count's best plans and counts) to this file")
       ("csv", po::value(&csv), "write one CSV row per shown plan to this file")
       ("force", "replace existing output files");
-  const po::variables_map vm = parse_verb(args, opts, file);
+  po::variables_map vm;
+  std::optional<Scenario> loaded;
+  std::vector<std::int64_t> counts;
+  double tokens = 0;
+  world.together([&] {
+    vm = parse_verb(args, opts, file);
+    if (vm.count("help")) return;
+    const Origin cli{"command line", 0, 0};
+    if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
+    if (top < 1) throw InputError(cli, "--top", "expected at least 1");
+    if (threads < 1) throw InputError(cli, "--threads", "expected at least 1");
+    if (vm.count("price") && !(price > 0)) throw InputError(cli, "--price", "expected a positive price per device-hour");
+    if (vm.count("price") && tokens_spec.empty()) throw InputError(cli, "--price", "the cost needs --tokens (how much to train)");
+    if (world.root()) {  // rank 0 writes them
+      for (const auto& out : {json, csv})
+        if (!out.empty()) check_output_path(out, vm.count("force") > 0, {file});
+    }
+    loaded = config::load_scenario(file, sets).scenario;
+    counts = devices_spec.empty() ? std::vector<std::int64_t>{loaded->cluster.devices()}
+                                  : analysis::parse_devices(devices_spec, loaded->cluster.node.devices);
+    tokens = tokens_spec.empty() ? 0.0 : parse_tokens(tokens_spec);
+  });
   if (vm.count("help")) {
-    std::cout << opts
-              << "\nSearches tp, pp, virtual stages, dp, ep, micro-batch, recomputation, sequence parallelism,\n"
-                 "ZeRO stage and placement (analysis/plan.hpp) with the analytic backend; the model, hardware,\n"
-                 "network, global batch and precision are the scenario's. Plans that cannot run or fit are\n"
-                 "counted with their verdict.\n";
+    if (world.root()) {
+      std::cout << opts
+                << "\nSearches tp, pp, virtual stages, dp, ep, micro-batch, recomputation, sequence parallelism,\n"
+                   "ZeRO stage and placement (analysis/plan.hpp) with the analytic backend; the model, hardware,\n"
+                   "network, global batch and precision are the scenario's. Plans that cannot run or fit are\n"
+                   "counted with their verdict. Under mpirun -np R the ranks split each device count's plans\n"
+                   "and rank 0 prints and writes what one process would.\n";
+    }
     return 0;
   }
-  const Origin cli{"command line", 0, 0};
-  if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
-  if (top < 1) throw InputError(cli, "--top", "expected at least 1");
-  if (threads < 1) throw InputError(cli, "--threads", "expected at least 1");
-  if (vm.count("price") && !(price > 0)) throw InputError(cli, "--price", "expected a positive price per device-hour");
-  if (vm.count("price") && tokens_spec.empty()) throw InputError(cli, "--price", "the cost needs --tokens (how much to train)");
-  const bool force = vm.count("force") > 0;
-  for (const auto& out : {json, csv})
-    if (!out.empty()) check_output_path(out, force, {file});
-  const Scenario base = config::load_scenario(file, sets).scenario;
+  const Scenario& base = *loaded;
   const int node = base.cluster.node.devices;
-  const std::vector<std::int64_t> counts =
-      devices_spec.empty() ? std::vector<std::int64_t>{base.cluster.devices()} : analysis::parse_devices(devices_spec, node);
-  const double tokens = tokens_spec.empty() ? 0.0 : parse_tokens(tokens_spec);
   const double step_tokens = double(base.training.global_batch) * base.model.seq_len;
 
   nlohmann::json doc{{"schema", "sparsim.plan/1"}, {"scenario", base.name}, {"file", file}, {"sizes", nlohmann::json::array()}};
@@ -97,18 +125,44 @@ int plan_main(const std::vector<std::string>& args) {
   std::size_t evaluated = 0;
   const auto start = std::chrono::steady_clock::now();
   for (const std::int64_t n : counts) {
-    std::vector<analysis::Candidate> space = analysis::plan_space(base, n);
-    analysis::evaluate_plans(base, n, space, threads);
+    // Every rank builds the same space and evaluates every world.size()-th plan from its rank on;
+    // rank 0 gathers the scores, ranks them and evaluates again the few it shows that another
+    // rank evaluated (an evaluation does not depend on which others run with it).
+    std::vector<analysis::Candidate> space;
+    std::vector<std::size_t> mine;
+    std::vector<analysis::Score> scored;
+    world.together([&] {
+      space = analysis::plan_space(base, n);
+      for (std::size_t i = static_cast<std::size_t>(world.rank()); i < space.size(); i += static_cast<std::size_t>(world.size()))
+        mine.push_back(i);
+      analysis::evaluate_plans(base, n, space, mine, threads);
+      for (const std::size_t i : mine) scored.push_back(analysis::score_of(space[i], i));
+    });
+    const std::vector<std::string> parts = world.gather(to_bytes(scored));
     evaluated += space.size();
+    if (!world.root()) continue;
+    std::vector<analysis::Score> scores(space.size());
+    for (const std::string& part : parts) from_bytes(part, scores);
+
     std::size_t runs = 0, no_fit = 0, infeasible = 0;
-    for (const auto& c : space) (c.verdict == "runs" ? runs : c.verdict == "does-not-fit" ? no_fit : infeasible)++;
-    const auto ranked = analysis::best_plans(space, space.size());  // every plan that runs, fastest first
-    const std::vector<const analysis::Candidate*> best(ranked.begin(), ranked.begin() + std::min(top, ranked.size()));
+    for (const auto& s : scores) (s.verdict == 0 ? runs : s.verdict == 1 ? no_fit : infeasible)++;
+    const std::vector<std::uint64_t> ranked = analysis::rank_scores(scores, scores.size());  // every plan that runs
+    const std::size_t shown = std::min<std::size_t>(top, ranked.size());
+    // the runner-up: the fastest plan that is slower than #1 (plans as fast as #1 differ only in
+    // memory, ranked by it)
+    std::size_t runner_up = 0;
+    for (std::size_t k = 1; k < ranked.size() && runner_up == 0; ++k)
+      if (scores[ranked[k]].step_time > scores[ranked[0]].step_time) runner_up = k;
+    std::vector<std::size_t> missing;  // shown plans another rank evaluated
+    for (std::size_t k = 0; k < ranked.size(); ++k)
+      if ((k < shown || k == runner_up) && space[ranked[k]].verdict.empty()) missing.push_back(ranked[k]);
+    analysis::evaluate_plans(base, n, space, missing, threads);
+
     std::cout << fmt::format("{} devices ({} nodes): {} plans, {} run, {} do not fit, {} infeasible\n", n, n / node, space.size(), runs,
                              no_fit, infeasible);
     nlohmann::json size{{"devices", n}, {"plans", space.size()}, {"runs", runs}, {"does_not_fit", no_fit},
                         {"infeasible", infeasible}, {"best", nlohmann::json::array()}};
-    if (best.empty()) {
+    if (ranked.empty()) {
       std::cout << "  no plan runs on " << n << " devices\n\n";
       doc["sizes"].push_back(size);
       continue;
@@ -117,8 +171,8 @@ int plan_main(const std::vector<std::string>& args) {
     if (tokens > 0) std::cout << fmt::format(" {:>8}", "days");
     if (price > 0) std::cout << fmt::format(" {:>12} {:>14}", "device-hours", "cost");
     std::cout << "\n";
-    for (std::size_t k = 0; k < best.size(); ++k) {
-      const analysis::Candidate& c = *best[k];
+    for (std::size_t k = 0; k < shown; ++k) {
+      const analysis::Candidate& c = space[ranked[k]];
       const sim::StepResult& r = c.result;
       const double seconds = tokens > 0 ? tokens / r.tokens_per_s : 0.0;
       const double hours = seconds * double(n) / 3600;
@@ -137,22 +191,21 @@ int plan_main(const std::vector<std::string>& args) {
                               r.step_time, r.tokens_per_s, r.mfu, r.memory.device_peak(), tokens > 0 ? seconds / 86400 : 0.0,
                               price > 0 ? hours : 0.0, price > 0 ? hours * price : 0.0);
     }
-    // the runner-up: the fastest plan that is slower than #1 (plans as fast as #1 differ only in
-    // memory, ranked by it)
-    for (std::size_t k = 1; k < ranked.size(); ++k) {
-      if (!(ranked[k]->result.step_time > ranked[0]->result.step_time)) continue;
-      const std::string why = analysis::why_slower(ranked[0]->result, ranked[k]->result);
-      std::cout << fmt::format("  runner-up #{} ({}) loses by {:.4g} s a step: {}\n", k + 1, analysis::describe(*ranked[k]),
-                               ranked[k]->result.step_time - ranked[0]->result.step_time, why);
-      size["runner_up"] = {{"rank", k + 1}, {"plan", analysis::describe(*ranked[k])}, {"loses_by", why}};
-      break;
+    if (runner_up > 0) {
+      const analysis::Candidate &first = space[ranked[0]], &second = space[ranked[runner_up]];
+      const std::string why = analysis::why_slower(first.result, second.result);
+      std::cout << fmt::format("  runner-up #{} ({}) loses by {:.4g} s a step: {}\n", runner_up + 1, analysis::describe(second),
+                               second.result.step_time - first.result.step_time, why);
+      size["runner_up"] = {{"rank", runner_up + 1}, {"plan", analysis::describe(second)}, {"loses_by", why}};
     }
     std::cout << "\n";
     doc["sizes"].push_back(size);
   }
+  if (!world.root()) return 0;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("{} configurations in {:.2f} s ({:.0f} configurations/s, {} threads)\n", evaluated, seconds,
-                           evaluated / std::max(seconds, 1e-9), threads);
+  const std::string workers = world.size() > 1 ? fmt::format("{} ranks x {} threads", world.size(), threads) : fmt::format("{} threads", threads);
+  std::cout << fmt::format("{} configurations in {:.2f} s ({:.0f} configurations/s, {})\n", evaluated, seconds,
+                           evaluated / std::max(seconds, 1e-9), workers);
   doc["configurations"] = evaluated;
   if (!json.empty()) write_file(json, doc.dump(2) + "\n");
   if (!csv.empty()) write_file(csv, csv_text);

@@ -13,6 +13,7 @@
 #include "compare_cmd.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
+#include "dist.hpp"
 #include "output.hpp"
 #include "report_cmd.hpp"
 #include "plan_cmd.hpp"
@@ -30,7 +31,6 @@ using namespace sparsim;
 namespace {
 
 constexpr int kOk = 0;
-constexpr int kRunFailed = 1;
 constexpr int kBadInput = 2;
 
 const char* kUsage =
@@ -125,14 +125,12 @@ int main(int argc, char** argv) {
     if (verb == "fit") return app::fit_main(args);
     std::cerr << "sparsim: unknown verb '" << verb << "'; known: simulate, compare, sweep, plan, calibrate, train, validate, fit, report\n" << kUsage;
     return kBadInput;
-  } catch (const InputError& e) {
-    std::cerr << "sparsim: error: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const po::error& e) {
-    std::cerr << "sparsim: error: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const std::exception& e) {  // a run that failed (a child simulation, a file system error)
-    std::cerr << "sparsim: error: " << e.what() << "\n";
-    return kRunFailed;
+  } catch (const app::dist::Failed& e) {  // failed on some rank of mpirun: rank 0 says why
+    if (!e.quiet()) std::cerr << "sparsim: error: " << e.what() << "\n";
+    return e.code();
+  } catch (...) {  // bad input (kBadInput), or a run that failed (a child simulation, a file system error)
+    const app::dist::Failure f = app::dist::failure_of(std::current_exception());
+    std::cerr << "sparsim: error: " << f.message << "\n";
+    return f.code;
   }
 }
