@@ -9,6 +9,7 @@ mpirun: exit 2, the error printed once (rank 0), not once per rank.
 
 usage: mpi_identity.py MPIEXEC SPARSIM SCENARIOS TESTDATA WORKDIR
 """
+import json
 import os
 import shutil
 import subprocess
@@ -54,8 +55,14 @@ def same(tag, verb, args, timing_line=False):
 
 # plan: sparse models (ep, placements, host overlap; three sizes with the time and cost to train),
 # and a dense one; the shown plans are mostly evaluated on ranks other than 0
-same("plan-tiny-moe", "plan", [os.path.join(testdata, "tiny-moe.yaml"), "--devices", "8..32", "--top", "4", "--tokens", "1B",
-                              "--price", "2.5"], timing_line=True)
+moe = same("plan-tiny-moe", "plan", [os.path.join(testdata, "tiny-moe.yaml"), "--devices", "8..32", "--top", "4", "--tokens", "1B",
+                                    "--price", "2.5", "--verify", "2"], timing_line=True)
+# --verify K: the K best of each size on the DES (in child processes, on rank 0), ranked by its step
+for size in json.loads(moe[1])["sizes"]:
+    v = size["verified"]
+    steps = [x["des_step_time_s"] for x in v]
+    if len(v) != 2 or steps != sorted(steps) or [x["des_rank"] for x in v] != [1, 2] or sorted(x["rank"] for x in v) != [1, 2]:
+        sys.exit(f"plan-tiny-moe: {size['devices']} devices: --verify 2 gave {v}")
 same("plan-pangu", "plan", [os.path.join(scenarios, "pangu-sigma", "pangu-sigma-rre-ecss-512.yaml"), "--top", "3"],
      timing_line=True)
 out = same("plan-gpt3", "plan", [os.path.join(scenarios, "dense", "gpt3-175b-1024xa100.yaml"), "--devices", "512,1024",
