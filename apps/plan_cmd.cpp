@@ -16,6 +16,8 @@
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "output.hpp"
+#include "plan_page.hpp"
+#include "report_cmd.hpp"
 #include "sim/des/des_backend.hpp"
 #include "sim/isolate.hpp"
 #include "sim/result.hpp"
@@ -152,7 +154,8 @@ nlohmann::json report_size(const Shown& o, const Scenario& base, std::int64_t n,
     std::cout << "\n";
     nlohmann::json b{{"rank", k + 1}, {"plan", analysis::describe(c)}, {"set", analysis::plan_sets(c, n, o.node)},
                      {"step_time_s", r.step_time}, {"tokens_per_s", r.tokens_per_s}, {"mfu", r.mfu},
-                     {"device_peak_bytes", r.memory.device_peak()}, {"steps_per_tokens", o.tokens > 0 ? o.tokens / o.step_tokens : 0.0}};
+                     {"device_peak_bytes", r.memory.device_peak()}, {"steps_per_tokens", o.tokens > 0 ? o.tokens / o.step_tokens : 0.0},
+                     {"result", sim::to_json(r)}};
     if (o.tokens > 0) b["days"] = seconds / 86400;
     if (o.price > 0) b["device_hours"] = hours, b["cost"] = hours * o.price;
     size["best"].push_back(b);
@@ -177,7 +180,7 @@ nlohmann::json report_size(const Shown& o, const Scenario& base, std::int64_t n,
 int plan_main(const std::vector<std::string>& args) {
   dist::World world;  // one process, or the ranks of mpirun: each evaluates a share, rank 0 prints
   po::options_description opts("sparsim plan FILE [options]");
-  std::string file, devices_spec, tokens_spec, json, csv;
+  std::string file, devices_spec, tokens_spec, json, csv, report_dir;
   double price = 0;
   std::size_t top = 5, verify = 0;
   int threads = world.default_threads();
@@ -192,6 +195,7 @@ int plan_main(const std::vector<std::string>& args) {
       ("threads", po::value(&threads), "evaluation threads per process (default: the machine's hardware threads over its ranks)")
       ("json", po::value(&json), "write the search (sparsim.plan/1: every device count's best plans and counts) to this file")
       ("csv", po::value(&csv), "write one CSV row per shown plan to this file")
+      ("report", po::value(&report_dir), "write an HTML page (the Pareto front of time to train and cost against devices, the best plans' breakdowns) into this directory")
       ("force", "replace existing output files");
   po::variables_map vm;
   std::optional<Scenario> loaded;
@@ -209,6 +213,7 @@ int plan_main(const std::vector<std::string>& args) {
     if (world.root()) {  // rank 0 writes them
       for (const auto& out : {json, csv})
         if (!out.empty()) check_output_path(out, vm.count("force") > 0, {file});
+      if (!report_dir.empty()) check_report_dir(report_dir, vm.count("force") > 0, {file});
     }
     loaded = config::load_scenario(file, sets).scenario;
     counts = devices_spec.empty() ? std::vector<std::int64_t>{loaded->cluster.devices()}
@@ -230,7 +235,8 @@ int plan_main(const std::vector<std::string>& args) {
   const Shown shown{top, verify, tokens, price, threads, base.cluster.node.devices,
                     double(base.training.global_batch) * base.model.seq_len};
 
-  nlohmann::json doc{{"schema", "sparsim.plan/1"}, {"scenario", base.name}, {"file", file}, {"sizes", nlohmann::json::array()}};
+  nlohmann::json doc{{"schema", "sparsim.plan/1"}, {"scenario", base.name}, {"file", file}, {"tokens", tokens}, {"price", price},
+                     {"sizes", nlohmann::json::array()}};
   std::string csv_text = "devices,rank,plan,verdict,step_time_s,tokens_per_s,mfu,device_peak_bytes,days,device_hours,cost\n";
   std::size_t evaluated = 0;
   double screening = 0;  // s: the search itself, without rank 0's report and the DES's verification
@@ -268,6 +274,9 @@ int plan_main(const std::vector<std::string>& args) {
   doc["configurations"] = evaluated;
   if (!json.empty()) write_file(json, doc.dump(2) + "\n");
   if (!csv.empty()) write_file(csv, csv_text);
+  if (!report_dir.empty()) {
+    return write_page([&] { return report::build_plan_page(doc, file); }, report_dir, vm.count("force") > 0, {file});
+  }
   return 0;
 }
 

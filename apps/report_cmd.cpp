@@ -6,6 +6,7 @@
 
 #include "config/error.hpp"
 #include "output.hpp"
+#include "plan_page.hpp"
 #include "sweep.hpp"
 
 namespace sparsim::app {
@@ -77,7 +78,8 @@ int report_main(const std::vector<std::string>& args) {
               << "\nWrites a self-contained HTML page with gnuplot plots (step-time breakdown, memory against\n"
                  "capacity, variants with ratios to the first result, scaling, predicted against measured).\n"
                  "RESULT.resolved.yaml and RESULT.trace.json next to a result are embedded / linked.\n"
-                 "One SWEEP.json (sparsim sweep --json) gives the sweep's page instead.\n";
+                 "One SWEEP.json (sparsim sweep --json) gives the sweep's page instead, one PLAN.json\n"
+                 "(sparsim plan --json) the plan search's page.\n";
     return kOk;
   }
   if (files.empty()) throw InputError(kCli, "RESULT.json", "missing the result files to report");
@@ -87,8 +89,12 @@ int report_main(const std::vector<std::string>& args) {
   std::vector<report::Input> inputs;
   for (const auto& f : files) inputs.push_back(report::read_input(f));
   // A sweep's JSON (sparsim sweep --json) gets the sweep page.
-  if (inputs.size() == 1 && inputs[0].result.is_object() && inputs[0].result.value("schema", "") == "sparsim.sweep/1") {
+  if (inputs.size() == 1 && report::schema_of(inputs[0].result) == "sparsim.sweep/1") {
     return write_page([&] { return report::build_sweep_page(inputs[0].result, files[0]); }, out, force, files);
+  }
+  // A plan search's JSON (sparsim plan --json) gets the plan page.
+  if (inputs.size() == 1 && report::schema_of(inputs[0].result) == "sparsim.plan/1") {
+    return write_page([&] { return report::build_plan_page(inputs[0].result, files[0]); }, out, force, files);
   }
   return write_report(inputs, out, force, files);
 }

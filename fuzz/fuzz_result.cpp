@@ -1,7 +1,7 @@
 // libFuzzer target: the result-JSON reader behind `sparsim report`, through its real entry
 // points: report::read_input (the file, its JSON) and report::build_page (the typed parse of every
-// result, labels, tables and the plots' gnuplot scripts), with a renderer that returns a fixed SVG
-// instead of running gnuplot.
+// result, labels, tables and the plots' gnuplot scripts), or the sweep's and the plan search's
+// pages for one such file, with a renderer that returns a fixed SVG instead of running gnuplot.
 //
 // Input: one to three result files separated by NUL bytes (JSON text holds none), written to
 // <tmp>/rN.json and read back as `sparsim report r0.json r1.json ...` would.
@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "config/error.hpp"
+#include "plan_page.hpp"
 #include "report.hpp"
+#include "sweep.hpp"
 #include "sandbox.hpp"
 
 namespace fs = std::filesystem;
@@ -47,7 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       sparsim::fuzz::write_file(p, docs[i]);
       inputs.push_back(sparsim::report::read_input(p.string()));
     }
-    (void)sparsim::report::build_page(inputs, fixed_svg);
+    // as `sparsim report` dispatches: one sweep's or one plan search's JSON gets its own page
+    const std::string schema = inputs.size() == 1 ? sparsim::report::schema_of(inputs[0].result) : "";
+    if (schema == "sparsim.sweep/1") (void)sparsim::report::build_sweep_page(inputs[0].result, "r0.json", fixed_svg);
+    else if (schema == "sparsim.plan/1") (void)sparsim::report::build_plan_page(inputs[0].result, "r0.json", fixed_svg);
+    else (void)sparsim::report::build_page(inputs, fixed_svg);
   } catch (const sparsim::InputError&) {
     // a clean input error: the expected outcome for most inputs
   }

@@ -71,7 +71,7 @@ seed_scenario() {
 # des, a prediction with the same scenario marked measured, and two cluster sizes.
 seed_result() {
   local d=$1
-  for f in tests/golden/*/*.json tests/report/data/*.json reports/shipped/results/*.json; do
+  for f in tests/golden/*/*.json tests/report/data/*.json reports/shipped/results/*.json reports/plan/*.json; do
     cp "$f" "$d/$(echo "$f" | tr / _)"
   done
   local g=tests/golden/dense

@@ -60,3 +60,20 @@ for args, key in [(["--devices", "10"], "--devices"), (["--devices", "8..x"], "-
     if p.returncode != 2 or key not in p.stderr:
         sys.exit(f"FAIL: sparsim plan {' '.join(args)}: exit {p.returncode}, {p.stderr!r}")
 print("bad input: exit 2 naming the option, 5 of 5")
+
+# The plan page: `plan --report DIR` and `report PLAN.json --out DIR` write the same page, with
+# the front, the cost curve and the side-by-side breakdowns (tests/report/test_plan_page.cpp checks
+# what is on them).
+with tempfile.TemporaryDirectory() as tmp:
+    plan_json, pages = os.path.join(tmp, "plan.json"), []
+    for out, cmd in (("a", [sparsim, "plan", scenario, "--devices", "4..16", "--tokens", "1B", "--price", "2", "--json", plan_json]),
+                     ("b", [sparsim, "report", plan_json])):
+        d = os.path.join(tmp, out)
+        subprocess.run(cmd + (["--report", d] if out == "a" else ["--out", d]), check=True, capture_output=True)
+        pages.append(open(os.path.join(d, "index.html")).read())
+    for h in ("Time to train against devices", "Cost against time to train", "The best plans side by side", "16 devices"):
+        if h not in pages[0]:
+            sys.exit(f"FAIL: the plan page lacks '{h}'")
+    if pages[0] != pages[1]:
+        sys.exit("FAIL: plan --report and report PLAN.json wrote different pages")
+print("plan page: plan --report == report PLAN.json, with its front, cost and breakdowns")

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/error.hpp"
 #include "workload/verdict.hpp"
 
 namespace sparsim::report {
@@ -44,6 +45,24 @@ struct Result {
 /// sparsim.result/1, a required key is missing or a value has the wrong type. Unknown keys are
 /// allowed: the schema may grow.
 Result parse_result(const nlohmann::json& j, const std::string& source);
+
+/// `j[key]` as a T, for the readers of sparsim's other JSON files (sweep, plan). Throws
+/// InputError naming `source`, the key path (`where`.`key`) and `schema` when the key is missing
+/// or holds another type.
+template <class T>
+T typed_get(const nlohmann::json& j, const char* key, const std::string& source, const std::string& where, const char* schema) {
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError({source, 0, 0}, where.empty() ? key : where + "." + key, std::string("not a ") + schema + " file: " + e.what());
+  }
+}
+
+/// The "schema" of a JSON file ("sparsim.result/1", "sparsim.sweep/1", "sparsim.plan/1"), or ""
+/// when it has none or it is not a string: how `sparsim report` picks a page.
+inline std::string schema_of(const nlohmann::json& j) {
+  return j.is_object() && j.contains("schema") && j.at("schema").is_string() ? j.at("schema").get<std::string>() : "";
+}
 
 /// Parses JSON text; a syntax error becomes an InputError with `source`:line:column.
 nlohmann::json parse_json_text(const std::string& text, const std::string& source);

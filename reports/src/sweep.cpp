@@ -22,12 +22,7 @@ std::string esc(const std::string& s) { return html_escape(s); }
 
 template <class T>
 T get(const json& j, const char* key, const std::string& source, const std::string& where) {
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception& e) {
-    throw InputError({source, 0, 0}, where.empty() ? key : where + "." + key,
-                     std::string("not a sparsim.sweep/1 file: ") + e.what());
-  }
+  return typed_get<T>(j, key, source, where, "sparsim.sweep/1");
 }
 
 /// "k1=v, k2=w": the values of every axis but `skip` at point `p`.
