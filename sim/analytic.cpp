@@ -263,14 +263,31 @@ BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std:
   b.sparse_index.assign(sc.model.layers, -1);
   if (sc.model.moe) {
     const Moe& e = *sc.model.moe;
+    // Every sparse layer's pre-block (attention, gate, shared experts) is the same work, and
+    // layers whose busiest rank got the same tokens run the same experts: each is built and
+    // timed once (a deterministic function of its inputs: the same numbers as building it per
+    // layer, faster when the plan search evaluates many plans of a deep model).
+    StageTimes pre;
+    add(pre, workload::sparse_pre_block(s, e, sc.plan.recompute), sc, tp);
+    std::vector<std::pair<const workload::SparseLayerTraffic*, StageTimes>> experts_of;  // layers timed so far
     for (size_t i = 0; i < traffic.size(); ++i) {
       const workload::SparseLayerTraffic& tr = traffic[i];
       const Geometry ep = geometry(sc.cluster, workload::Group{tr.group, sc.plan.tp});
       BlockTimes::SparseParts part;
-      add(part.pre, workload::sparse_pre_block(s, e, sc.plan.recompute), sc, tp);
-      add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute,
-                                                  tr.busiest_expert_tokens),
-          sc, tp);
+      part.pre = pre;
+      const auto same = std::find_if(experts_of.begin(), experts_of.end(), [&](const auto& seen) {
+        const workload::SparseLayerTraffic& o = *seen.first;
+        return o.busiest_rank_tokens == tr.busiest_rank_tokens && o.local_experts == tr.local_experts &&
+               o.busiest_expert_tokens == tr.busiest_expert_tokens;
+      });
+      if (same != experts_of.end()) {
+        part.experts = same->second;
+      } else {
+        add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute,
+                                                    tr.busiest_expert_tokens),
+            sc, tp);
+        if (experts_of.size() < 8) experts_of.emplace_back(&tr, part.experts);  // a few distinct loads: a short search
+      }
       if (shared_threads > 0) {
         // The node's devices are ranks time-sharing its cores: each expert phase (forward;
         // backward) lasts until the node's last rank is done, and the ranks that finish first
@@ -566,6 +583,11 @@ PipelineTime pipeline_time(const std::vector<StageTimes>& dev, sparsim::Schedule
 StepResult analytic_step(const Scenario& sc) { return analytic_step(sc, nullptr); }
 
 StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed, bool verdict_only) {
+  return analytic_step(sc, routed, verdict_only, nullptr);
+}
+
+StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed, bool verdict_only,
+                         SharedBlocks* shared) {
   StepResult r;
   r.scenario = sc.name;
   r.backend = "analytic";
@@ -590,10 +612,12 @@ StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseL
   const std::vector<workload::SparseLayerTraffic>& traffic = *routed;
   r.memory = workload::memory(sc, l, &traffic);
   if (verdict_only && !r.memory.fits()) return r;
-  r.counts = step_counts(sc, l, traffic);
+  if (shared != nullptr) shared->fill(sc, l, traffic);
+  r.counts = shared != nullptr ? step_counts(sc, l, traffic, shared->counts()) : step_counts(sc, l, traffic);
 
   // Per-device time of one micro-batch through all of this device's chunks.
-  const BlockTimes blocks = block_times(sc, l, traffic);
+  BlockTimes own_blocks;
+  const BlockTimes& blocks = shared != nullptr ? shared->blocks() : (own_blocks = block_times(sc, l, traffic));
   std::vector<StageTimes> dev(p.pp);
   double fwd_flops = 0, hw_flops = 0;
   for (int stage = 0; stage < p.pp; ++stage) {

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "config/scenario.hpp"
 #include "sim/collectives.hpp"
+#include "sim/counts.hpp"
 #include "sim/result.hpp"
 #include "workload/layout.hpp"
 #include "workload/memory.hpp"
@@ -187,5 +189,30 @@ StepResult analytic_step(const Scenario& sc);
 /// `verdict_only`: stop once the memory does not fit (the result has its verdict, reasons and
 /// memory, and no times): a search prunes such plans before timing them.
 StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed, bool verdict_only = false);
+
+/// The block times and layer counts shared by the plans of a search that agree on everything
+/// block_times and layer_counts read: tp, sequence parallelism, recomputation, the micro-batch,
+/// whether a node's devices time-share its cores, and (sparse models) the routing, hence ep and
+/// dp (analysis/plan.cpp keys them). The first plan to need them computes them, on whichever
+/// thread; the others read the same numbers they would have computed themselves.
+class SharedBlocks {
+ public:
+  void fill(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic) {
+    std::call_once(once_, [&] {
+      blocks_ = block_times(sc, l, traffic);
+      counts_ = layer_counts(sc, traffic);
+    });
+  }
+  const BlockTimes& blocks() const { return blocks_; }  ///< after fill()
+  const LayerCounts& counts() const { return counts_; }
+
+ private:
+  std::once_flag once_;
+  BlockTimes blocks_;
+  LayerCounts counts_;
+};
+/// The same with `shared` block times (nullptr: computed for this plan).
+StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>* routed, bool verdict_only,
+                         SharedBlocks* shared);
 
 }  // namespace sparsim::sim

@@ -22,27 +22,33 @@ double tp_bytes(const workload::LayerWork& w) {
   return b;
 }
 
-/// What one device does for one sparse layer and one micro-batch.
-struct SparseLayerCounts {
-  double gemm = 0, expert_gemm = 0, ep = 0, tp = 0;
-};
-
-SparseLayerCounts sparse_layer(const Scenario& sc, const workload::Shape& s, const workload::SparseLayerTraffic& tr, int rank) {
+/// What one device does for one sparse layer and one micro-batch. `pre`: the counts of the
+/// layer's attention, gate and shared experts (the same in every sparse layer); `seen`: the
+/// expert counts of layers already counted, by their tokens per local expert (layers with the
+/// same load count the same).
+LayerCounts::Sparse sparse_layer(const Scenario& sc, const workload::Shape& s, const workload::SparseLayerTraffic& tr, int rank,
+                                 const LayerCounts::Sparse& pre,
+                                 std::vector<std::pair<const std::vector<double>*, LayerCounts::Sparse>>& seen) {
   const Moe& e = *sc.model.moe;
   const Recompute rc = sc.plan.recompute;
-  SparseLayerCounts c;
-  const workload::LayerWork pre = workload::sparse_pre_block(s, e, rc);  // attention, gate, shared experts
-  c.gemm = flops(pre);
-  c.tp = tp_bytes(pre);
+  LayerCounts::Sparse c = pre;
   const std::vector<double>& mine = rank < 0 ? tr.busiest_expert_tokens : tr.rank_expert_tokens.at(static_cast<std::size_t>(rank));
   double tokens = 0;
   for (double x : mine) tokens += x;
   if (tokens > 0) {
-    const workload::LayerWork experts =
-        workload::expert_block(s, tokens, tr.local_experts, e.expert_ffn_hidden, rc, mine);
-    c.expert_gemm = flops(experts);
-    c.gemm += c.expert_gemm;
-    c.tp += tp_bytes(experts);
+    const auto same = std::find_if(seen.begin(), seen.end(), [&](const auto& k) { return *k.first == mine; });
+    LayerCounts::Sparse x;
+    if (same != seen.end()) {
+      x = same->second;
+    } else {
+      const workload::LayerWork experts = workload::expert_block(s, tokens, tr.local_experts, e.expert_ffn_hidden, rc, mine);
+      x.expert_gemm = flops(experts);
+      x.tp = tp_bytes(experts);
+      if (seen.size() < 8) seen.emplace_back(&mine, x);  // a few distinct loads: a short search
+    }
+    c.expert_gemm = x.expert_gemm;
+    c.gemm += x.expert_gemm;
+    c.tp += x.tp;
   }
   // Dispatch sends row `r` of the dispatch matrix to the other ranks, combine sends back what
   // arrived (column r); forward and backward each run both, a full recomputation once more. The
@@ -66,15 +72,35 @@ SparseLayerCounts sparse_layer(const Scenario& sc, const workload::Shape& s, con
 
 }  // namespace
 
+LayerCounts layer_counts(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank) {
+  const workload::Shape s = workload::shape_of(sc);
+  const Recompute rc = sc.plan.recompute;
+  SPARSIM_ASSERT(ep_rank < sc.plan.ep, "step_counts: expert-parallel rank out of range");
+  LayerCounts out;
+  const workload::LayerWork dense = workload::dense_layer(s, rc), head = workload::head(s, rc);
+  out.dense_gemm = flops(dense), out.dense_tp = tp_bytes(dense);
+  out.head_gemm = flops(head), out.head_tp = tp_bytes(head);
+  out.sparse.resize(static_cast<std::size_t>(sc.model.layers));
+  if (sc.model.moe && !traffic.empty()) {
+    const workload::LayerWork pre_work = workload::sparse_pre_block(s, *sc.model.moe, rc);  // attention, gate, shared experts
+    LayerCounts::Sparse pre;
+    pre.gemm = flops(pre_work);
+    pre.tp = tp_bytes(pre_work);
+    std::vector<std::pair<const std::vector<double>*, LayerCounts::Sparse>> seen;
+    for (const workload::SparseLayerTraffic& tr : traffic)
+      out.sparse.at(static_cast<std::size_t>(tr.layer)) = sparse_layer(sc, s, tr, ep_rank, pre, seen);
+  }
+  return out;
+}
+
 StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
                        int ep_rank) {
+  return step_counts(sc, l, traffic, layer_counts(sc, traffic, ep_rank), ep_rank);
+}
+
+StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
+                       const LayerCounts& per_layer, int ep_rank) {
   const Plan& p = sc.plan;
-  const workload::Shape s = workload::shape_of(sc);
-  const Recompute rc = p.recompute;
-  SPARSIM_ASSERT(ep_rank < p.ep, "step_counts: expert-parallel rank out of range");
-  const workload::LayerWork dense = workload::dense_layer(s, rc), head = workload::head(s, rc);
-  std::vector<SparseLayerCounts> sparse(static_cast<std::size_t>(sc.model.layers));
-  for (const workload::SparseLayerTraffic& tr : traffic) sparse.at(static_cast<std::size_t>(tr.layer)) = sparse_layer(sc, s, tr, ep_rank);
   // The stage with the most GEMM FLOPs: the layers of its v chunks, the head on the last chunk.
   StepCounts out;
   const int chunks = p.pp * p.virtual_stages;
@@ -84,13 +110,13 @@ StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std:
       const int chunk = v * p.pp + stage;
       for (int layer = chunk * l.layers_per_stage; layer < (chunk + 1) * l.layers_per_stage; ++layer) {
         if (sc.model.is_sparse_layer(layer)) {
-          const SparseLayerCounts& k = sparse[static_cast<std::size_t>(layer)];
+          const LayerCounts::Sparse& k = per_layer.sparse[static_cast<std::size_t>(layer)];
           c.gemm_flops += k.gemm, c.expert_gemm_flops += k.expert_gemm, c.ep_bytes += k.ep, c.tp_bytes += k.tp;
         } else {
-          c.gemm_flops += flops(dense), c.tp_bytes += tp_bytes(dense);
+          c.gemm_flops += per_layer.dense_gemm, c.tp_bytes += per_layer.dense_tp;
         }
       }
-      if (chunk == chunks - 1) c.gemm_flops += flops(head), c.tp_bytes += tp_bytes(head);
+      if (chunk == chunks - 1) c.gemm_flops += per_layer.head_gemm, c.tp_bytes += per_layer.head_tp;
     }
     if (stage == 0 || c.gemm_flops > out.gemm_flops) out = c;
   }

@@ -29,4 +29,20 @@ struct StepCounts {
 StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
                        int ep_rank = -1);
 
+/// What one device computes and moves for one micro-batch through each kind of layer: what
+/// step_counts sums over the busiest stage. It depends on what block times depend on (tp,
+/// sequence parallelism, recomputation, the micro-batch and the routing), so a plan search shares
+/// it the way it shares them (sim::SharedBlocks).
+struct LayerCounts {
+  struct Sparse {
+    double gemm = 0, expert_gemm = 0, ep = 0, tp = 0;
+  };
+  double dense_gemm = 0, dense_tp = 0, head_gemm = 0, head_tp = 0;
+  std::vector<Sparse> sparse;  ///< per model layer (zero for dense layers)
+};
+LayerCounts layer_counts(const Scenario& sc, const std::vector<workload::SparseLayerTraffic>& traffic, int ep_rank = -1);
+/// step_counts with the layer counts given (layer_counts(sc, traffic, ep_rank)).
+StepCounts step_counts(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic,
+                       const LayerCounts& per_layer, int ep_rank = -1);
+
 }  // namespace sparsim::sim

@@ -59,6 +59,29 @@ TEST_CASE("plan: every plan of the space multiplies out to the devices, and the 
   CHECK_FALSE(analysis::why_slower(best[0]->result, best[1]->result).empty());
 }
 
+TEST_CASE("plan: every plan's result is simulate's to the last bit (shared routing and block times change no number)", "[plan]") {
+  // evaluate_plans shares the routing per (ep, micro-batch, dp) and the block times per
+  // (tp, sp, recompute, micro-batch, routing, time sharing); a plan evaluated alone computes both
+  // itself. Dense (tiny) and sparse (tiny-moe: RRE over ep 4) spaces, every plan.
+  for (const char* file : {"/tiny.yaml", "/tiny-moe.yaml"}) {
+    const Scenario sc = load(std::string(SPARSIM_TEST_DATA) + file);
+    const std::int64_t devices = sc.cluster.devices();
+    auto space = analysis::plan_space(sc, devices);
+    analysis::evaluate_plans(sc, devices, space, 2);
+    std::size_t runs = 0;
+    for (const auto& c : space) {
+      if (c.verdict != "runs") continue;
+      ++runs;
+      const sim::StepResult alone = sim::analytic_step(analysis::with_plan(sc, devices, c));
+      INFO(file << ": " << analysis::describe(c));
+      REQUIRE(c.result.step_time == alone.step_time);
+      REQUIRE(c.result.breakdown.ep == alone.breakdown.ep);
+      REQUIRE(c.result.memory.device_peak() == alone.memory.device_peak());
+    }
+    CHECK(runs > 100);
+  }
+}
+
 TEST_CASE("plan: the results are the same for any number of threads", "[plan]") {
   const Scenario sc = tiny();
   auto one = analysis::plan_space(sc, 8), two = one;
