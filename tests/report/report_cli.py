@@ -66,6 +66,11 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(p("wrong.json"), "w") as f:
         f.write(open(p("a.json")).read().replace("sparsim.result/1", "sparsim.result/9"))
     expect(["report", p("wrong.json"), "--out", p("r2")], 2, "wrong.json", "key 'schema'", "sparsim.result/9")
+    # a schema that is not a string: picking the page threw nlohmann's type_error (exit 1, "run
+    # failed") before report::schema_of; now the result reader names it
+    with open(p("numschema.json"), "w") as f:
+        f.write(open(p("a.json")).read().replace('"sparsim.result/1"', "5"))
+    expect(["report", p("numschema.json"), "--out", p("r2")], 2, "numschema.json", "key 'schema'")
     expect(["report", p("a.json")], 2, "--out")
     expect(["report", "--out", p("r2")], 2, "missing the result files")
     with open(p("afile"), "w") as f:
