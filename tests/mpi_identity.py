@@ -7,7 +7,9 @@ those of one process started without mpirun. The one line that may differ is pla
 search's wall time ("N configurations in T s ..."); its N must agree. Then a bad input under
 mpirun: exit 2, the error printed once (rank 0), not once per rank.
 
-usage: mpi_identity.py MPIEXEC SPARSIM SCENARIOS TESTDATA WORKDIR
+usage: mpi_identity.py MPIEXEC SPARSIM SCENARIOS TESTDATA WORKDIR [quick]
+  quick (the sanitizer build, 3-10x slower): the tiny-moe search, the DES sweep and the bad input
+  only; the suite's own build runs everything.
 """
 import json
 import os
@@ -16,6 +18,7 @@ import subprocess
 import sys
 
 mpiexec, sparsim, scenarios, testdata, work = sys.argv[1:6]
+quick = sys.argv[6:] == ["quick"]
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 ENV = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", OPENBLAS_NUM_THREADS="1")
@@ -63,18 +66,20 @@ for size in json.loads(moe[1])["sizes"]:
     steps = [x["des_step_time_s"] for x in v]
     if len(v) != 2 or steps != sorted(steps) or [x["des_rank"] for x in v] != [1, 2] or sorted(x["rank"] for x in v) != [1, 2]:
         sys.exit(f"plan-tiny-moe: {size['devices']} devices: --verify 2 gave {v}")
-same("plan-pangu", "plan", [os.path.join(scenarios, "pangu-sigma", "pangu-sigma-rre-ecss-512.yaml"), "--top", "3"],
-     timing_line=True)
-out = same("plan-gpt3", "plan", [os.path.join(scenarios, "dense", "gpt3-175b-1024xa100.yaml"), "--devices", "512,1024",
-                                 "--top", "3", "--tokens", "300B"], timing_line=True)
-if "runner-up" not in out[0]:
-    sys.exit("plan-gpt3: no runner-up line to compare")
+if not quick:  # PanGu-Sigma, GPT-3 and the analytic sweep
+    same("plan-pangu", "plan", [os.path.join(scenarios, "pangu-sigma", "pangu-sigma-rre-ecss-512.yaml"), "--top", "3"],
+         timing_line=True)
+    out = same("plan-gpt3", "plan", [os.path.join(scenarios, "dense", "gpt3-175b-1024xa100.yaml"), "--devices", "512,1024",
+                                     "--top", "3", "--tokens", "300B"], timing_line=True)
+    if "runner-up" not in out[0]:
+        sys.exit("plan-gpt3: no runner-up line to compare")
 
-# sweep: analytic over a grid with plans that do not fit, and the DES (each point in its own
-# process) over a few points
-same("sweep-analytic", "sweep", [os.path.join(scenarios, "pangu-sigma", "pangu-sigma-rre-ecss-512.yaml"),
-                                 "--vary", "plan.placement=device,offload,ecss", "--vary", "plan.host_overlap=none,layers",
-                                 "--vary", "training.micro_batch=1,2"])
+    # sweep: analytic over a grid with plans that do not fit, and the DES (each point in its own
+    # process) over a few points
+    same("sweep-analytic", "sweep", [os.path.join(scenarios, "pangu-sigma", "pangu-sigma-rre-ecss-512.yaml"),
+                                     "--vary", "plan.placement=device,offload,ecss", "--vary", "plan.host_overlap=none,layers",
+                                     "--vary", "training.micro_batch=1,2"])
+
 same("sweep-des", "sweep", [os.path.join(testdata, "tiny.yaml"), "--backend", "des", "--vary", "training.micro_batch=1,2,4",
                             "--vary", "plan.recompute=none,full"])
 
