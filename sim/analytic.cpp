@@ -313,7 +313,12 @@ BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std:
           part.experts.backward = std::max(part.experts.backward, shared_makespan(bwd, shared_threads));
         }
       }
-      part.a2a = all_to_all(ep, tr.pairwise_bytes / sc.plan.tp);
+      if (sc.plan.ep_algo == CollectiveAlgo::hierarchical_a2a && tr.per_node > 1) {
+        SPARSIM_ASSERT(ep.per_node == tr.per_node, "hierarchical all-to-all: the routing and the geometry disagree on ranks per node");
+        part.a2a = hierarchical_all_to_all(ep, tr.intra_phase_bytes / sc.plan.tp, tr.inter_phase_bytes / sc.plan.tp);
+      } else {
+        part.a2a = all_to_all(ep, tr.pairwise_bytes / sc.plan.tp);
+      }
       part.traffic = static_cast<int>(i);
       // The whole layer: its parts plus dispatch and combine in every pass that runs the
       // experts (forward, backward, and the recomputed forward under full recomputation).

@@ -104,6 +104,12 @@ double all_to_all(const Geometry& g, double bytes) {
   return (g.size - 1) * l.latency + bytes / l.bandwidth;
 }
 
+double hierarchical_all_to_all(const Geometry& g, double intra_bytes, double inter_bytes) {
+  if (g.size <= 1) return 0.0;
+  return (g.per_node - 1) * g.intra.latency + intra_bytes / g.intra.bandwidth + double(g.nodes() - 1) * g.inter.latency +
+         inter_bytes / g.inter.bandwidth;
+}
+
 double p2p(const Level& l, double bytes) { return l.latency + bytes / l.bandwidth; }
 
 Level neighbour_level(const Cluster& c, const workload::Group& grp) {

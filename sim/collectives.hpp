@@ -50,6 +50,12 @@ double all_gather(const Geometry& g, double bytes);
 /// workload::SparseLayerTraffic::pairwise_bytes): (p-1) * a + S/B on the slowest level the
 /// group spans.
 double all_to_all(const Geometry& g, double bytes);
+/// Hierarchical all-to-all, intra-node first (plan.collectives.ep: hierarchical;
+/// workload::SparseLayerTraffic::per_node): per_node - 1 rounds on the node's links carrying
+/// `intra_bytes`, then nodes - 1 rounds between nodes carrying `inter_bytes`:
+///   (L-1) a_intra + intra/B_intra + (N-1) a_inter + inter/B_inter.
+/// Fewer, larger messages cross the network, and what stays inside a node moves at its rate.
+double hierarchical_all_to_all(const Geometry& g, double intra_bytes, double inter_bytes);
 /// One message of `bytes` over one link level: a + S/B.
 double p2p(const Level& l, double bytes);
 /// The level a point-to-point message between neighbours of group `g` crosses.

@@ -164,6 +164,43 @@ TEST_CASE("sparse: RRE with every domain on every rank (domain_data: mixed) send
   CHECK_THROWS_AS(tiny_moe({"model.moe.domain_data=scattered"}), InputError);
 }
 
+TEST_CASE("sparse: the hierarchical all-to-all's two phases and its closed form, by hand", "[sparse][a2a]") {
+  // tiny-moe on 16 devices (nodes of 4) with tp 1, dp 16, ep 8, micro-batch 1 (128 tokens), every
+  // domain on every rank: RRE sends each rank's 64 tokens of a domain evenly to that domain's 4
+  // experts' ranks, 16 tokens = 16 x 256 x 2 = 8,192 bytes to each of the 8 ranks. A group of 8
+  // ranks spans L = 4 per node, N = 2 nodes. Pairwise: 7 rounds of 8,192 = 57,344 bytes.
+  // Hierarchical, inside the node: rank (n, i) sends (n, j) what goes to local index j on both
+  // nodes, 2 x 8,192, in 3 rounds: 49,152; between nodes: (n, j) sends (m, j) what its 4 node
+  // ranks have for it, 4 x 8,192, in 1 round: 32,768.
+  const std::vector<std::string> sets{"plan.tp=1", "plan.dp=16", "plan.ep=8", "training.micro_batch=1", "training.global_batch=64",
+                                      "model.moe.domain_data=mixed", "plan.collectives.ep=hierarchical"};
+  const Scenario sc = tiny_moe(sets);
+  const auto t = traffic_of(sc);
+  REQUIRE(t.size() == 2);
+  for (const auto& layer : t) {
+    REQUIRE(layer.group == 8);
+    REQUIRE(layer.dispatch[0][1] == Approx(8192).epsilon(1e-12));
+    REQUIRE(layer.pairwise_bytes == Approx(7 * 8192).epsilon(1e-12));
+    REQUIRE(layer.per_node == 4);
+    REQUIRE(layer.intra_phase_bytes == Approx(3 * 2 * 8192).epsilon(1e-12));
+    REQUIRE(layer.inter_phase_bytes == Approx(4 * 8192).epsilon(1e-12));
+  }
+  // The step's all-to-all: (L-1) a_intra + intra/B_intra + (N-1) a_inter + inter/B_inter on the
+  // group's geometry; pairwise, (G-1) a + S/B on the slowest level.
+  const sim::Geometry g = sim::geometry(sc.cluster, workload::Group{8, 1});
+  REQUIRE(g.per_node == 4);
+  const double hier = 3 * g.intra.latency + 49152 / g.intra.bandwidth + 1 * g.inter.latency + 32768 / g.inter.bandwidth;
+  const auto blocks = sim::block_times(sc, workload::layout_of(sc), t);
+  CHECK(blocks.parts[0].a2a == Approx(hier).epsilon(1e-12));
+  const Scenario flat = tiny_moe({sets.begin(), sets.end() - 1});
+  const auto flat_blocks = sim::block_times(flat, workload::layout_of(flat), traffic_of(flat));
+  CHECK(flat_blocks.parts[0].a2a == Approx(sim::all_to_all(g, 57344)).epsilon(1e-12));
+  CHECK(blocks.parts[0].a2a < flat_blocks.parts[0].a2a);
+  // one node (tp 4: one rank per node; or the group inside a node): the same as pairwise
+  const auto one = traffic_of(tiny_moe({"plan.collectives.ep=hierarchical"}));
+  CHECK(one[0].per_node == 1);
+}
+
 TEST_CASE("sparse: RRE with one token histogram per domain routes each domain by its own", "[sparse][rre]") {
   // Domain 0's tokens are all ID 0, domain 1's all ID 1: each domain group sends every token to
   // the one expert its table gives that ID, so each layer activates one expert per group.

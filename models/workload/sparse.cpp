@@ -28,6 +28,49 @@ std::vector<std::vector<double>> token_histograms(const Scenario& sc) {
   return {};
 }
 
+// The two phases of a hierarchical all-to-all of `out.dispatch` (SparseLayerTraffic::per_node),
+// when the plan asks for it. A group's ranks are consecutive data-parallel ranks, tp devices
+// apart: a node holds D / tp of them (all of a smaller group). O(G^2) per group: the phases'
+// messages are row sums over one index of the dispatch matrix, built once.
+void hierarchical_phases(SparseLayerTraffic& out, const Scenario& sc) {
+  out.per_node = 1;
+  out.intra_phase_bytes = out.inter_phase_bytes = 0;
+  if (sc.plan.ep_algo != CollectiveAlgo::hierarchical_a2a) return;
+  const int D = sc.cluster.node.devices, t = sc.plan.tp, G = out.group;
+  const int L = t >= D ? 1 : std::min(G, D / t);
+  if (L <= 1 || L >= G || G % L != 0) return;  // one rank per node, or one node: pairwise is the same
+  out.per_node = L;
+  const int N = G / L, ranks = static_cast<int>(out.dispatch.size());
+  const auto& d = out.dispatch;
+  for (int first = 0; first < ranks; first += G) {
+    auto rank = [&](int n, int i) { return first + n * L + i; };
+    // to_local[src][j]: what rank src sends to local index j over all nodes (phase 1's message);
+    // from_node[n][dst]: what node n's ranks send to rank dst (phase 2's message)
+    std::vector<std::vector<double>> to_local(G, std::vector<double>(L, 0.0)), from_node(N, std::vector<double>(G, 0.0));
+    for (int src = 0; src < G; ++src)
+      for (int dst = 0; dst < G; ++dst) {
+        const double bytes = d[first + src][first + dst];
+        to_local[src][dst % L] += bytes;
+        from_node[src / L][dst] += bytes;
+      }
+    double intra = 0, inter = 0;
+    for (int k = 1; k < L; ++k) {  // (n, i) -> (n, i + k): everything for local index i + k
+      double largest = 0;
+      for (int n = 0; n < N; ++n)
+        for (int i = 0; i < L; ++i) largest = std::max(largest, to_local[rank(n, i) - first][(i + k) % L]);
+      intra += largest;
+    }
+    for (int k = 1; k < N; ++k) {  // (n, j) -> (n + k, j): what node n has for it
+      double largest = 0;
+      for (int n = 0; n < N; ++n)
+        for (int j = 0; j < L; ++j) largest = std::max(largest, from_node[n][rank((n + k) % N, j) - first]);
+      inter += largest;
+    }
+    out.intra_phase_bytes = std::max(out.intra_phase_bytes, intra);
+    out.inter_phase_bytes = std::max(out.inter_phase_bytes, inter);
+  }
+}
+
 // Fills the rank-level figures of one layer from its [rank][expert] token matrix.
 void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks, const Scenario& sc, int micro_batches) {
   const std::vector<double> per_rank = routing::rank_tokens(tokens, ranks);
@@ -50,6 +93,7 @@ void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks
     }
     out.pairwise_bytes = std::max(out.pairwise_bytes, rounds);
   }
+  hierarchical_phases(out, sc);
   // Experts of the busiest rank that receive at least one token over the step's micro-batches.
   const int E = sc.model.moe->experts;
   out.local_experts = E / ranks;

@@ -23,6 +23,15 @@ struct SparseLayerTraffic {
   /// carries on the critical path; equals a2a_bytes for a balanced exchange. Combine (the
   /// transpose) has the same rounds in reverse order.
   double pairwise_bytes = 0;
+  /// The hierarchical all-to-all (plan.collectives.ep: hierarchical, intra-node first): `per_node`
+  /// ranks of a group share a node (1: the plan's all-to-all is pairwise, one rank per node, or
+  /// the group inside one node: it stays pairwise).
+  /// Phase 1, inside the node: rank (n, i) sends rank (n, j) what it has for every node's rank of
+  /// local index j, in per_node - 1 pairwise rounds; phase 2, between nodes: rank (n, j) sends
+  /// rank (m, j) what its node has for (m, j), in nodes - 1 rounds. Each: the sum over rounds of
+  /// the round's largest message, max over groups, as pairwise_bytes.
+  int per_node = 1;
+  double intra_phase_bytes = 0, inter_phase_bytes = 0;
   int group = 1;                 ///< ranks of one all-to-all (ep; ep / D for grouped RRE)
   double activated_experts = 0;  ///< experts of the busiest rank that receive >= 1 token in a step
   int local_experts = 0;         ///< E / ep

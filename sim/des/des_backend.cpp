@@ -45,11 +45,13 @@ struct Run {
   std::vector<Account> account;
   std::vector<Vertex> last_backward;  ///< per actor: the op whose progress releases buckets
   std::vector<sg4::Mailbox*> fwd_box, bwd_box, dp_box;  ///< per actor (looked up once)
-  std::map<std::pair<int, int>, sg4::BarrierPtr> barriers;  ///< (stage, first replica): all-to-all groups
+  /// (stage, first replica, replica stride, size): all-to-all groups and their hierarchical
+  /// phases' subgroups
+  std::map<std::tuple<int, int, int, int>, sg4::BarrierPtr> barriers;
   std::vector<double> a2a_latency;                           ///< per sparse layer: (G-1) alpha
 
-  sg4::BarrierPtr barrier(int stage, int first_replica, int size) {
-    auto [it, fresh] = barriers.try_emplace({stage, first_replica}, nullptr);
+  sg4::BarrierPtr barrier(int stage, int first_replica, int size, int stride = 1) {
+    auto [it, fresh] = barriers.try_emplace({stage, first_replica, stride, size}, nullptr);
     if (fresh) it->second = sg4::Barrier::create(size);
     return it->second;
   }
@@ -111,6 +113,56 @@ void all_reduce_bucket(Run& run, int a, double bytes, int bucket) {
   if (run.traced(a)) run.record(a, Lane::dp_link, "grad bucket " + std::to_string(bucket), "dp", start, sg4::Engine::get_clock());
 }
 
+// The hierarchical all-to-all (workload::SparseLayerTraffic::per_node) of actor `a` as flows:
+// dispatch inside the node first, its transpose (combine) between nodes first, each phase in
+// pairwise rounds with a barrier of the phase's ranks after each; then its closed-form alphas.
+// Rank (n, i) of the group: node n, local index i; a message a -> b is dispatch[a][b] (combine:
+// dispatch[b][a]).
+void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::SparseLayerTraffic& tr) {
+  const Plan& p = run.sc.plan;
+  const int d = a / p.pp, s = a % p.pp, r = d % p.ep, base = d - r;
+  const int G = tr.group, first = (r / G) * G, L = tr.per_node, N = G / L;
+  const int n = (r - first) / L, i = (r - first) % L;
+  auto rank = [&](int node, int local) { return first + node * L + local; };
+  auto msg = [&](int from, int to) { return seg.transpose ? tr.dispatch[to][from] : tr.dispatch[from][to]; };
+  sg4::Host* me = run.pf.actor_host[a];
+  auto send = [&](int to, double bytes) {
+    if (bytes >= 1) sg4::Comm::sendto(me, run.pf.actor_host[(base + to) * p.pp + s], static_cast<uint64_t>(bytes));
+  };
+  // Inside the node: to (n, j) what is bound for local index j on every node (dispatch), or what
+  // arrived for (n, j) from every node (combine, after the phase between nodes).
+  auto intra = [&] {
+    const sg4::BarrierPtr round_end = run.barrier(s, base + rank(n, 0), L);
+    for (int k = 1; k < L; ++k) {
+      const int j = (i + k) % L;
+      double bytes = 0;
+      for (int m = 0; m < N; ++m) bytes += seg.transpose ? msg(rank(m, i), rank(n, j)) : msg(rank(n, i), rank(m, j));
+      send(rank(n, j), bytes);
+      round_end->wait();
+    }
+  };
+  // Between nodes: to (m, i) what node n holds for it (dispatch: gathered from the node's ranks),
+  // or what rank (n, i) holds for node m's ranks (combine).
+  auto inter = [&] {
+    const sg4::BarrierPtr round_end = run.barrier(s, base + rank(0, i), N, L);
+    for (int k = 1; k < N; ++k) {
+      const int m = (n + k) % N;
+      double bytes = 0;
+      for (int x = 0; x < L; ++x) bytes += seg.transpose ? msg(rank(n, i), rank(m, x)) : msg(rank(n, x), rank(m, i));
+      send(rank(m, i), bytes);
+      round_end->wait();
+    }
+  };
+  if (seg.transpose) {
+    inter();
+    intra();
+  } else {
+    intra();
+    inter();
+  }
+  sg4::this_actor::sleep_for(run.a2a_latency[seg.a2a]);
+}
+
 // One expert-parallel all-to-all of sparse layer `seg.a2a` by actor `a`, pairwise: in round k
 // every rank of the group sends its message to rank r+k (bytes from the routing: uneven;
 // combine is the transpose) as a host-to-host flow, and the group meets at a barrier before the
@@ -122,6 +174,10 @@ void all_to_all_segment(Run& run, int a, const Segment& seg) {
   const int d = a / p.pp, s = a % p.pp, r = d % p.ep, base = d - r;
   const int group = tr.group, first = (r / group) * group;
   sg4::Host* me = run.pf.actor_host[a];
+  if (p.ep_algo == CollectiveAlgo::hierarchical_a2a && tr.per_node > 1) {
+    hierarchical_segment(run, a, seg, tr);
+    return;
+  }
   const sg4::BarrierPtr round_end = run.barrier(s, base + first, group);
   for (int k = 1; k < group; ++k) {
     const int q = first + (r - first + (seg.transpose ? group - k : k)) % group;
@@ -370,7 +426,11 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
   run.dp = geometry(sc.cluster, l.dp);
   for (const auto& tr : sg.traffic) {
     const Geometry ep = geometry(sc.cluster, workload::Group{tr.group, sc.plan.tp});
-    run.a2a_latency.push_back((ep.size - 1) * slowest_level(ep).latency);
+    if (sc.plan.ep_algo == CollectiveAlgo::hierarchical_a2a && tr.per_node > 1) {  // hierarchical_all_to_all's alphas
+      run.a2a_latency.push_back((ep.per_node - 1) * ep.intra.latency + double(ep.nodes() - 1) * ep.inter.latency);
+    } else {
+      run.a2a_latency.push_back((ep.size - 1) * slowest_level(ep).latency);
+    }
   }
   run.messages.resize(boost::num_vertices(sg.g));
   run.account.resize(sg.actors);
