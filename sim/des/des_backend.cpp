@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -113,6 +114,20 @@ void all_reduce_bucket(Run& run, int a, double bytes, int bucket) {
   if (run.traced(a)) run.record(a, Lane::dp_link, "grad bucket " + std::to_string(bucket), "dp", start, sg4::Engine::get_clock());
 }
 
+// count - 1 pairwise rounds of actor `a` among the ranks that meet at `round_end`: in round k it
+// sends `round(k)` = {data-parallel replica, bytes} to that replica's actor of its stage as a
+// host-to-host flow, then waits for the others. One flow per actor at a time keeps SimGrid's
+// list of pending flows short.
+void pairwise_rounds(Run& run, int a, const sg4::BarrierPtr& round_end, int count,
+                     const std::function<std::pair<int, double>(int)>& round) {
+  const int pp = run.sc.plan.pp, s = a % pp;
+  for (int k = 1; k < count; ++k) {
+    const auto [to, bytes] = round(k);
+    if (bytes >= 1) sg4::Comm::sendto(run.pf.actor_host[a], run.pf.actor_host[to * pp + s], static_cast<uint64_t>(bytes));
+    round_end->wait();
+  }
+}
+
 // The hierarchical all-to-all (workload::SparseLayerTraffic::per_node) of actor `a` as flows:
 // dispatch inside the node first, its transpose (combine) between nodes first, each phase in
 // pairwise rounds with a barrier of the phase's ranks after each; then its closed-form alphas.
@@ -125,33 +140,25 @@ void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::S
   const int n = (r - first) / L, i = (r - first) % L;
   auto rank = [&](int node, int local) { return first + node * L + local; };
   auto msg = [&](int from, int to) { return seg.transpose ? tr.dispatch[to][from] : tr.dispatch[from][to]; };
-  sg4::Host* me = run.pf.actor_host[a];
-  auto send = [&](int to, double bytes) {
-    if (bytes >= 1) sg4::Comm::sendto(me, run.pf.actor_host[(base + to) * p.pp + s], static_cast<uint64_t>(bytes));
-  };
   // Inside the node: to (n, j) what is bound for local index j on every node (dispatch), or what
   // arrived for (n, j) from every node (combine, after the phase between nodes).
   auto intra = [&] {
-    const sg4::BarrierPtr round_end = run.barrier(s, base + rank(n, 0), L);
-    for (int k = 1; k < L; ++k) {
+    pairwise_rounds(run, a, run.barrier(s, base + rank(n, 0), L), L, [&](int k) {
       const int j = (i + k) % L;
       double bytes = 0;
       for (int m = 0; m < N; ++m) bytes += seg.transpose ? msg(rank(m, i), rank(n, j)) : msg(rank(n, i), rank(m, j));
-      send(rank(n, j), bytes);
-      round_end->wait();
-    }
+      return std::make_pair(base + rank(n, j), bytes);
+    });
   };
   // Between nodes: to (m, i) what node n holds for it (dispatch: gathered from the node's ranks),
   // or what rank (n, i) holds for node m's ranks (combine).
   auto inter = [&] {
-    const sg4::BarrierPtr round_end = run.barrier(s, base + rank(0, i), N, L);
-    for (int k = 1; k < N; ++k) {
+    pairwise_rounds(run, a, run.barrier(s, base + rank(0, i), N, L), N, [&](int k) {
       const int m = (n + k) % N;
       double bytes = 0;
       for (int x = 0; x < L; ++x) bytes += seg.transpose ? msg(rank(n, i), rank(m, x)) : msg(rank(n, x), rank(m, i));
-      send(rank(m, i), bytes);
-      round_end->wait();
-    }
+      return std::make_pair(base + rank(m, i), bytes);
+    });
   };
   if (seg.transpose) {
     inter();
@@ -166,25 +173,20 @@ void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::S
 // One expert-parallel all-to-all of sparse layer `seg.a2a` by actor `a`, pairwise: in round k
 // every rank of the group sends its message to rank r+k (bytes from the routing: uneven;
 // combine is the transpose) as a host-to-host flow, and the group meets at a barrier before the
-// next round; then the (G-1) alpha of the closed form. One flow per actor at a time keeps
-// SimGrid's list of pending flows short.
+// next round; then the (G-1) alpha of the closed form.
 void all_to_all_segment(Run& run, int a, const Segment& seg) {
   const Plan& p = run.sc.plan;
   const workload::SparseLayerTraffic& tr = run.sg.traffic[run.sg.parts[seg.a2a].traffic];
   const int d = a / p.pp, s = a % p.pp, r = d % p.ep, base = d - r;
   const int group = tr.group, first = (r / group) * group;
-  sg4::Host* me = run.pf.actor_host[a];
   if (p.ep_algo == CollectiveAlgo::hierarchical_a2a && tr.per_node > 1) {
     hierarchical_segment(run, a, seg, tr);
     return;
   }
-  const sg4::BarrierPtr round_end = run.barrier(s, base + first, group);
-  for (int k = 1; k < group; ++k) {
+  pairwise_rounds(run, a, run.barrier(s, base + first, group), group, [&](int k) {
     const int q = first + (r - first + (seg.transpose ? group - k : k)) % group;
-    const double bytes = seg.transpose ? tr.dispatch[q][r] : tr.dispatch[r][q];
-    if (bytes >= 1) sg4::Comm::sendto(me, run.pf.actor_host[(base + q) * p.pp + s], static_cast<uint64_t>(bytes));
-    round_end->wait();
-  }
+    return std::make_pair(base + q, seg.transpose ? tr.dispatch[q][r] : tr.dispatch[r][q]);
+  });
   sg4::this_actor::sleep_for(run.a2a_latency[seg.a2a]);
 }
 
