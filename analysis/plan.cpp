@@ -146,14 +146,12 @@ void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Cand
   // The block times (every layer kind's forward and backward) depend on a few of the plan's
   // choices only (sim::SharedBlocks says which): computed once per combination, by the first
   // plan of it that fits, and shared.
-  const int node = base.cluster.node.devices;
-  std::map<std::tuple<int, bool, int, int, std::size_t, bool>, std::size_t> block_key;
+  std::map<std::tuple<int, bool, int, int, std::size_t, int>, std::size_t> block_key;
   std::vector<std::size_t> blocks_of(which.size());
   for (std::size_t j = 0; j < which.size(); ++j) {
     const Candidate& c = candidates[which[j]];
-    const bool time_shared = c.plan.tp == 1 && c.plan.dp % node == 0;
     const auto key = std::make_tuple(c.plan.tp, c.plan.sequence_parallel, static_cast<int>(c.plan.recompute), c.micro_batch,
-                                     base.model.moe ? route[j] : 0, time_shared);
+                                     base.model.moe ? route[j] : 0, sim::expert_shared_threads(c.plan, base.cluster.node));
     blocks_of[j] = block_key.emplace(key, block_key.size()).first->second;
   }
   std::deque<sim::SharedBlocks> blocks(block_key.size());

@@ -233,6 +233,10 @@ int time_shared_threads(const Node& n) {
   return n.host.shares_device_cores && threads > 0 && n.devices > threads ? threads : 0;
 }
 
+int expert_shared_threads(const Plan& p, const Node& n) {
+  return p.tp == 1 && p.dp % n.devices == 0 ? time_shared_threads(n) : 0;
+}
+
 double shared_makespan(std::vector<double> fair, int threads) {
   SPARSIM_ASSERT(threads > 0, "shared_makespan: no threads");
   const double n = static_cast<double>(fair.size());
@@ -253,10 +257,8 @@ BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std:
   const workload::Shape s = workload::shape_of(sc);
   const Geometry tp = geometry(sc.cluster, l.tp);
   BlockTimes b;
-  // Processor sharing of the expert phases needs every device of a node in the same phase:
-  // one device per rank (tp = 1) and a node's devices all data-parallel ranks of one stage.
   const Node& node = sc.cluster.node;
-  const int shared_threads = sc.plan.tp == 1 && sc.plan.dp % node.devices == 0 ? time_shared_threads(node) : 0;
+  const int shared_threads = expert_shared_threads(sc.plan, node);
   add(b.dense_layer, workload::dense_layer(s, sc.plan.recompute), sc, tp);
   add(b.embedding, workload::embedding(s), sc, tp);
   add(b.head, workload::head(s, sc.plan.recompute), sc, tp);

@@ -76,6 +76,10 @@ struct StageTimes {
 /// ranks oversubscribing a CPU, as `calibrate --cpu --ranks` describes them); 0 otherwise.
 /// Such a device's rates are its fair share, threads / devices of a thread.
 int time_shared_threads(const Node& n);
+/// The threads plan `p`'s expert phases are processor-shared over (shared_makespan): the node's
+/// time_shared_threads when every device of a node is in the same phase, one device per rank
+/// (tp = 1) and the node's devices all data-parallel ranks of one stage; 0 otherwise.
+int expert_shared_threads(const Plan& p, const Node& n);
 
 /// How long jobs that start together take on `threads` hardware threads they share: processor
 /// sharing, each of the k unfinished jobs runs at min(1, threads / k) of a thread, so the
