@@ -29,17 +29,10 @@ int env_int(const char* name) {
 
 }  // namespace
 
-Launch launched() {
-  Launch l;
-  if (const int size = env_int("OMPI_COMM_WORLD_SIZE"); size > 0) {
-    l.size = size;
-    l.rank = env_int("OMPI_COMM_WORLD_RANK");
-    l.local_size = std::max(1, env_int("OMPI_COMM_WORLD_LOCAL_SIZE"));
-  } else if (const int pmi = env_int("PMI_SIZE"); pmi > 0) {  // MPICH's Hydra, Slurm's PMI
-    l.size = pmi;
-    l.rank = env_int("PMI_RANK");
-  }
-  return l;
+int launched_size() {
+  if (const int size = env_int("OMPI_COMM_WORLD_SIZE"); size > 0) return size;
+  if (const int pmi = env_int("PMI_SIZE"); pmi > 0) return pmi;  // MPICH's Hydra, Slurm's PMI
+  return 1;
 }
 
 Failure failure_of(const std::exception_ptr& e) {
@@ -61,7 +54,7 @@ Failure failure_of(const std::exception_ptr& e) {
 #ifdef SPARSIM_HAVE_MPI
 
 World::World() {
-  if (launched().size <= 1) return;
+  if (launched_size() <= 1) return;
   int provided = 0;
   // Threads evaluate plans, only the main thread calls MPI.
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
@@ -137,9 +130,9 @@ std::vector<std::string> World::gather(const std::string& mine) const {
 #else  // built without MPI: one process
 
 World::World() {
-  if (const Launch l = launched(); l.size > 1) {
+  if (const int size = launched_size(); size > 1) {
     throw InputError(Origin{"command line", 0, 0}, "mpirun",
-                     "launched as " + std::to_string(l.size) +
+                     "launched as " + std::to_string(size) +
                          " ranks, but this sparsim was built without MPI (CMake found none): run it as one process, or "
                          "install an MPI (Debian: libopenmpi-dev openmpi-bin) and rebuild");
   }

@@ -12,13 +12,9 @@
 
 namespace sparsim::app::dist {
 
-/// This process's rank and the run's size as the launcher set them in the environment
-/// (OMPI_COMM_WORLD_RANK/SIZE/LOCAL_SIZE, else PMI_RANK/PMI_SIZE); 0 of 1 outside mpirun.
-struct Launch {
-  int rank = 0, size = 1;
-  int local_size = 1;  ///< ranks on this node (OpenMPI says; else 1)
-};
-Launch launched();
+/// The run's size as the launcher set it in the environment (OMPI_COMM_WORLD_SIZE, else
+/// PMI_SIZE); 1 outside mpirun. MPI itself starts only when it is above 1.
+int launched_size();
 
 /// How a verb fails, as `main` reports it: the exit code (2 bad input, 1 run failed) and the
 /// text after "sparsim: error: ".

@@ -83,16 +83,18 @@ int sweep_main(const std::vector<std::string>& args) {
     if (world.root()) std::cout << opts << fmt::format(kHelp, analysis::kMaxPoints);
     return 0;
   }
-  // Each rank's points to rank 0, as CBOR (lossless: doubles, infinities and integers come back
-  // as they were, so rank 0 writes what one process would).
-  nlohmann::json mine = nlohmann::json::array();
-  for (std::size_t i = static_cast<std::size_t>(world.rank()); i < results.size(); i += static_cast<std::size_t>(world.size()))
-    mine.push_back({i, results[i]});
-  const std::vector<std::uint8_t> bytes = nlohmann::json::to_cbor(mine);
-  const std::vector<std::string> parts = world.gather(std::string(bytes.begin(), bytes.end()));
-  if (!world.root()) return 0;
-  for (const std::string& part : parts)
-    for (const auto& point : nlohmann::json::from_cbor(part)) results.at(point.at(0).get<std::size_t>()) = point.at(1);
+  if (world.size() > 1) {
+    // Each rank's points to rank 0, as CBOR (lossless: doubles, infinities and integers come back
+    // as they were, so rank 0 writes what one process would).
+    nlohmann::json mine = nlohmann::json::array();
+    for (std::size_t i = static_cast<std::size_t>(world.rank()); i < results.size(); i += static_cast<std::size_t>(world.size()))
+      mine.push_back({i, results[i]});
+    const std::vector<std::uint8_t> bytes = nlohmann::json::to_cbor(mine);
+    const std::vector<std::string> parts = world.gather(std::string(bytes.begin(), bytes.end()));
+    if (!world.root()) return 0;
+    for (const std::string& part : parts)
+      for (const auto& point : nlohmann::json::from_cbor(part)) results.at(point.at(0).get<std::size_t>()) = point.at(1);
+  }
   const std::size_t n = results.size();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << "sweep: " << n << " points in " << seconds << " s (" << n / seconds << " points/s, " << backend
