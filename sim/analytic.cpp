@@ -7,6 +7,7 @@
 
 #include "sim/collectives.hpp"
 #include "sim/counts.hpp"
+#include "sim/schedule.hpp"
 #include "workload/layout.hpp"
 #include "workload/memory.hpp"
 #include "workload/params.hpp"
@@ -318,9 +319,14 @@ BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std:
       if (sc.plan.ep_algo == CollectiveAlgo::hierarchical_a2a && tr.per_node > 1) {
         SPARSIM_ASSERT(ep.per_node == tr.per_node, "hierarchical all-to-all: the routing and the geometry disagree on ranks per node");
         part.a2a = hierarchical_all_to_all(ep, tr.intra_phase_bytes / sc.plan.tp, tr.inter_phase_bytes / sc.plan.tp);
+        part.a2a_node = tr.intra_phase_bytes / sc.plan.tp / ep.intra.bandwidth;
+        part.a2a_network = tr.inter_phase_bytes / sc.plan.tp / ep.inter.bandwidth;
       } else {
         part.a2a = all_to_all(ep, tr.pairwise_bytes / sc.plan.tp);
+        const double bytes = ep.size > 1 ? tr.pairwise_bytes / sc.plan.tp / slowest_level(ep).bandwidth : 0.0;
+        (ep.per_node >= ep.size ? part.a2a_node : part.a2a_network) = bytes;
       }
+      part.a2a_latency = part.a2a - part.a2a_node - part.a2a_network;
       part.traffic = static_cast<int>(i);
       // The whole layer: its parts plus dispatch and combine in every pass that runs the
       // experts (forward, backward, and the recomputed forward under full recomputation).
@@ -631,6 +637,18 @@ StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseL
     for (int v = 0; v < p.virtual_stages; ++v) dev[stage] += chunk_times(sc, l, blocks, v * p.pp + stage);
     fwd_flops += dev[stage].forward_flops;
     hw_flops += dev[stage].forward_flops + dev[stage].backward_flops + dev[stage].recompute_flops;
+  }
+  // plan.overlap_ep: each stage's all-to-alls hidden under the compute of the pass beside them
+  // (schedule.hpp), taken from its forward and backward all-to-alls in proportion.
+  const std::vector<double> hidden = overlap_hidden(sc, l, blocks);
+  for (std::size_t s = 0; s < hidden.size(); ++s) {
+    StageTimes& d = dev[s];
+    const double ep = d.ep_forward + d.ep_backward;
+    SPARSIM_ASSERT(hidden[s] <= ep * (1 + 1e-9) + 1e-15, "overlap_ep hides more than the stage's all-to-alls");
+    if (ep <= 0) continue;
+    const double keep = std::max(0.0, 1.0 - hidden[s] / ep);
+    d.ep_forward *= keep;
+    d.ep_backward *= keep;
   }
   // One pipeline point-to-point message: the activation (b, s, h) forward or its gradient back.
   double c = 0;

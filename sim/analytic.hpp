@@ -101,6 +101,8 @@ struct BlockTimes {
   struct SparseParts {
     StageTimes pre, experts;
     double a2a = 0;  ///< one all-to-all, closed form
+    /// its parts: bytes over the node's links, bytes over the network, latencies (a2a, summed)
+    double a2a_node = 0, a2a_network = 0, a2a_latency = 0;
     int traffic = 0; ///< index into sparse_traffic()
   };
   std::vector<SparseParts> parts;

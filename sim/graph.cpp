@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "config/error.hpp"
@@ -50,89 +51,7 @@ double StepGraph::full_duration(Vertex v) const {
   return o.seconds + o.tp_seconds + o.dp_seconds + o.ep_seconds;
 }
 
-std::vector<Work> stage_order(sparsim::Schedule s, int pp, int v, int m, int stage) {
-  std::vector<Work> out;
-  const int total = m * v;
-  // k-th forward / backward of this stage -> (chunk, micro-batch), Megatron-LM's interleaving:
-  // groups of pp micro-batches run through each chunk in turn.
-  auto fwd = [&](int k) { return Work{false, (k / pp) % v, (k / (pp * v)) * pp + k % pp}; };
-  auto bwd = [&](int k) { return Work{true, v - 1 - (k / pp) % v, (k / (pp * v)) * pp + k % pp}; };
-  if (s == sparsim::Schedule::gpipe) {
-    for (int i = 0; i < m; ++i) out.push_back(Work{false, 0, i});
-    for (int i = 0; i < m; ++i) out.push_back(Work{true, 0, i});
-    return out;
-  }
-  int warmup = 0;
-  if (s == sparsim::Schedule::one_f_one_b && v == 1) {
-    warmup = std::min(pp - stage - 1, m);
-    for (int i = 0; i < warmup; ++i) out.push_back(Work{false, 0, i});
-    for (int i = 0; i < m - warmup; ++i) {
-      out.push_back(Work{false, 0, warmup + i});
-      out.push_back(Work{true, 0, i});
-    }
-    for (int i = m - warmup; i < m; ++i) out.push_back(Work{true, 0, i});
-    return out;
-  }
-  warmup = std::min((pp - stage - 1) * 2 + (v - 1) * pp, total);
-  for (int k = 0; k < warmup; ++k) out.push_back(fwd(k));
-  for (int k = 0; k < total - warmup; ++k) {
-    out.push_back(fwd(warmup + k));
-    out.push_back(bwd(k));
-  }
-  for (int k = total - warmup; k < total; ++k) out.push_back(bwd(k));
-  return out;
-}
-
 namespace {
-
-// The order of work inside one pass of model chunk `vs`: compute, with each sparse layer's
-// dispatch and combine all-to-alls between its attention (+ gate) and its experts.
-std::vector<Segment> segments_of(const Scenario& sc, const workload::Layout& l, const BlockTimes& b, int vs, bool backward) {
-  const int chunks = sc.plan.pp * sc.plan.virtual_stages;
-  const bool full = sc.plan.recompute == Recompute::full;
-  std::vector<Segment> out;
-  auto compute = [&](const StageTimes& t) {
-    const double d = backward ? t.backward + t.tp_backward : t.forward + t.tp_forward;
-    if (!out.empty() && out.back().a2a < 0) out.back().seconds += d;
-    else out.push_back(Segment{d, -1, false});
-  };
-  auto a2a = [&](int i, bool transpose) { out.push_back(Segment{b.parts[i].a2a, i, transpose}); };
-  const int first = vs * l.layers_per_stage, last = (vs + 1) * l.layers_per_stage;
-  if (!backward) {
-    if (vs == 0) compute(b.embedding);
-    for (int layer = first; layer < last; ++layer) {
-      const int i = b.sparse_index[layer];
-      if (i < 0) {
-        compute(b.dense_layer);
-        continue;
-      }
-      compute(b.parts[i].pre);
-      a2a(i, false);
-      compute(b.parts[i].experts);
-      a2a(i, true);
-    }
-    if (vs == chunks - 1) compute(b.head);
-  } else {
-    if (vs == chunks - 1) compute(b.head);
-    for (int layer = last - 1; layer >= first; --layer) {
-      const int i = b.sparse_index[layer];
-      if (i < 0) {
-        compute(b.dense_layer);
-        continue;
-      }
-      if (full) {  // the recomputed forward runs its two all-to-alls again
-        a2a(i, false);
-        a2a(i, true);
-      }
-      a2a(i, false);  // gradient of the combine
-      compute(b.parts[i].experts);
-      a2a(i, true);  // gradient of the dispatch
-      compute(b.parts[i].pre);
-    }
-    if (vs == 0) compute(b.embedding);
-  }
-  return out;
-}
 
 Vertex add_op(StepGraph& sg, StepOp op) { return boost::add_vertex(std::move(op), sg.g); }
 void depend(StepGraph& sg, Vertex from, Vertex to, double fraction = 1.0) {
@@ -167,7 +86,10 @@ StepGraph build_step_graph(const Scenario& sc) {
   for (int d = 0; d < sg.actors / p.pp; ++d) {
     for (int s = 0; s < p.pp; ++s) {
       const int a = d * p.pp + s;
-      for (const Work& w : stage_order(p.schedule, p.pp, v, m, s)) {
+      std::set<std::pair<int, int>> paired;  // (chunk, micro-batch) of the backwards that run beside a forward
+      if (p.overlap_ep)
+        for (const auto& [f, b] : overlap_pairs(p.schedule, p.pp, v, m, s)) paired.emplace(b.chunk, b.micro_batch);
+      for (const Work& w : stage_order(p.schedule, p.pp, v, m, s, p.overlap_ep)) {
         const int vs = w.chunk * p.pp + s;
         const StageTimes ct = chunk_times(sc, l, blocks, vs);
         StepOp op;
@@ -185,6 +107,7 @@ StepGraph build_step_graph(const Scenario& sc) {
         // in the analytic backend)
         op.dp_seconds = zero3_exposed(sc, l, vs, op.seconds, w.backward);
         if (!blocks.parts.empty()) op.segments = segments_of(sc, l, blocks, vs, w.backward);
+        op.paired = w.backward && paired.count({w.chunk, w.micro_batch}) > 0;
         const Vertex x = add_op(sg, op);
         if (!sg.program[a].empty()) depend(sg, sg.program[a].back(), x);
         sg.program[a].push_back(x);
@@ -307,6 +230,7 @@ Timing longest_path(const StepGraph& sg) {
   t.start.assign(boost::num_vertices(g), 0.0);
   t.finish.assign(boost::num_vertices(g), 0.0);
   for (Vertex v : order) {
+    SPARSIM_ASSERT(!g[v].paired, "longest_path: the graph oracle does not model plan.overlap_ep's side-by-side passes");
     double start = 0;
     for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
       const Vertex u = boost::source(*e, g);

@@ -11,11 +11,13 @@
 
 #include <boost/graph/adjacency_list.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/scenario.hpp"
 #include "sim/analytic.hpp"
 #include "sim/result.hpp"
+#include "sim/schedule.hpp"
 #include "workload/sparse.hpp"
 
 namespace sparsim::sim {
@@ -25,14 +27,6 @@ enum class Category { compute, tp, pp, dp, ep, h2d, d2h, host_optimizer, optimiz
 
 const char* to_string(OpType);
 const char* to_string(Category);
-
-/// A piece of a compute op of a chunk with sparse layers: compute, or one all-to-all of sparse
-/// layer `a2a` (index into StepGraph::parts), dispatch-shaped or (transpose) combine-shaped.
-struct Segment {
-  double seconds = 0;
-  int a2a = -1;
-  bool transpose = false;
-};
 
 struct StepOp {
   OpType type = OpType::compute;
@@ -49,6 +43,9 @@ struct StepOp {
   bool backward = false;
   bool closed_form = false;  ///< collective: a closed-form delay, not flows (expert dp all-reduce)
   std::vector<Segment> segments;  ///< compute ops with sparse layers: their order of work
+  /// compute ops (plan.overlap_ep): runs side by side with the op before it in its actor's
+  /// program, a forward of a later micro-batch (paired_time)
+  bool paired = false;
 };
 
 /// Edge: `to` may start once `fraction` of `from`'s duration has elapsed (1 = after it ends).
@@ -79,15 +76,5 @@ struct Timing {
   double makespan = 0;
 };
 Timing longest_path(const StepGraph& sg);
-
-/// The order in which a pipeline stage runs its (pass, chunk, micro-batch) work.
-struct Work {
-  bool backward;
-  int chunk;
-  int micro_batch;
-};
-/// Megatron-LM's orders: GPipe (all forwards, then all backwards), 1F1B (warm-up forwards, then
-/// one forward one backward, then cool-down), interleaved 1F1B over v chunks.
-std::vector<Work> stage_order(sparsim::Schedule s, int pp, int v, int m, int stage);
 
 }  // namespace sparsim::sim

@@ -3,6 +3,7 @@
 #include "config/loader.hpp"
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 
 #include "sim/isolate.hpp"
@@ -45,6 +46,92 @@ TEST_CASE("graph: stage orders of GPipe, 1F1B and interleaved 1F1B", "[graph]") 
   // warms up with (p-1)*2 + (v-1)*p = 4 forwards (all of them), stage 1 with 2.
   CHECK(code(sim::stage_order(Schedule::interleaved, 2, 2, 2, 0)) == "F00 F01 F10 F11 B10 B11 B00 B01 ");
   CHECK(code(sim::stage_order(Schedule::interleaved, 2, 2, 2, 1)) == "F00 F01 F10 B10 F11 B11 B00 B01 ");
+}
+
+TEST_CASE("graph: plan.overlap_ep warms up deeper and pairs each steady forward with the backward after it", "[graph][overlap]") {
+  using sim::Work;
+  auto code = [](const std::vector<Work>& ws) {
+    std::string s;
+    for (const Work& w : ws) s += (w.backward ? "B" : "F") + std::to_string(w.chunk) + std::to_string(w.micro_batch) + " ";
+    return s;
+  };
+  auto pairs = [&](Schedule s, int pp, int v, int m, int stage) {
+    std::string out;
+    for (const auto& [f, b] : sim::overlap_pairs(s, pp, v, m, stage)) out += code({f, b}) + "| ";
+    return out;
+  };
+  // pp 1: one forward more before the first backward, then F(i+1) beside B(i).
+  CHECK(code(sim::stage_order(Schedule::one_f_one_b, 1, 1, 3, 0, true)) == "F00 F01 B00 F02 B01 B02 ");
+  CHECK(pairs(Schedule::one_f_one_b, 1, 1, 3, 0) == "F01 B00 | F02 B01 | ");
+  // 1F1B, p=3, m=4: warm-up 2(p-1-s)+1, so stage 2 pairs three times and stage 0 (warm-up 5 > m) never.
+  CHECK(code(sim::stage_order(Schedule::one_f_one_b, 3, 1, 4, 2, true)) == "F00 F01 B00 F02 B01 F03 B02 B03 ");
+  CHECK(pairs(Schedule::one_f_one_b, 3, 1, 4, 2) == "F01 B00 | F02 B01 | F03 B02 | ");
+  CHECK(pairs(Schedule::one_f_one_b, 3, 1, 4, 0).empty());
+  // Interleaved, p=2, v=2, m=4, stage 1: warm-up (p-1-s)*2 + (v-1)*p + 1 = 3 chunk passes.
+  CHECK(code(sim::stage_order(Schedule::interleaved, 2, 2, 4, 1, true)) == "F00 F01 F10 F11 B10 F02 B11 F03 B00 F12 B01 F13 B12 B13 B02 B03 ");
+  CHECK(pairs(Schedule::interleaved, 2, 2, 4, 1) == "F11 B10 | F02 B11 | F03 B00 | F12 B01 | F13 B12 | ");
+  CHECK(pairs(Schedule::gpipe, 2, 1, 4, 1).empty());
+}
+
+TEST_CASE("schedule: two passes side by side share compute and links, and hide one's all-to-alls under the other's compute",
+          "[overlap]") {
+  using sim::Phase;
+  using R = sim::Resource;
+  const Phase c1{1, R::compute}, c2{2, R::compute}, n1{1, R::network}, n2{2, R::network}, l1{1, R::latency}, i1{1, R::node_links};
+  CHECK(sim::paired_time({c2}, {c2, c1}) == Approx(5));                // compute only: one after the other
+  CHECK(sim::paired_time({c2}, {n2}) == Approx(2));                    // fully hidden
+  CHECK(sim::paired_time({c1, n1}, {n1, c1}) == Approx(2));            // each under the other
+  CHECK(sim::paired_time({n2}, {n2}) == Approx(4));                    // one network, shared
+  CHECK(sim::paired_time({n1}, {i1}) == Approx(1));                    // the node's links and the network are two
+  CHECK(sim::paired_time({l1}, {l1}) == Approx(1));                    // latencies are not shared
+  CHECK(sim::paired_time({c1, n2}, {c1}) == Approx(4));                // both compute at half rate, then the all-to-all
+  CHECK(sim::paired_time({}, {c1, n1}) == Approx(2));
+  // Random streams: no less than either stream or any resource's total, no more than both in turn.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> len(0.0, 3.0);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<Phase> a, b;
+    double total[4] = {0, 0, 0, 0}, sa = 0, sb = 0;
+    for (auto* s : {&a, &b}) {
+      const int n = static_cast<int>(rng() % 7);
+      for (int i = 0; i < n; ++i) {
+        const Phase p{len(rng), static_cast<R>(rng() % 4)};
+        s->push_back(p);
+        total[static_cast<int>(p.on)] += p.seconds;
+        (s == &a ? sa : sb) += p.seconds;
+      }
+    }
+    const double t = sim::paired_time(a, b);
+    CHECK(t <= (sa + sb) * (1 + 1e-12) + 1e-12);
+    CHECK(t >= std::max({sa, sb, total[0], total[1], total[2]}) * (1 - 1e-12) - 1e-12);
+  }
+}
+
+TEST_CASE("des = analytic: plan.overlap_ep hides all-to-alls under the paired pass's compute", "[des][overlap]") {
+  // pp 1 (no pipeline messages): the DES runs each pair's passes side by side, the backward on a
+  // second actor of the host, the all-to-alls as flows; the analytic backend's fluid model of
+  // the same phases (sim::paired_time) gives the same step. RRE (pairwise inside the actor's
+  // node), a top-2 gate over the network, and the hierarchical all-to-all (node links, then
+  // the network: the two streams share neither with the other's other phase).
+  const std::string f = std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml";
+  for (const auto& sets : std::vector<std::vector<std::string>>{
+           {},
+           {"model.moe.router=topk", "model.moe.domains=1", "model.moe.top_k=2"},
+           {"plan.tp=1", "plan.dp=16", "plan.ep=8", "training.micro_batch=1", "training.global_batch=64",
+            "model.moe.domain_data=mixed", "plan.collectives.ep=hierarchical"}}) {
+    std::vector<std::string> on = sets;
+    on.push_back("plan.overlap_ep=true");
+    const Scenario plain = config::load_scenario(f, sets).scenario, overlapped = config::load_scenario(f, on).scenario;
+    const sim::StepResult a0 = sim::analytic_step(plain), a1 = sim::analytic_step(overlapped);
+    const auto d1 = des(overlapped);
+    INFO((sets.empty() ? std::string("rre") : sets.front()));
+    CHECK(d1["step_time_s"].get<double>() == Approx(a1.step_time).epsilon(1e-5));  // SimGrid's float resolution
+    CHECK(d1["breakdown_s"]["exposed_comm"]["ep"].get<double>() == Approx(a1.breakdown.ep).epsilon(1e-4));
+    CHECK(a1.breakdown.ep < a0.breakdown.ep);
+    CHECK(a1.breakdown.compute == Approx(a0.breakdown.compute).epsilon(1e-12));
+    // one more micro-batch of activations in flight
+    CHECK(a1.memory.activations > a0.memory.activations);
+  }
 }
 
 TEST_CASE("graph: the longest path of a GPipe step is the flow-shop closed form", "[graph]") {

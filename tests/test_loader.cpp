@@ -75,6 +75,13 @@ TEST_CASE("loader: every error names file, line, column and key", "[loader]") {
   e = error_of("tiny.yaml", {"plan.placement=host"});
   CHECK_THAT(e.message(), Catch::Equals("unknown placement 'host'; known: device, offload, ecss"));
 
+  // plan.overlap_ep pairs a forward with a later backward, which GPipe never runs
+  e = error_of("tiny-moe.yaml", {"plan.schedule=gpipe", "plan.overlap_ep=true"});
+  CHECK(e.key_path() == "plan.overlap_ep");
+  CHECK_THAT(e.message(), Catch::Contains("expected schedule 1f1b or interleaved"));
+  e = error_of("tiny-moe.yaml", {"plan.overlap_ep=sometimes"});
+  CHECK(e.key_path() == "plan.overlap_ep");
+
   e = error_of("err_syntax.yaml");
   CHECK(e.origin().line >= 1);
   CHECK_THAT(e.message(), Catch::Contains("YAML syntax error"));

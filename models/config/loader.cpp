@@ -348,6 +348,9 @@ Plan read_plan(Reader r) {
   p.placement = r.choice_or("placement", names<Placement>(), Placement::device);
   p.host_overlap = r.choice_or<HostOverlap>("host_overlap", {{"none", HostOverlap::none}, {"layers", HostOverlap::layers}}, HostOverlap::none);
   p.overlap_dp = r.flag_or("overlap_dp", true);
+  p.overlap_ep = r.flag_or("overlap_ep", false);
+  if (p.overlap_ep && p.schedule == Schedule::gpipe)
+    r.fail("overlap_ep", "overlap_ep pairs a forward with a later backward, which GPipe never runs side by side; expected schedule 1f1b or interleaved");
   p.bucket = r.quantity_or("bucket", Dim::bytes, 25e6);
   if (r.has("collectives")) {
     Reader c = r.child("collectives");

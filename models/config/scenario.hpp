@@ -274,6 +274,11 @@ struct Plan {
   Placement placement = Placement::device;
   HostOverlap host_overlap = HostOverlap::none;
   bool overlap_dp = true;
+  /// Expert-parallel all-to-alls overlapped with compute: in the steady state each forward runs
+  /// beside the backward of an earlier micro-batch, one's all-to-alls under the other's compute
+  /// (Megatron-Core's overlapped 1F1B, DeepSeek-V3's DualPipe pairs). One more micro-batch warms
+  /// up on every stage (its activations count). 1f1b and interleaved schedules only.
+  bool overlap_ep = false;
   double bucket = 25e6;  ///< bytes per gradient bucket
   CollectiveAlgo tp_algo = CollectiveAlgo::ring;
   CollectiveAlgo dp_algo = CollectiveAlgo::hierarchical_ring;

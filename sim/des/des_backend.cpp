@@ -46,13 +46,13 @@ struct Run {
   std::vector<Account> account;
   std::vector<Vertex> last_backward;  ///< per actor: the op whose progress releases buckets
   std::vector<sg4::Mailbox*> fwd_box, bwd_box, dp_box;  ///< per actor (looked up once)
-  /// (stage, first replica, replica stride, size): all-to-all groups and their hierarchical
-  /// phases' subgroups
-  std::map<std::tuple<int, int, int, int>, sg4::BarrierPtr> barriers;
+  /// (stage, first replica, replica stride, size, stream): all-to-all groups and their
+  /// hierarchical phases' subgroups, per all-to-all stream (run_segments)
+  std::map<std::tuple<int, int, int, int, int>, sg4::BarrierPtr> barriers;
   std::vector<double> a2a_latency;                           ///< per sparse layer: (G-1) alpha
 
-  sg4::BarrierPtr barrier(int stage, int first_replica, int size, int stride = 1) {
-    auto [it, fresh] = barriers.try_emplace({stage, first_replica, stride, size}, nullptr);
+  sg4::BarrierPtr barrier(int stage, int first_replica, int size, int stride, int stream) {
+    auto [it, fresh] = barriers.try_emplace({stage, first_replica, stride, size, stream}, nullptr);
     if (fresh) it->second = sg4::Barrier::create(size);
     return it->second;
   }
@@ -133,7 +133,7 @@ void pairwise_rounds(Run& run, int a, const sg4::BarrierPtr& round_end, int coun
 // pairwise rounds with a barrier of the phase's ranks after each; then its closed-form alphas.
 // Rank (n, i) of the group: node n, local index i; a message a -> b is dispatch[a][b] (combine:
 // dispatch[b][a]).
-void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::SparseLayerTraffic& tr) {
+void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::SparseLayerTraffic& tr, int stream) {
   const Plan& p = run.sc.plan;
   const int d = a / p.pp, s = a % p.pp, r = d % p.ep, base = d - r;
   const int G = tr.group, first = (r / G) * G, L = tr.per_node, N = G / L;
@@ -143,7 +143,7 @@ void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::S
   // Inside the node: to (n, j) what is bound for local index j on every node (dispatch), or what
   // arrived for (n, j) from every node (combine, after the phase between nodes).
   auto intra = [&] {
-    pairwise_rounds(run, a, run.barrier(s, base + rank(n, 0), L), L, [&](int k) {
+    pairwise_rounds(run, a, run.barrier(s, base + rank(n, 0), L, 1, stream), L, [&](int k) {
       const int j = (i + k) % L;
       double bytes = 0;
       for (int m = 0; m < N; ++m) bytes += seg.transpose ? msg(rank(m, i), rank(n, j)) : msg(rank(n, i), rank(m, j));
@@ -153,7 +153,7 @@ void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::S
   // Between nodes: to (m, i) what node n holds for it (dispatch: gathered from the node's ranks),
   // or what rank (n, i) holds for node m's ranks (combine).
   auto inter = [&] {
-    pairwise_rounds(run, a, run.barrier(s, base + rank(0, i), N, L), N, [&](int k) {
+    pairwise_rounds(run, a, run.barrier(s, base + rank(0, i), N, L, stream), N, [&](int k) {
       const int m = (n + k) % N;
       double bytes = 0;
       for (int x = 0; x < L; ++x) bytes += seg.transpose ? msg(rank(n, i), rank(m, x)) : msg(rank(n, x), rank(m, i));
@@ -174,16 +174,16 @@ void hierarchical_segment(Run& run, int a, const Segment& seg, const workload::S
 // every rank of the group sends its message to rank r+k (bytes from the routing: uneven;
 // combine is the transpose) as a host-to-host flow, and the group meets at a barrier before the
 // next round; then the (G-1) alpha of the closed form.
-void all_to_all_segment(Run& run, int a, const Segment& seg) {
+void all_to_all_segment(Run& run, int a, const Segment& seg, int stream) {
   const Plan& p = run.sc.plan;
   const workload::SparseLayerTraffic& tr = run.sg.traffic[run.sg.parts[seg.a2a].traffic];
   const int d = a / p.pp, s = a % p.pp, r = d % p.ep, base = d - r;
   const int group = tr.group, first = (r / group) * group;
   if (p.ep_algo == CollectiveAlgo::hierarchical_a2a && tr.per_node > 1) {
-    hierarchical_segment(run, a, seg, tr);
+    hierarchical_segment(run, a, seg, tr, stream);
     return;
   }
-  pairwise_rounds(run, a, run.barrier(s, base + first, group), group, [&](int k) {
+  pairwise_rounds(run, a, run.barrier(s, base + first, group, 1, stream), group, [&](int k) {
     const int q = first + (r - first + (seg.transpose ? group - k : k)) % group;
     return std::make_pair(base + q, seg.transpose ? tr.dispatch[q][r] : tr.dispatch[r][q]);
   });
@@ -242,6 +242,27 @@ HostPath run_host_path(Run& run, int a, Vertex first) {
   return out;
 }
 
+// The segments of compute op `v` of actor `a`: compute pieces on the actor's host and its
+// all-to-alls as flows, on all-to-all stream `stream` (0; 1: a backward beside a forward, whose
+// all-to-alls meet at barriers of their own). Returns the seconds spent in all-to-alls.
+double run_segments(Run& run, int a, Vertex v, int stream) {
+  const StepOp& op = run.sg.g[v];
+  const bool traced = run.traced(a);
+  double a2a_time = 0;
+  for (const Segment& seg : op.segments) {
+    const double t0 = sg4::Engine::get_clock();
+    if (seg.a2a < 0) {
+      sg4::this_actor::execute(seg.seconds * run.pf.device_speed);
+      if (traced) run.record(a, Lane::compute, op.name, "compute", t0, sg4::Engine::get_clock());
+    } else {
+      all_to_all_segment(run, a, seg, stream);
+      a2a_time += sg4::Engine::get_clock() - t0;
+      if (traced) run.record(a, Lane::ep_link, "all-to-all " + op.name, "ep", t0, sg4::Engine::get_clock());
+    }
+  }
+  return a2a_time;
+}
+
 void stage_actor(Run& run, int a) {
   const Graph& g = run.sg.g;
   const StepGraph& sg = run.sg;
@@ -260,27 +281,72 @@ void stage_actor(Run& run, int a) {
   HostPath host_path;
   auto now = [] { return sg4::Engine::get_clock(); };
 
-  for (Vertex v : sg.program[a]) {
+  // Inputs of compute op `v` from the previous (next, backward) pipeline stage.
+  auto receive = [&](Vertex v) {
+    for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
+      const Vertex u = boost::source(*e, g);
+      if (g[u].type != OpType::p2p) continue;
+      const double w0 = now();
+      auto* msg = (g[u].backward ? in_bwd : in_fwd)->get<Message>();
+      SPARSIM_ASSERT(msg->vertex == u, "des: pipeline messages arrived out of order");
+      if (now() > w0) {
+        sg4::this_actor::sleep_for(g[u].latency);  // the flow just arrived: add its alpha
+      } else if (msg->sent_at + g[u].seconds > now()) {
+        sg4::this_actor::sleep_until(msg->sent_at + g[u].seconds);  // arrived, latency pending
+      }
+      const double w1 = now();
+      if (run.traced(g[u].actor)) run.record(g[u].actor, Lane::pp_link, g[u].name, "pp", msg->sent_at, w1);
+      const double inflight_from = std::max(w0, msg->sent_at);
+      acc.b.pipeline_bubble += std::max(0.0, std::min(w1, msg->sent_at) - w0);
+      acc.b.pp += std::max(0.0, w1 - inflight_from);
+    }
+  };
+  // Its outputs to the next (previous) stage, sent eagerly.
+  auto send = [&](Vertex v) {
+    for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+      const Vertex u = boost::target(*e, g);
+      if (g[u].type != OpType::p2p) continue;
+      run.messages[u] = Message{u, now()};
+      sg4::Mailbox* out = (g[u].backward ? run.bwd_box : run.fwd_box)[g[u].peer];
+      out->put_init(&run.messages[u], static_cast<uint64_t>(g[u].bytes))->detach();
+    }
+  };
+
+  for (const Vertex& v : sg.program[a]) {
     const StepOp& op = g[v];
     switch (op.type) {
       case OpType::compute: {
-        // Inputs from the previous (next, backward) pipeline stage.
-        for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
-          const Vertex u = boost::source(*e, g);
-          if (g[u].type != OpType::p2p) continue;
-          const double w0 = now();
-          auto* msg = (g[u].backward ? in_bwd : in_fwd)->get<Message>();
-          SPARSIM_ASSERT(msg->vertex == u, "des: pipeline messages arrived out of order");
-          if (now() > w0) {
-            sg4::this_actor::sleep_for(g[u].latency);  // the flow just arrived: add its alpha
-          } else if (msg->sent_at + g[u].seconds > now()) {
-            sg4::this_actor::sleep_until(msg->sent_at + g[u].seconds);  // arrived, latency pending
+        if (op.paired) break;  // ran beside the forward before it
+        receive(v);
+        const std::size_t at = static_cast<std::size_t>(&v - sg.program[a].data());
+        const bool pair = at + 1 < sg.program[a].size() && g[sg.program[a][at + 1]].paired;
+        if (pair) {
+          // plan.overlap_ep: this forward and the backward after it, of an earlier micro-batch,
+          // side by side: the backward's segments on a second actor of the same host, which
+          // shares its speed; the all-to-alls of one run under the compute of the other.
+          const Vertex w = sg.program[a][at + 1];
+          SPARSIM_ASSERT(w != run.last_backward[a], "des: the last backward runs alone");
+          receive(w);
+          const double t0 = now();
+          sg4::ActorPtr beside = sg4::Actor::create("pair" + std::to_string(a), sg4::this_actor::get_host(),
+                                                    [&run, a, w] { run_segments(run, a, w, 1); });
+          run_segments(run, a, v, 0);
+          send(v);
+          beside->join();
+          const double both = now() - t0;
+          double compute = 0;
+          for (Vertex x : {v, w}) {
+            acc.b.compute += g[x].seconds;
+            acc.b.tp += g[x].tp_seconds;
+            for (const Segment& seg : g[x].segments) compute += seg.a2a < 0 ? seg.seconds : 0.0;
           }
-          const double w1 = now();
-          if (run.traced(g[u].actor)) run.record(g[u].actor, Lane::pp_link, g[u].name, "pp", msg->sent_at, w1);
-          const double inflight_from = std::max(w0, msg->sent_at);
-          acc.b.pipeline_bubble += std::max(0.0, std::min(w1, msg->sent_at) - w0);
-          acc.b.pp += std::max(0.0, w1 - inflight_from);
+          acc.b.ep += both - compute;  // what the pair takes beyond its compute: all-to-alls not hidden
+          for (Vertex x : {v, w}) {
+            if (g[x].dp_seconds > 0) sg4::this_actor::sleep_for(g[x].dp_seconds);
+            acc.b.dp += g[x].dp_seconds;
+          }
+          send(w);
+          break;
         }
         const double start = now();
         if (v == run.last_backward[a] && sc.plan.dp > 1) {
@@ -290,18 +356,7 @@ void stage_actor(Run& run, int a) {
         }
         if (!op.segments.empty()) {
           // A chunk with sparse layers: compute pieces and all-to-alls as flows.
-          double a2a_time = 0;
-          for (const Segment& seg : op.segments) {
-            const double t0 = now();
-            if (seg.a2a < 0) {
-              sg4::this_actor::execute(seg.seconds * run.pf.device_speed);
-              if (traced) run.record(a, Lane::compute, op.name, "compute", t0, now());
-            } else {
-              all_to_all_segment(run, a, seg);
-              a2a_time += now() - t0;
-              if (traced) run.record(a, Lane::ep_link, "all-to-all " + op.name, "ep", t0, now());
-            }
-          }
+          const double a2a_time = run_segments(run, a, v, 0);
           if (op.dp_seconds > 0) sg4::this_actor::sleep_for(op.dp_seconds);
           acc.b.compute += op.seconds;
           acc.b.tp += op.tp_seconds;
@@ -328,13 +383,7 @@ void stage_actor(Run& run, int a) {
           acc.b.tp += op.tp_seconds;
           acc.b.dp += op.dp_seconds;
         }
-        for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
-          const Vertex u = boost::target(*e, g);
-          if (g[u].type != OpType::p2p) continue;
-          run.messages[u] = Message{u, now()};
-          sg4::Mailbox* out = (g[u].backward ? run.bwd_box : run.fwd_box)[g[u].peer];
-          out->put_init(&run.messages[u], static_cast<uint64_t>(g[u].bytes))->detach();
-        }
+        send(v);
         break;
       }
       case OpType::collective:
