@@ -25,6 +25,12 @@ Scenario tiny(const std::vector<std::string>& sets = {}) {
   all.insert(all.end(), sets.begin(), sets.end());
   return config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny.yaml", all).scenario;
 }
+// "F01 B00 ...": pass, chunk and micro-batch of each piece of work
+std::string code(const std::vector<sim::Work>& ws) {
+  std::string s;
+  for (const sim::Work& w : ws) s += (w.backward ? "B" : "F") + std::to_string(w.chunk) + std::to_string(w.micro_batch) + " ";
+  return s;
+}
 nlohmann::json des(const Scenario& sc, const std::string& trace = "") {
   return sim::in_child([&] { return sim::to_json(sim::des_step(sc, sim::DesOptions{trace})); });
 }
@@ -32,11 +38,6 @@ nlohmann::json des(const Scenario& sc, const std::string& trace = "") {
 
 TEST_CASE("graph: stage orders of GPipe, 1F1B and interleaved 1F1B", "[graph]") {
   using sim::Work;
-  auto code = [](const std::vector<Work>& ws) {
-    std::string s;
-    for (const Work& w : ws) s += (w.backward ? "B" : "F") + std::to_string(w.chunk) + std::to_string(w.micro_batch) + " ";
-    return s;
-  };
   // GPipe: all forwards, then all backwards.
   CHECK(code(sim::stage_order(Schedule::gpipe, 2, 1, 3, 0)) == "F00 F01 F02 B00 B01 B02 ");
   // 1F1B, p=3, m=4: stage 0 warms up with p-1-0 = 2 forwards, stage 2 with none.
@@ -50,11 +51,6 @@ TEST_CASE("graph: stage orders of GPipe, 1F1B and interleaved 1F1B", "[graph]") 
 
 TEST_CASE("graph: plan.overlap_ep warms up deeper and pairs each steady forward with the backward after it", "[graph][overlap]") {
   using sim::Work;
-  auto code = [](const std::vector<Work>& ws) {
-    std::string s;
-    for (const Work& w : ws) s += (w.backward ? "B" : "F") + std::to_string(w.chunk) + std::to_string(w.micro_batch) + " ";
-    return s;
-  };
   auto pairs = [&](Schedule s, int pp, int v, int m, int stage) {
     std::string out;
     for (const auto& [f, b] : sim::overlap_pairs(s, pp, v, m, stage)) out += code({f, b}) + "| ";
