@@ -257,6 +257,8 @@ double shared_makespan(std::vector<double> fair, int threads) {
 BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std::vector<workload::SparseLayerTraffic>& traffic) {
   const workload::Shape s = workload::shape_of(sc);
   const Geometry tp = geometry(sc.cluster, l.tp);
+  const int etp = sc.plan.expert_tp(), groups = sc.plan.tp / etp;
+  const Geometry etp_group = geometry(sc.cluster, workload::Group{etp, 1});  // an expert's devices
   BlockTimes b;
   const Node& node = sc.cluster.node;
   const int shared_threads = expert_shared_threads(sc.plan, node);
@@ -281,14 +283,20 @@ BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std:
       const auto same = std::find_if(experts_of.begin(), experts_of.end(), [&](const auto& seen) {
         const workload::SparseLayerTraffic& o = *seen.first;
         return o.busiest_rank_tokens == tr.busiest_rank_tokens && o.local_experts == tr.local_experts &&
-               o.busiest_expert_tokens == tr.busiest_expert_tokens;
+               o.busiest_expert_tokens == tr.busiest_expert_tokens && (groups == 1 || o.rank_expert_tokens == tr.rank_expert_tokens);
       });
       if (same != experts_of.end()) {
         part.experts = same->second;
-      } else {
+      } else if (groups == 1) {
         add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute,
                                                     tr.busiest_expert_tokens),
             sc, tp);
+        if (experts_of.size() < 8) experts_of.emplace_back(&tr, part.experts);  // a few distinct loads: a short search
+      } else {
+        // plan.etp: the busiest sub-group's experts, each over its etp devices
+        const workload::DeviceExperts x = workload::device_experts(tr, -1, groups);
+        add(part.experts, workload::expert_block(s, x.tokens, x.experts, e.expert_ffn_hidden, sc.plan.recompute, x.expert_tokens, etp), sc,
+            etp_group);
         if (experts_of.size() < 8) experts_of.emplace_back(&tr, part.experts);  // a few distinct loads: a short search
       }
       if (shared_threads > 0) {

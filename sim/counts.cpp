@@ -28,23 +28,23 @@ double tp_bytes(const workload::LayerWork& w) {
 /// same load count the same).
 LayerCounts::Sparse sparse_layer(const Scenario& sc, const workload::Shape& s, const workload::SparseLayerTraffic& tr, int rank,
                                  const LayerCounts::Sparse& pre,
-                                 std::vector<std::pair<const std::vector<double>*, LayerCounts::Sparse>>& seen) {
+                                 std::vector<std::pair<std::vector<double>, LayerCounts::Sparse>>& seen) {
   const Moe& e = *sc.model.moe;
   const Recompute rc = sc.plan.recompute;
   LayerCounts::Sparse c = pre;
-  const std::vector<double>& mine = rank < 0 ? tr.busiest_expert_tokens : tr.rank_expert_tokens.at(static_cast<std::size_t>(rank));
-  double tokens = 0;
-  for (double x : mine) tokens += x;
-  if (tokens > 0) {
-    const auto same = std::find_if(seen.begin(), seen.end(), [&](const auto& k) { return *k.first == mine; });
+  const int etp = sc.plan.expert_tp();
+  const workload::DeviceExperts mine = workload::device_experts(tr, rank, sc.plan.tp / etp);
+  if (mine.tokens > 0) {
+    const auto same = std::find_if(seen.begin(), seen.end(), [&](const auto& k) { return k.first == mine.expert_tokens; });
     LayerCounts::Sparse x;
     if (same != seen.end()) {
       x = same->second;
     } else {
-      const workload::LayerWork experts = workload::expert_block(s, tokens, tr.local_experts, e.expert_ffn_hidden, rc, mine);
+      const workload::LayerWork experts =
+          workload::expert_block(s, mine.tokens, mine.experts, e.expert_ffn_hidden, rc, mine.expert_tokens, etp);
       x.expert_gemm = flops(experts);
       x.tp = tp_bytes(experts);
-      if (seen.size() < 8) seen.emplace_back(&mine, x);  // a few distinct loads: a short search
+      if (seen.size() < 8) seen.emplace_back(mine.expert_tokens, x);  // a few distinct loads: a short search
     }
     c.expert_gemm = x.expert_gemm;
     c.gemm += x.expert_gemm;
@@ -86,7 +86,7 @@ LayerCounts layer_counts(const Scenario& sc, const std::vector<workload::SparseL
     LayerCounts::Sparse pre;
     pre.gemm = flops(pre_work);
     pre.tp = tp_bytes(pre_work);
-    std::vector<std::pair<const std::vector<double>*, LayerCounts::Sparse>> seen;
+    std::vector<std::pair<std::vector<double>, LayerCounts::Sparse>> seen;
     for (const workload::SparseLayerTraffic& tr : traffic)
       out.sparse.at(static_cast<std::size_t>(tr.layer)) = sparse_layer(sc, s, tr, ep_rank, pre, seen);
   }

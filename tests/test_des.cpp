@@ -130,6 +130,16 @@ TEST_CASE("des = analytic: plan.overlap_ep hides all-to-alls under the paired pa
   }
 }
 
+TEST_CASE("des = analytic: plan.etp, experts over fewer devices of the tensor-parallel group", "[des][etp]") {
+  // The DES times compute from the same block times: the sub-group's expert GEMMs and its etp
+  // all-reduce; the all-to-all stays between the ranks (tensor-parallel groups).
+  for (const char* etp : {"plan.etp=2", "plan.etp=1"}) {
+    const Scenario sc = config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml", {"model.moe.experts=16", etp}).scenario;
+    INFO(etp);
+    CHECK(des(sc)["step_time_s"].get<double>() == Approx(sim::analytic_step(sc).step_time).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("graph: the longest path of a GPipe step is the flow-shop closed form", "[graph]") {
   // GPipe with eager messages: sum f + (m-1) max f + sum b + (m-1) max b + 2(p-1)c, plus the
   // exposed gradient buckets and the optimizer: exactly the analytic backend's terms.

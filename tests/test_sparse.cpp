@@ -427,3 +427,73 @@ TEST_CASE("sparse: dropless routing keeps every token, and the busiest expert pa
   CHECK(rd.memory.activations > rc.memory.activations);
   CHECK_THROWS_AS(tiny_moe({"model.moe.capacity_factor=nothing"}), InputError);
 }
+
+TEST_CASE("sparse: the busiest sub-group of expert tensor parallelism, by hand", "[sparse][etp]") {
+  workload::SparseLayerTraffic tr;
+  tr.local_experts = 4;
+  tr.rank_expert_tokens = {{1, 2, 3, 4}, {5, 0, 0, 1}};
+  tr.busiest_expert_tokens = tr.rank_expert_tokens[0];  // rank 0: 10 > 6
+  // one group: the rank's experts
+  workload::DeviceExperts x = workload::device_experts(tr, -1, 1);
+  CHECK(x.tokens == 10);
+  CHECK(x.experts == 4);
+  CHECK(x.expert_tokens == std::vector<double>{1, 2, 3, 4});
+  // two groups of two experts: rank 0's second (3 + 4) beats rank 1's first (5 + 0)
+  x = workload::device_experts(tr, -1, 2);
+  CHECK(x.tokens == 7);
+  CHECK(x.experts == 2);
+  CHECK(x.expert_tokens == std::vector<double>{3, 4});
+  x = workload::device_experts(tr, 1, 2);
+  CHECK(x.tokens == 5);
+  CHECK(x.expert_tokens == std::vector<double>{5, 0});
+  // four groups of one: the busiest expert alone
+  x = workload::device_experts(tr, -1, 4);
+  CHECK(x.tokens == 5);
+  CHECK(x.expert_tokens == std::vector<double>{5});
+}
+
+TEST_CASE("sparse: plan.etp splits each expert over fewer devices: the same FLOPs, wider GEMMs, a smaller all-reduce",
+          "[sparse][etp]") {
+  // tiny-moe at tp 4, ep 4, 16 experts (4 per rank), an expected top-2 gate (even load): etp 4
+  // is the default; etp 1 gives each device one whole expert and no expert all-reduce.
+  const std::vector<std::string> base{"model.moe.router=topk", "model.moe.domains=1", "model.moe.top_k=2", "model.moe.experts=16"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> all = base;
+    all.insert(all.end(), more.begin(), more.end());
+    return tiny_moe(all);
+  };
+  const sim::StepResult dflt = sim::analytic_step(with({})), four = sim::analytic_step(with({"plan.etp=4"}));
+  const sim::StepResult two = sim::analytic_step(with({"plan.etp=2"})), one = sim::analytic_step(with({"plan.etp=1"}));
+  CHECK(four.step_time == dflt.step_time);
+  CHECK(four.counts.expert_gemm_flops == dflt.counts.expert_gemm_flops);
+  for (const sim::StepResult* r : {&two, &one}) {
+    REQUIRE(r->feasible);
+    CHECK(r->counts.expert_gemm_flops == Approx(four.counts.expert_gemm_flops).epsilon(1e-12));
+    CHECK(r->counts.tp_bytes < four.counts.tp_bytes);
+    CHECK(r->step_time < four.step_time);
+    CHECK(r->memory.params == Approx(four.memory.params).epsilon(1e-12));  // the rank's experts, split over its tp devices either way
+  }
+  CHECK(one.counts.tp_bytes < two.counts.tp_bytes);
+  // An expert's up projection: [tokens, h] @ [h, f / etp]
+  const Scenario sc = with({"plan.etp=1"});
+  const workload::Layout l = workload::layout_of(sc);
+  const auto traffic = workload::sparse_traffic(sc, l);
+  const workload::DeviceExperts x = workload::device_experts(traffic.front(), -1, 4);
+  CHECK(x.experts == 1);
+  const workload::LayerWork w = workload::expert_block(workload::shape_of(sc), x.tokens, x.experts, 1024, Recompute::none, x.expert_tokens, 1);
+  const auto up = std::find_if(w.forward.ops.begin(), w.forward.ops.end(), [](const workload::Op& o) { return o.name == "expert_ffn_up"; });
+  REQUIRE(up != w.forward.ops.end());
+  CHECK(up->calls.front().n == 1024);
+  CHECK(w.forward.tp.empty());
+  // Infeasible when a rank's experts do not split into tp / etp sub-groups; etp must divide tp.
+  const sim::StepResult bad = sim::analytic_step(tiny_moe({"plan.etp=1"}));  // 8 experts / ep 4 = 2 per rank, 4 sub-groups
+  CHECK_FALSE(bad.feasible);
+  CHECK_THAT(bad.infeasible.front(), Catch::Contains("do not split into tp / etp = 4 sub-groups"));
+  try {
+    tiny_moe({"plan.etp=3"});
+    FAIL("etp 3 of tp 4 loaded");
+  } catch (const InputError& e) {
+    CHECK(e.key_path() == "plan.etp");
+    CHECK_THAT(e.message(), Catch::Contains("expected a divisor of plan.tp (4)"));
+  }
+}

@@ -263,6 +263,12 @@ struct Plan {
   int tp = 1, pp = 1;
   std::int64_t dp = 1;  ///< grows with the cluster: tp x pp x dp <= kMaxCount (the loader checks)
   int ep = 1;
+  /// Expert tensor parallelism: each expert split over etp devices (0: over all tp, Megatron's
+  /// default). An expert-parallel rank's tp devices then hold tp / etp sub-groups of its experts,
+  /// whole experts each, every expert split over the etp devices of its sub-group (Megatron-Core's
+  /// MoE parallel folding inside the tensor-parallel group). etp divides tp.
+  int etp = 0;
+  int expert_tp() const { return etp > 0 ? etp : tp; }
   Schedule schedule = Schedule::one_f_one_b;
   int virtual_stages = 1;
   Recompute recompute = Recompute::none;

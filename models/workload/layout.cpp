@@ -62,6 +62,13 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
   if (m.moe) {
     if (p.dp % p.ep != 0) why.push_back("ep " + num(p.ep) + " does not divide dp " + num(p.dp));
     if (m.moe->experts % p.ep != 0) why.push_back("ep " + num(p.ep) + " does not divide experts " + num(m.moe->experts));
+    const int groups = p.tp % p.expert_tp() == 0 ? p.tp / p.expert_tp() : 0;
+    if (groups == 0) {
+      why.push_back("etp " + num(p.expert_tp()) + " does not divide tp " + num(p.tp));
+    } else if (m.moe->experts % p.ep == 0 && (m.moe->experts / p.ep) % groups != 0) {
+      why.push_back("etp " + num(p.expert_tp()) + ": the " + num(m.moe->experts / p.ep) + " experts of an expert-parallel rank do not split into tp / etp = " +
+                    num(groups) + " sub-groups");
+    }
     const bool learned = m.moe->router == Router::topk || m.moe->router == Router::switch_;
     if (p.host_overlap == HostOverlap::layers && p.placement == Placement::ecss && learned) {
       why.push_back("host_overlap layers with placement ecss needs routing known before the step (router rre or hash): a learned "
@@ -69,6 +76,7 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
     }
   } else {
     if (p.ep != 1) why.push_back("ep " + num(p.ep) + " > 1 needs a sparse model (model.moe)");
+    if (p.etp > 0 && p.etp != p.tp) why.push_back("etp " + num(p.etp) + " needs a sparse model (model.moe)");
     if (p.placement == Placement::ecss) why.push_back("placement ecss needs a sparse model (model.moe)");
   }
   if (p.host_overlap == HostOverlap::layers && p.placement == Placement::device) {

@@ -67,7 +67,9 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer, double expe
     const Moe& e = *sc.model.moe;
     const double te = expert_tokens >= 0 ? expert_tokens : e.top_k * b * q;
     ffn = (s.glu ? 3 : 2) * eb * (te * e.expert_ffn_hidden + b * q * double(e.shared_experts) * e.shared_ffn_hidden);
-    rows = te * h * eb * ((e.router == Router::topk || e.router == Router::switch_) ? 2 : 1);
+    // plan.etp: a device holds the rows of its sub-group's experts, one of tp / etp
+    const double groups = double(sc.plan.tp / sc.plan.expert_tp());
+    rows = te / groups * h * eb * ((e.router == Router::topk || e.router == Router::switch_) ? 2 : 1);
   }
   // Korthikanti et al. 2022, section 4 (eb = 2 gives their 34sbh + 5as^2b for f = 4h, t = 1):
   //  kept unsplit by TP alone: two layernorm inputs 2sbh*eb, QKV input sbh*eb, MLP input sbh*eb,
@@ -166,10 +168,14 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
   // the pair's own (sim::stage_order)
   if (p.overlap_ep && p.schedule == Schedule::one_f_one_b) in_flight = double(std::min<std::int64_t>(2 * std::int64_t(p.pp), mb));
   if (p.overlap_ep && p.schedule == Schedule::interleaved) in_flight = std::min(double(mb), in_flight + 1.0 / p.virtual_stages);
-  // A sparse layer's experts hold the busiest rank's token-expert assignments of its busiest layer.
+  // A sparse layer's experts hold the busiest rank's token-expert assignments of its busiest layer;
+  // with plan.etp, its busiest sub-group's, each over etp devices: as tp / etp times as many
+  // rows split over all tp (layer_activation_bytes divides the experts' part by tp).
   double expert_tokens = -1;
+  const int groups = p.tp / p.expert_tp();
   if (traffic != nullptr)
-    for (const auto& t : *traffic) expert_tokens = std::max(expert_tokens, t.busiest_rank_tokens);
+    for (const auto& t : *traffic)
+      expert_tokens = std::max(expert_tokens, groups == 1 ? t.busiest_rank_tokens : groups * device_experts(t, -1, groups).tokens);
   double per_mb = 0;
   const int per_device = l.layers_per_stage * p.virtual_stages;
   for (int i = 0; i < per_device; ++i) per_mb += layer_activation_bytes(sc, sc.model.is_sparse_layer(i), expert_tokens);

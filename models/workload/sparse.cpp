@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/error.hpp"
 #include "routing/routing.hpp"
 #include "workload/footprint.hpp"
 #include "workload/layout.hpp"
@@ -116,6 +117,33 @@ void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks
 }
 
 }  // namespace
+
+DeviceExperts device_experts(const SparseLayerTraffic& tr, int rank, int groups) {
+  DeviceExperts out;
+  if (groups <= 1) {
+    out.expert_tokens = rank < 0 ? tr.busiest_expert_tokens : tr.rank_expert_tokens.at(static_cast<std::size_t>(rank));
+    out.experts = tr.local_experts;
+    for (double x : out.expert_tokens) out.tokens += x;
+    return out;
+  }
+  SPARSIM_ASSERT(tr.local_experts % groups == 0, "device_experts: experts that do not split into the sub-groups");
+  const int n = tr.local_experts / groups;
+  const int first = rank < 0 ? 0 : rank, last = rank < 0 ? static_cast<int>(tr.rank_expert_tokens.size()) : rank + 1;
+  out.experts = n;
+  out.tokens = -1;
+  for (int r = first; r < last; ++r) {
+    const std::vector<double>& mine = tr.rank_expert_tokens.at(static_cast<std::size_t>(r));
+    for (int g = 0; g < groups; ++g) {
+      double sum = 0;
+      for (int i = g * n; i < (g + 1) * n; ++i) sum += mine[i];
+      if (sum > out.tokens) {  // the first busiest on ties
+        out.tokens = sum;
+        out.expert_tokens.assign(mine.begin() + g * n, mine.begin() + (g + 1) * n);
+      }
+    }
+  }
+  return out;
+}
 
 std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l) {
   std::vector<SparseLayerTraffic> out;

@@ -41,6 +41,18 @@ struct SparseLayerTraffic {
   std::vector<std::vector<double>> rank_expert_tokens;
 };
 
+/// The experts one device computes for one micro-batch under expert tensor parallelism
+/// (plan.etp): an expert-parallel rank's tp devices split its local experts into `groups` = tp /
+/// etp sub-groups of consecutive experts, each expert over the etp devices of its sub-group.
+/// `rank` < 0: the busiest sub-group of any rank (it paces the step). With one group, the
+/// rank's experts (rank < 0: the busiest rank's).
+struct DeviceExperts {
+  double tokens = 0;               ///< token-expert assignments of the sub-group
+  int experts = 0;                 ///< its experts
+  std::vector<double> expert_tokens;  ///< each of its experts'
+};
+DeviceExperts device_experts(const SparseLayerTraffic& tr, int rank, int groups);
+
 /// One entry per sparse layer (in the order of model.moe.layers), for layout `l` = layout_of(sc).
 /// Throws InputError when a token histogram file is bad.
 std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l);

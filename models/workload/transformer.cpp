@@ -233,8 +233,8 @@ LayerWork gate_block(const Shape& s, int experts, Recompute rc) {
 }
 
 LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc,
-                       const std::vector<double>& expert_tokens) {
-  Pass ffn = ffn_forward(s, rank_tokens, expert_ffn, s.t);
+                       const std::vector<double>& expert_tokens, int etp) {
+  Pass ffn = ffn_forward(s, rank_tokens, expert_ffn, etp > 0 ? etp : s.t);
   const double experts = std::max(1, local_experts);
   for (Op& o : ffn.ops) {
     o.name = "expert_" + o.name;

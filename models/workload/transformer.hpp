@@ -120,9 +120,11 @@ LayerWork gate_block(const Shape& s, int experts, Recompute rc);
 /// switch) and the shared experts' FFN (moe.shared_experts x shared_ffn_hidden over every token).
 LayerWork sparse_pre_block(const Shape& s, const Moe& e, Recompute rc);
 /// `expert_tokens`: token-expert assignments of each local expert of the busiest rank (they sum
-/// to rank_tokens; the GEMM FLOPs follow the sum, the per-GEMM shapes the parts).
+/// to rank_tokens; the GEMM FLOPs follow the sum, the per-GEMM shapes the parts). Each expert is
+/// split over `etp` devices (0: s.t, the tensor-parallel group); `rank_tokens`, `local_experts`
+/// and `expert_tokens` are then those of one sub-group (workload::device_experts).
 LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc,
-                       const std::vector<double>& expert_tokens = {});
+                       const std::vector<double>& expert_tokens = {}, int etp = 0);
 
 /// Input embedding (first stage) and logits + loss (last stage).
 LayerWork embedding(const Shape& s);
