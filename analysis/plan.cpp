@@ -55,6 +55,18 @@ std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
             if (m.moe->experts % e == 0) eps.push_back(e);
         }
         for (std::int64_t ep : eps) {
+          // Sparse models: each expert over etp devices of the tensor-parallel group (tp, tp/2, ..
+          // 1, whose sub-groups split the rank's experts evenly), the all-to-all overlapped with
+          // compute or not (with more than one rank and one stage: with stages the paired
+          // passes send later, which the DES sees and the analytic backend does not,
+          // docs/sparse-models.md). Dense: as the scenario has them.
+          std::vector<std::pair<int, bool>> expert_plans{{base.plan.etp, base.plan.overlap_ep}};
+          if (m.moe) {
+            expert_plans.clear();
+            for (int etp = tp; etp >= 1; etp /= 2)
+              for (bool overlap : {false, true})
+                if ((m.moe->experts / ep) % (tp / etp) == 0 && (!overlap || (ep > 1 && pp == 1))) expert_plans.emplace_back(etp, overlap);
+          }
           for (int mb = 1; mb <= 16; mb *= 2) {
             if (batch % (dp * mb) != 0) continue;
             for (Recompute rc : {Recompute::none, Recompute::selective, Recompute::full}) {
@@ -63,6 +75,7 @@ std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
                   for (Placement where : placements) {
                     for (HostOverlap ho : {HostOverlap::none, HostOverlap::layers}) {
                       if (where == Placement::device && ho == HostOverlap::layers) continue;
+                      for (const auto& [etp, overlap_ep] : expert_plans) {
                       Candidate c;
                       c.plan = base.plan;
                       c.plan.tp = tp;
@@ -76,8 +89,11 @@ std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
                       c.plan.zero = zero;
                       c.plan.placement = where;
                       c.plan.host_overlap = ho;
+                      c.plan.etp = etp;
+                      c.plan.overlap_ep = overlap_ep;
                       c.micro_batch = mb;
                       out.push_back(std::move(c));
+                      }
                     }
                   }
                 }
@@ -146,12 +162,12 @@ void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Cand
   // The block times (every layer kind's forward and backward) depend on a few of the plan's
   // choices only (sim::SharedBlocks says which): computed once per combination, by the first
   // plan of it that fits, and shared.
-  std::map<std::tuple<int, bool, int, int, std::size_t, int>, std::size_t> block_key;
+  std::map<std::tuple<int, int, bool, int, int, std::size_t, int>, std::size_t> block_key;
   std::vector<std::size_t> blocks_of(which.size());
   for (std::size_t j = 0; j < which.size(); ++j) {
     const Candidate& c = candidates[which[j]];
-    const auto key = std::make_tuple(c.plan.tp, c.plan.sequence_parallel, static_cast<int>(c.plan.recompute), c.micro_batch,
-                                     base.model.moe ? route[j] : 0, sim::expert_shared_threads(c.plan, base.cluster.node));
+    const auto key = std::make_tuple(c.plan.tp, c.plan.expert_tp(), c.plan.sequence_parallel, static_cast<int>(c.plan.recompute),
+                                     c.micro_batch, base.model.moe ? route[j] : 0, sim::expert_shared_threads(c.plan, base.cluster.node));
     blocks_of[j] = block_key.emplace(key, block_key.size()).first->second;
   }
   std::deque<sim::SharedBlocks> blocks(block_key.size());
@@ -202,12 +218,14 @@ std::string describe(const Candidate& c) {
                               c.micro_batch, to_string(p.recompute), p.zero, to_string(p.placement));
   if (p.sequence_parallel) s += " sp";
   if (p.host_overlap == HostOverlap::layers) s += " overlapped";
+  if (p.etp > 0 && p.etp != p.tp) s += fmt::format(" etp {}", p.etp);
+  if (p.overlap_ep) s += " a2a-overlap";
   return s;
 }
 
-std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int node_devices) {
+std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int node_devices, bool sparse) {
   const Plan& p = c.plan;
-  return {fmt::format("cluster.nodes={}", devices / node_devices),
+  std::vector<std::string> out{fmt::format("cluster.nodes={}", devices / node_devices),
           fmt::format("plan.tp={}", p.tp),
           fmt::format("plan.pp={}", p.pp),
           fmt::format("plan.schedule={}", to_string(p.schedule)),
@@ -220,6 +238,11 @@ std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int
           fmt::format("plan.zero={}", p.zero),
           fmt::format("plan.placement={}", to_string(p.placement)),
           fmt::format("plan.host_overlap={}", p.host_overlap == HostOverlap::layers ? "layers" : "none")};
+  if (sparse) {
+    out.push_back(fmt::format("plan.etp={}", p.expert_tp()));
+    out.push_back(fmt::format("plan.overlap_ep={}", p.overlap_ep ? "true" : "false"));
+  }
+  return out;
 }
 
 std::string why_slower(const sim::StepResult& first, const sim::StepResult& second) {

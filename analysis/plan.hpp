@@ -31,8 +31,12 @@ struct Candidate {
 ///  - micro_batch: powers of two up to 16 dividing global_batch / dp;
 ///  - recompute none | selective | full; sequence parallelism off, and on when tp > 1;
 ///  - ZeRO 0..3 (0 alone when dp = 1);
-///  - placement device | offload (| ecss for sparse models); host_overlap none | layers off the device.
-/// Collectives, buckets, overlap_dp and precision stay as the scenario has them.
+///  - placement device | offload (| ecss for sparse models); host_overlap none | layers off the device;
+///  - sparse models: etp tp, tp/2, .. 1 whose sub-groups split a rank's experts evenly, and
+///    overlap_ep off, and on when ep > 1 and pp = 1 (where the DES agrees with the analytic
+///    backend on it).
+/// Collectives, buckets, overlap_dp and precision stay as the scenario has them (and, for dense
+/// models, etp and overlap_ep).
 std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices);
 
 /// Evaluates every candidate with the analytic backend on `threads` threads (each candidate by
@@ -68,8 +72,9 @@ Scenario with_plan(const Scenario& base, std::int64_t devices, const Candidate& 
 
 /// "tp 8 pp 4 v 2 dp 32 ep 1 mb 1 rc selective sp zero 1 device" (the columns of the table).
 std::string describe(const Candidate& c);
-/// The `--set` arguments that give `c`'s plan: "plan.tp=8", ...
-std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int node_devices);
+/// The `--set` arguments that give `c`'s plan: "plan.tp=8", ... (`sparse`: with plan.etp and
+/// plan.overlap_ep, which the search varies for sparse models only).
+std::vector<std::string> plan_sets(const Candidate& c, std::int64_t devices, int node_devices, bool sparse);
 
 /// Why `second` loses to `first`: its step's extra seconds by breakdown term, largest first, at
 /// most three, each at least a tenth of the gap ("+0.41 s pipeline bubble, +0.12 s tp comm").

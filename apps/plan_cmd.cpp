@@ -152,7 +152,7 @@ nlohmann::json report_size(const Shown& o, const Scenario& base, std::int64_t n,
     if (o.tokens > 0) std::cout << fmt::format(" {:>8.1f}", seconds / 86400);
     if (o.price > 0) std::cout << fmt::format(" {:>12.0f} {:>14.0f}", hours, hours * o.price);
     std::cout << "\n";
-    nlohmann::json b{{"rank", k + 1}, {"plan", analysis::describe(c)}, {"set", analysis::plan_sets(c, n, o.node)},
+    nlohmann::json b{{"rank", k + 1}, {"plan", analysis::describe(c)}, {"set", analysis::plan_sets(c, n, o.node, base.model.moe.has_value())},
                      {"step_time_s", r.step_time}, {"tokens_per_s", r.tokens_per_s}, {"mfu", r.mfu},
                      {"device_peak_bytes", r.memory.device_peak()}, {"steps_per_tokens", o.tokens > 0 ? o.tokens / o.step_tokens : 0.0},
                      {"result", sim::to_json(r)}};
