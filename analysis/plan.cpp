@@ -154,10 +154,11 @@ void evaluate_plans(const Scenario& base, std::int64_t devices, std::vector<Cand
     }
   }
   std::vector<std::vector<workload::SparseLayerTraffic>> routed(first.size());
+  const workload::RouterShares shares = first.empty() ? workload::RouterShares{} : workload::router_shares(base);  // the model's part, once
   parallel_for(first.size(), threads, [&](std::size_t k) {
     // any candidate of the combination: the space makes ep divide dp and the experts
     const Scenario sc = with_plan(base, devices, candidates[first[k]]);
-    routed[k] = workload::sparse_traffic(sc, workload::layout_of(sc));
+    routed[k] = workload::sparse_traffic(sc, workload::layout_of(sc), &shares);
   });
   // The block times (every layer kind's forward and backward) depend on a few of the plan's
   // choices only (sim::SharedBlocks says which): computed once per combination, by the first

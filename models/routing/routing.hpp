@@ -217,5 +217,7 @@ std::vector<std::vector<int>> domain_rank_groups(const RreSpec& r, int ranks);
 /// RRE tokens matrix (ep x E): row r = rre_expert_tokens(r, table, domain_tokens[r], histograms).
 Matrix rre_source_tokens(const RreSpec& r, const std::vector<int>& table,
                          const Matrix& domain_tokens, const std::vector<std::vector<double>>& histograms);
+/// The same from the layer's rre_local_shares(r, table, histograms).
+Matrix rre_source_tokens(const RreSpec& r, const std::vector<std::vector<double>>& local_shares, const Matrix& domain_tokens);
 
 }  // namespace sparsim::routing

@@ -162,7 +162,10 @@ std::vector<std::vector<int>> domain_rank_groups(const RreSpec& r, int ranks) {
 
 Matrix rre_source_tokens(const RreSpec& r, const std::vector<int>& table, const Matrix& domain_tokens,
                          const std::vector<std::vector<double>>& histograms) {
-  const auto local = rre_local_shares(r, table, histograms);  // once, not per rank
+  return rre_source_tokens(r, rre_local_shares(r, table, histograms), domain_tokens);  // the shares once, not per rank
+}
+
+Matrix rre_source_tokens(const RreSpec& r, const std::vector<std::vector<double>>& local, const Matrix& domain_tokens) {
   Matrix out;
   out.reserve(domain_tokens.size());
   for (const auto& row : domain_tokens) out.push_back(rre_tokens_from_shares(r, local, row));

@@ -175,7 +175,7 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
   const int groups = p.tp / p.expert_tp();
   if (traffic != nullptr)
     for (const auto& t : *traffic)
-      expert_tokens = std::max(expert_tokens, groups == 1 ? t.busiest_rank_tokens : groups * device_experts(t, -1, groups).tokens);
+      expert_tokens = std::max(expert_tokens, groups == 1 ? t.busiest_rank_tokens : groups * busiest_group_tokens(t, groups));
   double per_mb = 0;
   const int per_device = l.layers_per_stage * p.virtual_stages;
   for (int i = 0; i < per_device; ++i) per_mb += layer_activation_bytes(sc, sc.model.is_sparse_layer(i), expert_tokens);

@@ -109,6 +109,10 @@ void summarise(SparseLayerTraffic& out, const routing::Matrix& tokens, int ranks
     }
   }
   out.busiest_expert_tokens = out.rank_expert_tokens[busiest];
+  out.busiest_group_tokens.clear();
+  // (tp, hence tp / etp, is at most a node's devices in a plan search)
+  for (int groups = 1; groups <= sc.cluster.node.devices && out.local_experts % groups == 0; groups *= 2)
+    out.busiest_group_tokens.push_back(device_experts(out, -1, groups).tokens);
   double active = 0;
   for (double got : out.busiest_expert_tokens) {
     if (got * micro_batches >= 1.0) active += 1;
@@ -145,7 +149,31 @@ DeviceExperts device_experts(const SparseLayerTraffic& tr, int rank, int groups)
   return out;
 }
 
-std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l) {
+RouterShares router_shares(const Scenario& sc) {
+  RouterShares out;
+  if (!sc.model.moe) return out;
+  const Moe& e = *sc.model.moe;
+  if (e.router == Router::topk || e.router == Router::switch_) return out;
+  const int domains = e.router == Router::hash ? 1 : e.domains;
+  const routing::RreSpec spec{sc.model.vocab, e.experts, domains, e.seed};
+  std::vector<std::vector<double>> hist = token_histograms(sc);
+  if (e.router == Router::hash && hist.size() > 1) {  // hash routing has one group: all the domains' tokens together
+    std::vector<double> all(hist.front().size(), 0.0);
+    for (const auto& h : hist)
+      for (std::size_t v = 0; v < h.size(); ++v) all[v] += h[v];
+    hist = {all};
+  }
+  for (int layer : e.layers) out.per_layer.push_back(routing::rre_local_shares(spec, routing::rre_table(spec, layer), hist));
+  return out;
+}
+
+double busiest_group_tokens(const SparseLayerTraffic& tr, int groups) {
+  for (std::size_t k = 0; k < tr.busiest_group_tokens.size(); ++k)
+    if ((1 << k) == groups) return tr.busiest_group_tokens[k];
+  return device_experts(tr, -1, groups).tokens;
+}
+
+std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l, const RouterShares* shares) {
   std::vector<SparseLayerTraffic> out;
   if (!sc.model.moe) return out;
   const Moe& e = *sc.model.moe;
@@ -158,9 +186,9 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout&
   if (e.router == Router::topk || e.router == Router::switch_) {
     // A learned gate: the same expected load in every layer (expert shares from the load model).
     const routing::GateSpec g{static_cast<std::int64_t>(T), e.experts, e.top_k, e.capacity_factor};
-    const std::vector<double> shares = routing::expert_shares(e.load, e.experts, e.seed);
-    const routing::GateLoad load = routing::expected_gate_load(g, shares);
-    const routing::Matrix tokens = routing::expected_gate_tokens(g, shares, ep);
+    const std::vector<double> expert_share = routing::expert_shares(e.load, e.experts, e.seed);
+    const routing::GateLoad load = routing::expected_gate_load(g, expert_share);
+    const routing::Matrix tokens = routing::expected_gate_tokens(g, expert_share, ep);
     SparseLayerTraffic t;
     t.group = ep;
     t.dropped_fraction = load.drop_fraction();
@@ -172,27 +200,25 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout&
     return out;
   }
   // RRE (and hash = RRE with one domain): a balanced random table per layer maps token IDs to
-  // experts of the token's domain group; ranks hold samples of their experts' domains (grouped
-  // all-to-all, PanGu-Σ).
+  // experts of the token's domain group (router_shares); ranks hold samples of their experts'
+  // domains (grouped all-to-all, PanGu-Σ).
   const int domains = e.router == Router::hash ? 1 : e.domains;
   const routing::RreSpec spec{sc.model.vocab, e.experts, domains, e.seed};
-  std::vector<std::vector<double>> hist = token_histograms(sc);
-  if (e.router == Router::hash && hist.size() > 1) {  // hash routing has one group: all the domains' tokens together
-    std::vector<double> all(hist.front().size(), 0.0);
-    for (const auto& h : hist)
-      for (std::size_t v = 0; v < h.size(); ++v) all[v] += h[v];
-    hist = {all};
+  RouterShares own;
+  if (shares == nullptr) {
+    own = router_shares(sc);
+    shares = &own;
   }
+  SPARSIM_ASSERT(shares->per_layer.size() == e.layers.size(), "sparse_traffic: router shares of another model");
   const std::vector<double> mix = e.router == Router::hash ? std::vector<double>{1.0} : e.domain_mix;
   const bool mixed = e.domain_data == DomainData::mixed;
   const routing::Matrix by_domain =
       mixed ? routing::mixed_domain_tokens(ep, T, mix) : routing::grouped_domain_tokens(spec, ep, T, mix);
   const int group = mixed ? ep : std::max(1, ep / domains);
-  for (int layer : e.layers) {
-    const std::vector<int> table = routing::rre_table(spec, layer);
-    const routing::Matrix tokens = routing::rre_source_tokens(spec, table, by_domain, hist);
+  for (std::size_t i = 0; i < e.layers.size(); ++i) {
+    const routing::Matrix tokens = routing::rre_source_tokens(spec, shares->per_layer[i], by_domain);
     SparseLayerTraffic t;
-    t.layer = layer;
+    t.layer = e.layers[i];
     t.group = group;
     summarise(t, tokens, ep, sc, l.micro_batches);  // needs t.group
     out.push_back(t);

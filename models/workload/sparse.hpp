@@ -39,6 +39,10 @@ struct SparseLayerTraffic {
   /// per micro-batch, each local expert of every rank: [rank][local expert] (ranks that
   /// time-share cores finish their experts at different times, see sim::shared_makespan)
   std::vector<std::vector<double>> rank_expert_tokens;
+  /// [k]: device_experts(*this, -1, 2^k).tokens for every power of two 2^k up to a node's
+  /// devices that divides local_experts (the busiest sub-group under plan.etp = tp / 2^k; [0]
+  /// the busiest rank's)
+  std::vector<double> busiest_group_tokens;
 };
 
 /// The experts one device computes for one micro-batch under expert tensor parallelism
@@ -52,9 +56,22 @@ struct DeviceExperts {
   std::vector<double> expert_tokens;  ///< each of its experts'
 };
 DeviceExperts device_experts(const SparseLayerTraffic& tr, int rank, int groups);
+/// device_experts(tr, -1, groups).tokens, from tr.busiest_group_tokens when it has them.
+double busiest_group_tokens(const SparseLayerTraffic& tr, int groups);
+
+/// What RRE and hash routing take from the model alone: each sparse layer's level-2 table (drawn
+/// per layer) folded with the token-ID histograms (routing::rre_local_shares), in the order of
+/// model.moe.layers; empty for a learned gate. It does not depend on the plan, so a plan search
+/// builds it once (the tables' shuffles over the vocabulary, and histogram files read once) and
+/// passes it to every sparse_traffic call.
+struct RouterShares {
+  std::vector<std::vector<std::vector<double>>> per_layer;
+};
+RouterShares router_shares(const Scenario& sc);
 
 /// One entry per sparse layer (in the order of model.moe.layers), for layout `l` = layout_of(sc).
 /// Throws InputError when a token histogram file is bad.
-std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l);
+/// `shares`: router_shares(sc) of a scenario with the same model (null: built here).
+std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout& l, const RouterShares* shares = nullptr);
 
 }  // namespace sparsim::workload
