@@ -83,13 +83,14 @@ StepGraph build_step_graph(const Scenario& sc) {
   const Geometry dpg = geometry(sc.cluster, l.dp);
 
   std::map<std::tuple<int, bool, int, int>, Vertex> work;  // (replica, backward, virtual stage, mb)
+  const bool overlap = p.overlap_ep && !blocks.parts.empty();  // a dense model has no all-to-all to overlap
   for (int d = 0; d < sg.actors / p.pp; ++d) {
     for (int s = 0; s < p.pp; ++s) {
       const int a = d * p.pp + s;
       std::set<std::pair<int, int>> paired;  // (chunk, micro-batch) of the backwards that run beside a forward
-      if (p.overlap_ep)
+      if (overlap)
         for (const auto& [f, b] : overlap_pairs(p.schedule, p.pp, v, m, s)) paired.emplace(b.chunk, b.micro_batch);
-      for (const Work& w : stage_order(p.schedule, p.pp, v, m, s, p.overlap_ep)) {
+      for (const Work& w : stage_order(p.schedule, p.pp, v, m, s, overlap)) {
         const int vs = w.chunk * p.pp + s;
         const StageTimes ct = chunk_times(sc, l, blocks, vs);
         StepOp op;

@@ -128,6 +128,14 @@ TEST_CASE("des = analytic: plan.overlap_ep hides all-to-alls under the paired pa
     // one more micro-batch of activations in flight
     CHECK(a1.memory.activations > a0.memory.activations);
   }
+  // A dense model has nothing to overlap: the plan ignores the key (with a warning), both backends.
+  const Scenario dense = tiny({"plan.overlap_ep=true"}), plain = tiny();
+  CHECK(des(dense)["step_time_s"].get<double>() == des(plain)["step_time_s"].get<double>());
+  const sim::StepResult d = sim::analytic_step(dense);
+  CHECK(d.step_time == sim::analytic_step(plain).step_time);
+  CHECK(d.memory.activations == sim::analytic_step(plain).memory.activations);
+  REQUIRE(d.warnings.size() == 1);
+  CHECK_THAT(d.warnings.front(), Catch::Contains("a dense model has no all-to-all to overlap; ignored"));
 }
 
 TEST_CASE("des = analytic: plan.etp, experts over fewer devices of the tensor-parallel group", "[des][etp]") {

@@ -98,10 +98,9 @@ std::vector<std::string> plan_warnings(const Scenario& sc, const Layout& l) {
     w.push_back("host_overlap layers: the host is the devices' own cores (host.shares_device_cores), so the host path runs after "
                 "their compute, not beside it");
   }
-  if (sc.plan.overlap_ep && (!sc.model.moe || sc.plan.ep == 1)) {
-    w.push_back("overlap_ep: no expert-parallel all-to-all to overlap (" + std::string(sc.model.moe ? "ep 1" : "a dense model") +
-                "); it only adds a warm-up micro-batch");
-  }
+  if (sc.plan.overlap_ep && !sc.model.moe) w.push_back("overlap_ep: a dense model has no all-to-all to overlap; ignored");
+  if (sc.plan.overlap_ep && sc.model.moe && sc.plan.ep == 1)
+    w.push_back("overlap_ep: ep 1 has no all-to-all to overlap; it only warms up one more micro-batch");
   if (sc.plan.pp > 1 && l.micro_batches < sc.plan.pp) {
     w.push_back("fewer micro-batches (" + num(l.micro_batches) + ") than pipeline stages (" + num(sc.plan.pp) + "): large bubble");
   }

@@ -166,8 +166,9 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
   // plan.overlap_ep warms up one more pass of a chunk (1/v of the device's layers) before the
   // first backward, and under 1F1B as deep as interleaving does: 2(pp - 1) + 1 forwards, and
   // the pair's own (sim::stage_order)
-  if (p.overlap_ep && p.schedule == Schedule::one_f_one_b) in_flight = double(std::min<std::int64_t>(2 * std::int64_t(p.pp), mb));
-  if (p.overlap_ep && p.schedule == Schedule::interleaved) in_flight = std::min(double(mb), in_flight + 1.0 / p.virtual_stages);
+  const bool overlap = p.overlap_ep && sc.model.moe && !sc.model.moe->layers.empty();  // a dense model's plan ignores it
+  if (overlap && p.schedule == Schedule::one_f_one_b) in_flight = double(std::min<std::int64_t>(2 * std::int64_t(p.pp), mb));
+  if (overlap && p.schedule == Schedule::interleaved) in_flight = std::min(double(mb), in_flight + 1.0 / p.virtual_stages);
   // A sparse layer's experts hold the busiest rank's token-expert assignments of its busiest layer;
   // with plan.etp, its busiest sub-group's, each over etp devices: as tp / etp times as many
   // rows split over all tp (layer_activation_bytes divides the experts' part by tp).

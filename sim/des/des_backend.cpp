@@ -249,6 +249,7 @@ double run_segments(Run& run, int a, Vertex v, int stream) {
   const StepOp& op = run.sg.g[v];
   const bool traced = run.traced(a);
   double a2a_time = 0;
+  SPARSIM_ASSERT(!op.segments.empty(), "des: run_segments of an op without segments");
   for (const Segment& seg : op.segments) {
     const double t0 = sg4::Engine::get_clock();
     if (seg.a2a < 0) {
