@@ -33,11 +33,14 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
 
 }  // namespace
 
-std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
+namespace {
+
+// Calls emit(candidate) for every plan of plan_space, in its order.
+template <class Emit>
+void visit_space(const Scenario& base, std::int64_t devices, const Emit& emit) {
   const Model& m = base.model;
   const int node = base.cluster.node.devices;
   const std::int64_t batch = base.training.global_batch;
-  std::vector<Candidate> out;
   std::vector<Placement> placements{Placement::device, Placement::offload};
   if (m.moe) placements.push_back(Placement::ecss);
   for (int tp = 1; tp <= node; tp *= 2) {
@@ -92,7 +95,7 @@ std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
                       c.plan.etp = etp;
                       c.plan.overlap_ep = overlap_ep;
                       c.micro_batch = mb;
-                      out.push_back(std::move(c));
+                      emit(std::move(c));
                       }
                     }
                   }
@@ -104,6 +107,18 @@ std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
       }
     }
   }
+}
+
+}  // namespace
+
+std::vector<Candidate> plan_space(const Scenario& base, std::int64_t devices) {
+  // counted first: the space of a large search holds millions of candidates, and a vector that
+  // grows by doubling would copy them and touch twice the memory
+  std::size_t n = 0;
+  visit_space(base, devices, [&](Candidate&&) { ++n; });
+  std::vector<Candidate> out;
+  out.reserve(n);
+  visit_space(base, devices, [&](Candidate&& c) { out.push_back(std::move(c)); });
   return out;
 }
 
