@@ -337,11 +337,9 @@ Plan read_plan(Reader r) {
   p.pp = static_cast<int>(r.integer("pp"));
   p.dp = r.integer("dp", 1, kMaxCount);
   p.ep = static_cast<int>(r.integer_or("ep", 1));
-  if (r.has("etp")) {
-    p.etp = static_cast<int>(r.integer("etp"));
-    if (p.tp % p.etp != 0)
-      r.fail("etp", "expected a divisor of plan.tp (" + std::to_string(p.tp) + "): the experts split inside the tensor-parallel group");
-  }
+  // whether etp divides tp is the plan's feasibility (workload::infeasibility), as ep's is: a
+  // sweep over tp marks those points, it does not stop
+  if (r.has("etp")) p.etp = static_cast<int>(r.integer("etp"));
   p.schedule = r.choice_or<Schedule>("schedule", {{"gpipe", Schedule::gpipe}, {"1f1b", Schedule::one_f_one_b}, {"interleaved", Schedule::interleaved}}, Schedule::one_f_one_b);
   p.virtual_stages = static_cast<int>(r.integer_or("virtual_stages", 1));
   if (p.schedule != Schedule::interleaved && p.virtual_stages != 1) r.fail("virtual_stages", "virtual_stages > 1 needs schedule: interleaved");
