@@ -287,14 +287,10 @@ BlockTimes block_times(const Scenario& sc, const workload::Layout& l, const std:
       });
       if (same != experts_of.end()) {
         part.experts = same->second;
-      } else if (groups == 1) {
-        add(part.experts, workload::expert_block(s, tr.busiest_rank_tokens, tr.local_experts, e.expert_ffn_hidden, sc.plan.recompute,
-                                                    tr.busiest_expert_tokens),
-            sc, tp);
-        if (experts_of.size() < 8) experts_of.emplace_back(&tr, part.experts);  // a few distinct loads: a short search
       } else {
-        // plan.etp: the busiest sub-group's experts, each over its etp devices
-        const workload::DeviceExperts x = workload::device_experts(tr, -1, groups);
+        // the busiest rank's experts, or with plan.etp its busiest sub-group's, each over its etp devices
+        const workload::DeviceExperts x = groups == 1 ? workload::DeviceExperts{tr.busiest_rank_tokens, tr.local_experts, tr.busiest_expert_tokens}
+                                                      : workload::device_experts(tr, -1, groups);
         add(part.experts, workload::expert_block(s, x.tokens, x.experts, e.expert_ffn_hidden, sc.plan.recompute, x.expert_tokens, etp), sc,
             etp_group);
         if (experts_of.size() < 8) experts_of.emplace_back(&tr, part.experts);  // a few distinct loads: a short search
