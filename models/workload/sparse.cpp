@@ -29,6 +29,12 @@ std::vector<std::vector<double>> token_histograms(const Scenario& sc) {
   return {};
 }
 
+// RRE's routing (hash routing: RRE with one domain).
+routing::RreSpec rre_spec(const Scenario& sc) {
+  const Moe& e = *sc.model.moe;
+  return routing::RreSpec{sc.model.vocab, e.experts, e.router == Router::hash ? 1 : e.domains, e.seed};
+}
+
 // The two phases of a hierarchical all-to-all of `out.dispatch` (SparseLayerTraffic::per_node),
 // when the plan asks for it. A group's ranks are consecutive data-parallel ranks, tp devices
 // apart: a node holds D / tp of them (all of a smaller group). O(G^2) per group: the phases'
@@ -154,8 +160,7 @@ RouterShares router_shares(const Scenario& sc) {
   if (!sc.model.moe) return out;
   const Moe& e = *sc.model.moe;
   if (e.router == Router::topk || e.router == Router::switch_) return out;
-  const int domains = e.router == Router::hash ? 1 : e.domains;
-  const routing::RreSpec spec{sc.model.vocab, e.experts, domains, e.seed};
+  const routing::RreSpec spec = rre_spec(sc);
   std::vector<std::vector<double>> hist = token_histograms(sc);
   if (e.router == Router::hash && hist.size() > 1) {  // hash routing has one group: all the domains' tokens together
     std::vector<double> all(hist.front().size(), 0.0);
@@ -202,8 +207,7 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout&
   // RRE (and hash = RRE with one domain): a balanced random table per layer maps token IDs to
   // experts of the token's domain group (router_shares); ranks hold samples of their experts'
   // domains (grouped all-to-all, PanGu-Σ).
-  const int domains = e.router == Router::hash ? 1 : e.domains;
-  const routing::RreSpec spec{sc.model.vocab, e.experts, domains, e.seed};
+  const routing::RreSpec spec = rre_spec(sc);
   RouterShares own;
   if (shares == nullptr) {
     own = router_shares(sc);
@@ -214,7 +218,7 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout&
   const bool mixed = e.domain_data == DomainData::mixed;
   const routing::Matrix by_domain =
       mixed ? routing::mixed_domain_tokens(ep, T, mix) : routing::grouped_domain_tokens(spec, ep, T, mix);
-  const int group = mixed ? ep : std::max(1, ep / domains);
+  const int group = mixed ? ep : std::max(1, ep / spec.domains);
   for (std::size_t i = 0; i < e.layers.size(); ++i) {
     const routing::Matrix tokens = routing::rre_source_tokens(spec, shares->per_layer[i], by_domain);
     SparseLayerTraffic t;
