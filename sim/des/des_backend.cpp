@@ -313,19 +313,20 @@ void stage_actor(Run& run, int a) {
     }
   };
 
-  for (const Vertex& v : sg.program[a]) {
+  const std::vector<Vertex>& program = sg.program[a];
+  for (std::size_t at = 0; at < program.size(); ++at) {
+    const Vertex v = program[at];
     const StepOp& op = g[v];
     switch (op.type) {
       case OpType::compute: {
         if (op.paired) break;  // ran beside the forward before it
         receive(v);
-        const std::size_t at = static_cast<std::size_t>(&v - sg.program[a].data());
-        const bool pair = at + 1 < sg.program[a].size() && g[sg.program[a][at + 1]].paired;
+        const bool pair = at + 1 < program.size() && g[program[at + 1]].paired;
         if (pair) {
           // plan.overlap_ep: this forward and the backward after it, of an earlier micro-batch,
           // side by side: the backward's segments on a second actor of the same host, which
           // shares its speed; the all-to-alls of one run under the compute of the other.
-          const Vertex w = sg.program[a][at + 1];
+          const Vertex w = program[at + 1];
           SPARSIM_ASSERT(w != run.last_backward[a], "des: the last backward runs alone");
           receive(w);
           const double t0 = now();
