@@ -79,23 +79,23 @@ void visit_space(const Scenario& base, std::int64_t devices, const Emit& emit) {
                     for (HostOverlap ho : {HostOverlap::none, HostOverlap::layers}) {
                       if (where == Placement::device && ho == HostOverlap::layers) continue;
                       for (const auto& [etp, overlap_ep] : expert_plans) {
-                      Candidate c;
-                      c.plan = base.plan;
-                      c.plan.tp = tp;
-                      c.plan.pp = pp;
-                      c.plan.virtual_stages = v;
-                      c.plan.schedule = v > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
-                      c.plan.dp = dp;
-                      c.plan.ep = static_cast<int>(ep);
-                      c.plan.recompute = rc;
-                      c.plan.sequence_parallel = sp == 1;
-                      c.plan.zero = zero;
-                      c.plan.placement = where;
-                      c.plan.host_overlap = ho;
-                      c.plan.etp = etp;
-                      c.plan.overlap_ep = overlap_ep;
-                      c.micro_batch = mb;
-                      emit(std::move(c));
+                        Candidate c;
+                        c.plan = base.plan;
+                        c.plan.tp = tp;
+                        c.plan.pp = pp;
+                        c.plan.virtual_stages = v;
+                        c.plan.schedule = v > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
+                        c.plan.dp = dp;
+                        c.plan.ep = static_cast<int>(ep);
+                        c.plan.recompute = rc;
+                        c.plan.sequence_parallel = sp == 1;
+                        c.plan.zero = zero;
+                        c.plan.placement = where;
+                        c.plan.host_overlap = ho;
+                        c.plan.etp = etp;
+                        c.plan.overlap_ep = overlap_ep;
+                        c.micro_batch = mb;
+                        emit(std::move(c));
                       }
                     }
                   }
