@@ -83,7 +83,7 @@ int compare_main(const std::vector<std::string>& args) {
     const Scenario& sc = it->second;
     nlohmann::json r = sim::to_json(sim::analytic_step(sc));  // bad input surfaces here, in this process
     if (backend == "des") {
-      if (r.at("feasible").get<bool>()) sim::des::require_fits(sc);  // so does a platform too large for memory
+      if (r.at("feasible").get<bool>()) sim::des::require_fits(sc, sim::des::fold_of(sc));  // so does a platform too large for memory
       r = sim::in_child([&] { return sim::to_json(sim::des_step(sc)); });
     }
     std::cerr << "compare: " << names[i] << " done\n";

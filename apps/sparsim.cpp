@@ -65,6 +65,7 @@ int simulate(const std::vector<std::string>& args) {
       ("json", po::value(&json), "write the result JSON (sparsim.result/1) to this file")
       ("csv", po::value(&csv), "write one CSV row (with header) to this file")
       ("trace", po::value(&trace), "des backend: write a Chrome trace JSON (open in Perfetto) to this file")
+      ("all-replicas", "des backend: simulate every data-parallel replica, not only the two periods of identical ones it keeps (the same result, slower: a check of the fold)")
       ("resolved", po::value(&resolved), "write the resolved configuration (includes, overrides, defaults) to this file")
       ("format", po::value(&format)->default_value("table"), "stdout format: table | json | csv")
       ("report", po::value(&report_dir), "write an HTML report (index.html with plots) into this directory")
@@ -78,6 +79,8 @@ int simulate(const std::vector<std::string>& args) {
   if (file.empty()) throw InputError(cli, "FILE", "missing the scenario file");
   app::check_choice("--backend", backend, {"analytic", "des"});
   if (!trace.empty() && backend != "des") throw InputError(cli, "--trace", "a trace needs --backend des");
+  const bool all_replicas = vm.count("all-replicas") > 0;
+  if (all_replicas && backend != "des") throw InputError(cli, "--all-replicas", "--all-replicas needs --backend des");
   app::check_choice("--format", format, {"table", "json", "csv"});
   const bool force = vm.count("force") > 0;
   for (const auto& out : {json, csv, resolved, trace}) {
@@ -85,7 +88,7 @@ int simulate(const std::vector<std::string>& args) {
   }
   if (!report_dir.empty()) app::check_report_dir(report_dir, force, {file});
   config::Loaded loaded = config::load_scenario(file, sets);
-  const sim::StepResult r = backend == "des" ? sim::des_step(loaded.scenario, sim::DesOptions{trace})
+  const sim::StepResult r = backend == "des" ? sim::des_step(loaded.scenario, sim::DesOptions{trace, !all_replicas})
                                              : sim::analytic_step(loaded.scenario);
   if (!resolved.empty()) app::write_file(resolved, loaded.tree.emit());
   if (!json.empty()) app::write_file(json, sim::to_json(r).dump(2) + "\n");

@@ -60,8 +60,11 @@ void depend(StepGraph& sg, Vertex from, Vertex to, double fraction = 1.0) {
 
 }  // namespace
 
-StepGraph build_step_graph(const Scenario& sc) {
+StepGraph build_step_graph(const Scenario& sc) { return build_step_graph(sc, sc.plan.dp); }
+
+StepGraph build_step_graph(const Scenario& sc, std::int64_t replicas) {
   const Plan& p = sc.plan;
+  SPARSIM_ASSERT(replicas >= 1 && replicas <= p.dp, "graph: replicas out of range");
   const workload::Layout l = workload::layout_of(sc);
   const std::vector<workload::SparseLayerTraffic> traffic = workload::sparse_traffic(sc, l);
   const BlockTimes blocks = block_times(sc, l, traffic);
@@ -69,11 +72,11 @@ StepGraph build_step_graph(const Scenario& sc) {
   // One vertex per op of every actor: des_step refuses a scenario whose graph would not fit in
   // memory (des/footprint.hpp) long before its counts outgrow an int.
   constexpr std::int64_t kInt = std::numeric_limits<int>::max();
-  SPARSIM_ASSERT(p.dp * p.pp <= kInt && l.micro_batches <= kInt, "graph: more actors or micro-batches than an int holds");
+  SPARSIM_ASSERT(replicas * p.pp <= kInt && l.micro_batches <= kInt, "graph: more actors or micro-batches than an int holds");
   const int m = static_cast<int>(l.micro_batches), v = p.virtual_stages, chunks = p.pp * v;
   const double t = p.tp;
   StepGraph sg;
-  sg.actors = static_cast<int>(p.dp * p.pp);
+  sg.actors = static_cast<int>(replicas * p.pp);
   sg.traffic = traffic;
   sg.parts = blocks.parts;
   sg.host_jobs = phase.jobs;

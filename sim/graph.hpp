@@ -66,8 +66,10 @@ struct StepGraph {
   double full_duration(Vertex v) const;       ///< seconds + tp + dp of a vertex
 };
 
-/// Builds the graph of one step of a dense scenario (feasible plans only).
+/// Builds the graph of one step (feasible plans only): every replica's actors, or the first
+/// `replicas` replicas' (a folded DES run, des/fold.hpp; their ops are those of the full graph).
 StepGraph build_step_graph(const Scenario& sc);
+StepGraph build_step_graph(const Scenario& sc, std::int64_t replicas);
 
 /// Start and finish time of every vertex on an idle machine (ops start as soon as their inputs
 /// and the previous op of the same actor are done): the longest path.

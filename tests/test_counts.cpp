@@ -148,18 +148,38 @@ TEST_CASE("counts: the DES refuses a platform that would not fit in memory, befo
   // Routes: 128 x 127 between nodes + 128 x g (g + 3) with g = 1 inside them = 16,768.
   // Ops: 2 x 96 micro-batches per actor = 24,576 compute, 16 replicas x 96 x 2 x 7 boundaries =
   // 21,504 p2p, and per actor its gradient buckets and at most five more.
-  const sim::des::Footprint small = sim::des::footprint(load(kGpt3));
+  const Scenario gpt3 = load(kGpt3);
+  const sim::des::Footprint small = sim::des::footprint(gpt3, sim::des::unfolded(gpt3));
   CHECK(small.actors == 128);
   CHECK(small.routes == 16768);
   CHECK(small.ops >= 24576 + 21504 + 128);
   CHECK(small.bytes < workload::machine_memory_bytes());  // it runs (golden-des.dense.gpt3-175b-1024xa100)
+  // Folded (fold.hpp): one actor per node and a non-blocking fat tree, so the period is one
+  // replica and the DES keeps two: 16 actors on 16 nodes, 16 x 15 + 16 x 4 = 304 routes, the
+  // ops of two replicas (2 x 8 x 192 = 3,072 compute, 2 x 96 x 2 x 7 = 2,688 p2p).
+  const sim::des::Footprint folded = sim::des::footprint(gpt3, sim::des::fold_of(gpt3));
+  CHECK(folded.actors == 16);
+  CHECK(folded.nodes == 16);
+  CHECK(folded.routes == 304);
+  CHECK(folded.ops >= 3072 + 2688 + 16);
+  CHECK(folded.ops < small.ops / 7);
   // 10^9 devices: 125,000,000 nodes, 1.5625e16 routes x 105 B = 1.6e18 B (1.5e9 GiB) before a
-  // single actor: refused, whatever this machine holds.
+  // single actor when every replica is simulated: refused, whatever this machine holds.
   const Scenario big = load(kGpt3, {"cluster.nodes=125000000", "plan.dp=15625000", "training.global_batch=1500000000"});
-  const sim::des::Footprint f = sim::des::footprint(big);
+  const sim::des::Footprint f = sim::des::footprint(big, sim::des::unfolded(big));
   CHECK(f.routes == Approx(125e6 * (125e6 - 1) + 125e6 * 4).epsilon(1e-15));
   CHECK(f.bytes > 1.6e18);
-  const InputError e = input_error_of([&] { sim::des_step(big); });
+  const InputError e = input_error_of([&] { sim::des_step(big, sim::DesOptions{"", false}); });
   CHECK(e.key_path() == "cluster.nodes");
-  CHECK_THAT(e.message(), Catch::Contains("would need about") && Catch::Contains("more than this machine's"));
+  CHECK_THAT(e.message(), Catch::Contains("would need about") && Catch::Contains("more than this machine's") &&
+                              Catch::Contains("every replica simulated"));
+  // Folded, the same cluster is the two replicas' 16 nodes: the estimate is GPT-3's on 128 GPUs.
+  const sim::des::Footprint fb = sim::des::footprint(big, sim::des::fold_of(big));
+  CHECK(fb.nodes == 16);
+  CHECK(fb.bytes < workload::machine_memory_bytes());
+  // A node of two stages' actors (tp 2 on 8-device nodes: 4 actors per node, dp 6) does not fold.
+  const Scenario odd = load(kGpt3, {"cluster.nodes=24", "plan.tp=2", "plan.pp=16", "plan.dp=6", "training.global_batch=96"});
+  const sim::des::Fold no = sim::des::fold_of(odd);
+  CHECK(no.replicas == 6);
+  CHECK_THAT(no.unfolded, Catch::Contains("two pipeline stages"));
 }

@@ -9,6 +9,7 @@
 #include "sim/isolate.hpp"
 #include "sim/analytic.hpp"
 #include "sim/des/des_backend.hpp"
+#include "sim/des/fold.hpp"
 #include "sim/graph.hpp"
 #include "workload/layout.hpp"
 #include "workload/memory.hpp"
@@ -31,8 +32,26 @@ std::string code(const std::vector<sim::Work>& ws) {
   for (const sim::Work& w : ws) s += (w.backward ? "B" : "F") + std::to_string(w.chunk) + std::to_string(w.micro_batch) + " ";
   return s;
 }
-nlohmann::json des(const Scenario& sc, const std::string& trace = "") {
-  return sim::in_child([&] { return sim::to_json(sim::des_step(sc, sim::DesOptions{trace})); });
+nlohmann::json des(const Scenario& sc, const std::string& trace = "", bool fold = true) {
+  return sim::in_child([&] { return sim::to_json(sim::des_step(sc, sim::DesOptions{trace, fold})); });
+}
+// Every number of two result JSONs, to a relative `eps`; returns how many it compared.
+int same_numbers(const nlohmann::json& a, const nlohmann::json& b, double eps, const std::string& path = "") {
+  int n = 0;
+  if (a.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) n += same_numbers(it.value(), b.at(it.key()), eps, path + "/" + it.key());
+  } else if (a.is_array()) {
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) n += same_numbers(a[i], b[i], eps, path + "/" + std::to_string(i));
+  } else if (a.is_number()) {
+    INFO(path);
+    CHECK(a.get<double>() == Approx(b.get<double>()).epsilon(eps).margin(1e-300));
+    ++n;
+  } else {
+    INFO(path);
+    CHECK(a == b);
+  }
+  return n;
 }
 }  // namespace
 
@@ -193,6 +212,58 @@ TEST_CASE("des: an oversubscribed fat tree slows the gradient all-reduce; the an
   REQUIRE(a_busy == a_idle);                                  // analytic: blind to contention
   REQUIRE(d_idle == Approx(a_idle).epsilon(1e-6));            // idle: the DES matches the closed form
   REQUIRE(d_busy - d_idle == Approx(1.5 * S / 20e9).epsilon(1e-6));  // contended: the hand-derived slowdown
+}
+
+TEST_CASE("des: simulating two periods of identical replicas gives the full run's result, contention included", "[des][fold]") {
+  // fold.hpp: the DES keeps R = 2 periods of the dp replicas (a node's actors, an expert-parallel
+  // group, a leaf of a blocking fabric) and closes the ring over them. Each variant below folds
+  // (R < dp) and must give what simulating every replica gives, every number of the result.
+  // tests/data/node.yaml: 4 devices per node in two fast pairs (group_size 2), 2 NICs.
+  const std::string dense = std::string(SPARSIM_TEST_DATA) + "/tiny.yaml", moe = std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml";
+  struct Case {
+    std::string file;
+    std::vector<std::string> sets;
+    std::int64_t replicas;  // R, derived in the comment
+  };
+  const std::vector<std::string> tp1{"model.attention=unfused", "cluster.nodes=16", "plan.tp=1", "plan.pp=2", "plan.dp=32",
+                                     "training.micro_batch=1", "training.global_batch=64"};
+  auto with = [](std::vector<std::string> v, std::initializer_list<std::string> more) {
+    v.insert(v.end(), more);
+    return v;
+  };
+  const std::vector<Case> cases{
+      // tp 1: q = 4 replicas per node, period 4, R = 8 of 32; the hierarchical ring's node-crossing
+      // flow (d -> d + 4), NCCL's rings (inside the node and to the next node), the tree
+      {dense, tp1, 8},
+      {dense, with(tp1, {"plan.collectives.dp=ring"}), 8},
+      {dense, with(tp1, {"plan.collectives.dp=tree"}), 8},
+      // tp 2: q = 2, period 2, R = 4 of 32 (neighbouring actors talk across the node's two pairs)
+      {dense, with(tp1, {"plan.tp=2", "plan.dp=16", "plan.collectives.dp=ring"}), 4},
+      // a blocking fabric (4:1, 2 nodes per leaf): tp 4, one actor per node, a leaf holds 2
+      // replicas of a stage; period 2, R = 4 of 8; ring flows cross the oversubscribed uplinks
+      {dense, {"model.attention=unfused", "cluster.nodes=16", "plan.tp=4", "plan.pp=2", "plan.dp=8", "plan.collectives.dp=ring",
+               "cluster.network.nodes_per_leaf=2", "cluster.network.oversubscription=4", "training.global_batch=32"}, 4},
+      // expert parallelism: q = 4, ep 8, period 8, R = 16 of 64; pairwise and hierarchical
+      // all-to-alls, the ECSS host path (the node's CPU and DRAM shared by its 4 actors)
+      {moe, {"cluster.nodes=16", "plan.tp=1", "plan.dp=64", "plan.ep=8", "training.micro_batch=1", "training.global_batch=128",
+             "model.moe.domain_data=mixed"}, 16},
+      {moe, {"cluster.nodes=16", "plan.tp=1", "plan.dp=64", "plan.ep=8", "training.micro_batch=1", "training.global_batch=128",
+             "model.moe.domain_data=mixed", "plan.collectives.ep=hierarchical", "plan.placement=ecss"}, 16},
+  };
+  for (const Case& c : cases) {
+    const Scenario sc = config::load_scenario(c.file, c.sets).scenario;
+    INFO(c.sets.back());
+    REQUIRE(sim::des::fold_of(sc).replicas == c.replicas);
+    const auto folded = des(sc), every = des(sc, "", false);
+    REQUIRE(folded["verdict"] == "runs");
+    CHECK(same_numbers(folded, every, 1e-9) > 20);
+  }
+  // A blocking fabric whose leaves hold two stages' actors (dp 3 x 1 node < 2 nodes per leaf) folds nothing.
+  const Scenario split = config::load_scenario(dense, {"cluster.nodes=6", "plan.tp=4", "plan.pp=2", "plan.dp=3",
+                                                       "cluster.network.nodes_per_leaf=2", "cluster.network.oversubscription=4",
+                                                       "training.global_batch=12"}).scenario;
+  CHECK(sim::des::fold_of(split).replicas == 3);
+  CHECK_THAT(sim::des::fold_of(split).unfolded, Catch::Contains("leaf"));
 }
 
 TEST_CASE("des: --trace writes a Chrome trace with lanes and breakdown categories", "[des][trace]") {

@@ -13,6 +13,7 @@
 #include "config/error.hpp"
 #include "sim/analytic.hpp"
 #include "sim/collectives.hpp"
+#include "sim/des/fold.hpp"
 #include "sim/des/footprint.hpp"
 #include "sim/des/platform.hpp"
 #include "sim/graph.hpp"
@@ -41,6 +42,7 @@ struct Run {
   const Scenario& sc;
   const StepGraph& sg;
   des::Platform pf;
+  int replicas = 1;     ///< data-parallel replicas simulated (des/fold.hpp), the ring closes over them
   Geometry dp;          ///< the data-parallel group's geometry (closed-form alpha terms)
   std::vector<Message> messages;
   std::vector<Account> account;
@@ -61,8 +63,10 @@ struct Run {
   Run(const Scenario& s, const StepGraph& g) : sc(s), sg(g) {}
 
   bool traced(int actor) const { return trace != nullptr && actor / sc.plan.pp == 0; }
+  /// The node of a traced actor (replica 0) in the full cluster, folded or not.
+  int trace_node(int actor) const { return static_cast<int>(des::node_of(sc, actor)); }
   void record(int actor, Lane lane, const std::string& name, const char* cat, double start, double end) {
-    if (traced(actor) && end > start) trace->add(pf.node_of_actor[actor], actor, lane, name, cat, start, end - start);
+    if (traced(actor) && end > start) trace->add(trace_node(actor), actor, lane, name, cat, start, end - start);
   }
 };
 
@@ -73,7 +77,8 @@ void all_reduce_bucket(Run& run, int a, double bytes, int bucket) {
   const Plan& p = run.sc.plan;
   const Geometry& g = run.dp;
   const int d = a / p.pp, s = a % p.pp;
-  auto member = [&](int dd) { return ((dd % p.dp + p.dp) % p.dp) * p.pp + s; };
+  const int R = run.replicas;  // the ring closed over the simulated replicas (des/fold.hpp)
+  auto member = [&](int dd) { return ((dd % R + R) % R) * p.pp + s; };
   auto exchange = [&](int to, double flow) {
     int* token = nullptr;
     static int payload = 0;
@@ -465,8 +470,9 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
     r.infeasible.push_back("the des backend needs tp to divide the devices per node (tensor parallelism inside a node)");
   }
   if (!r.feasible) return r;
-  des::require_fits(sc);  // before building anything: a billion-device platform would not fit
-  const StepGraph sg = build_step_graph(sc);
+  const des::Fold fold = options.fold ? des::fold_of(sc) : des::unfolded(sc);
+  des::require_fits(sc, fold);  // before building anything: a billion-device platform would not fit
+  const StepGraph sg = build_step_graph(sc, fold.replicas);
   const workload::Layout l = workload::layout_of(sc);
 
   xbt_log_control_set("root.thres:critical");
@@ -475,7 +481,8 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
   char* argv[] = {name, nullptr};
   sg4::Engine engine(&argc, argv);
   Run run(sc, sg);
-  run.pf = des::build_platform(engine, sc);
+  run.pf = des::build_platform(engine, sc, fold.replicas);
+  run.replicas = static_cast<int>(fold.replicas);
   run.dp = geometry(sc.cluster, l.dp);
   for (const auto& tr : sg.traffic) {
     const Geometry ep = geometry(sc.cluster, workload::Group{tr.group, sc.plan.tp});
@@ -521,7 +528,7 @@ StepResult des_step(const Scenario& sc, const DesOptions& options) {
       if (!run.traced(a)) continue;
       const int d = a / sc.plan.pp, s = a % sc.plan.pp;
       const std::int64_t first = des::first_device(sc, a);
-      trace.name_actor(run.pf.node_of_actor[a], a,
+      trace.name_actor(run.trace_node(a), a,
                        "devices " + std::to_string(first) + "-" + std::to_string(first + sc.plan.tp - 1) + " (stage " +
                            std::to_string(s) + ", replica " + std::to_string(d) + ")");
     }

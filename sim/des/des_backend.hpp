@@ -10,7 +10,10 @@
 //     delays (NVLink/HCCS carries no other traffic then), the inter-node ring is flows;
 //   - tensor-parallel collectives and ZeRO-3 gathers: closed-form delays inside the compute op
 //     (intra-node links that only they use).
-// Every actor is simulated (no symmetry shortcut), so cross-replica contention is real.
+// Replicas: the data-parallel replicas are translated copies of one another, so the DES simulates
+// two periods of them (des/fold.hpp), the ring closed over those, with every link carrying the
+// bytes it carries in the full run: cross-replica contention is kept, the result is the full
+// run's (tested against DesOptions::fold = false).
 // SimGrid 3.32's engine is a process singleton: call des_step once per process.
 #pragma once
 
@@ -23,6 +26,7 @@ namespace sparsim::sim {
 
 struct DesOptions {
   std::string trace_path;  ///< Chrome trace JSON to write ("" = none)
+  bool fold = true;        ///< simulate the replicas des::fold_of keeps; false: every replica
 };
 
 /// Throws InputError (exit 2) when the run would not fit in this machine's memory

@@ -11,13 +11,13 @@
 
 namespace sparsim::sim::des {
 
-Footprint footprint(const Scenario& sc, const FootprintConstants& k) {
+Footprint footprint(const Scenario& sc, const Fold& fold, const FootprintConstants& k) {
   const Plan& p = sc.plan;
   const workload::Layout l = workload::layout_of(sc);
   Footprint f;
-  f.nodes = double(sc.cluster.nodes);
-  const double dp = double(p.dp), pp = p.pp, v = p.virtual_stages, m = double(l.micro_batches);
-  f.actors = dp * pp;
+  const double r = double(fold.replicas), pp = p.pp, v = p.virtual_stages, m = double(l.micro_batches);
+  f.nodes = double(sc.cluster.nodes) * r / double(p.dp);  // the replicas fill whole nodes (fold.hpp)
+  f.actors = r * pp;
   // Platform (platform.cpp): a full root zone with a route between every two nodes; in each node
   // g = devices / tp actor hosts, a route between every two of them and four to the gateway
   // and the CPU each (g (g - 1) + 4 g = g (g + 3)).
@@ -28,7 +28,7 @@ Footprint footprint(const Scenario& sc, const FootprintConstants& k) {
   // actor the gradient buckets and at most five ops after them (expert all-reduce, d2h, host
   // Adam, h2d, device Adam).
   const double compute = f.actors * 2 * m * v;
-  const double p2p = p.pp > 1 ? dp * m * 2 * (pp * v - 1) : 0.0;
+  const double p2p = p.pp > 1 ? r * m * 2 * (pp * v - 1) : 0.0;
   double buckets = 0;
   if (p.dp > 1) {
     const double grads = workload::device_params(sc, l).dense * workload::param_bytes(sc.training.precision).grad;
@@ -46,12 +46,15 @@ Footprint footprint(const Scenario& sc, const FootprintConstants& k) {
   return f;
 }
 
-void require_fits(const Scenario& sc) {
-  const Footprint f = footprint(sc);
+void require_fits(const Scenario& sc, const Fold& fold) {
+  const Footprint f = footprint(sc, fold);
+  std::string kept = fold.replicas == sc.plan.dp ? std::string("every replica simulated")
+                                                 : fmt::format("{} of {} replicas simulated", fold.replicas, sc.plan.dp);
+  if (!fold.unfolded.empty()) kept += ": " + fold.unfolded;
   workload::require_memory(sc, "cluster.nodes",
-                           fmt::format("the des backend (every actor simulated; {:.4g} nodes with {:.4g} routes between "
+                           fmt::format("the des backend ({}; {:.4g} nodes with {:.4g} routes between "
                                        "them, {:.4g} actors, {:.4g} step-graph ops)",
-                                       f.nodes, f.routes, f.actors, f.ops),
+                                       kept, f.nodes, f.routes, f.actors, f.ops),
                            f.bytes, "use --backend analytic, or fewer nodes");
 }
 

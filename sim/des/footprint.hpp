@@ -1,11 +1,13 @@
 // What a discrete-event run of a scenario would hold in memory, estimated from the scenario
-// alone before anything is built. The DES simulates every actor (no symmetry shortcut) on a
-// platform with a route between every two nodes, so its memory grows with actors and with
-// nodes squared: a cluster of 10^9 devices would need about 10^9 GiB. des_step refuses (exit 2)
-// a scenario that would not fit in this machine's memory, saying how much it would need.
+// alone before anything is built. The DES simulates the actors of the replicas it keeps
+// (fold.hpp; all of them when the replicas do not fold) on a platform with a route between every
+// two of their nodes, so its memory grows with actors and with nodes squared: 10^9 devices whose
+// replicas do not fold would need about 10^9 GiB. des_step refuses (exit 2) a scenario that would
+// not fit in this machine's memory, saying how much it would need.
 #pragma once
 
 #include "config/scenario.hpp"
+#include "sim/des/fold.hpp"
 
 namespace sparsim::sim::des {
 
@@ -27,8 +29,8 @@ struct FootprintConstants {
 };
 
 struct Footprint {
-  double nodes = 0;
-  double actors = 0;  ///< pipeline-stage actors: dp x pp
+  double nodes = 0;   ///< simulated nodes
+  double actors = 0;  ///< simulated pipeline-stage actors: replicas x pp
   double routes = 0;  ///< nodes (nodes - 1) between nodes, plus g (g + 3) inside each node
   double ops = 0;     ///< step-graph vertices: compute, p2p, gradient buckets, optimizer tail
   double segments = 0;
@@ -36,12 +38,13 @@ struct Footprint {
   double bytes = 0;   ///< estimated peak resident memory of the run
 };
 
-/// Counts from the plan alone (as build_step_graph and build_platform would make them), in
-/// doubles so that no count overflows, whatever the cluster size. `sc` must be feasible.
-Footprint footprint(const Scenario& sc, const FootprintConstants& k = {});
+/// Counts from the plan alone (as build_step_graph and build_platform would make them for the
+/// replicas `fold` keeps), in doubles so that no count overflows, whatever the cluster size.
+/// `sc` must be feasible.
+Footprint footprint(const Scenario& sc, const Fold& fold, const FootprintConstants& k = {});
 
-/// Throws InputError (exit 2) naming the scenario file and cluster.nodes when footprint(sc)
-/// exceeds this machine's physical memory, with how much it would need.
-void require_fits(const Scenario& sc);
+/// Throws InputError (exit 2) naming the scenario file and cluster.nodes when footprint(sc,
+/// fold) exceeds this machine's physical memory, with how much it would need.
+void require_fits(const Scenario& sc, const Fold& fold);
 
 }  // namespace sparsim::sim::des

@@ -13,10 +13,12 @@ namespace sparsim::sim::des {
 namespace sg4 = simgrid::s4u;
 using Dir = sg4::LinkInRoute::Direction;
 
-std::int64_t first_device(const Scenario& sc, int actor) {
+std::int64_t first_device(const Scenario& sc, int actor, std::int64_t replicas) {
   const Plan& p = sc.plan;
-  return p.tp * (actor / p.pp + p.dp * (actor % p.pp));
+  return p.tp * (actor / p.pp + replicas * (actor % p.pp));
 }
+
+std::int64_t first_device(const Scenario& sc, int actor) { return first_device(sc, actor, sc.plan.dp); }
 
 std::int64_t node_of(const Scenario& sc, int actor) { return first_device(sc, actor) / sc.cluster.node.devices; }
 
@@ -38,7 +40,7 @@ sg4::SplitDuplexLink* duplex(sg4::NetZone* z, const std::string& name, double bw
 
 }  // namespace
 
-Platform build_platform(sg4::Engine& e, const Scenario& sc) {
+Platform build_platform(sg4::Engine& e, const Scenario& sc, std::int64_t replicas) {
   // Exact fluid model: no TCP factors, no cross-traffic, no gamma cap (simgrid-3.32.md, §1).
   e.set_config("network/model:CM02");
   e.set_config("network/crosstraffic:0");
@@ -51,11 +53,13 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   const double t = p.tp;
   // des_step refuses a platform that would not fit in memory (footprint.hpp) long before its
   // nodes or actors outgrow an int
-  SPARSIM_ASSERT(sc.cluster.nodes <= std::numeric_limits<int>::max() && p.dp * p.pp <= std::numeric_limits<int>::max(),
-                 "des: more nodes or actors than an int holds");
-  const int nodes = static_cast<int>(sc.cluster.nodes);
-  const int groups_per_node = node.devices / p.tp;
   SPARSIM_ASSERT(node.devices % p.tp == 0, "des: tp must divide devices per node (checked by the backend)");
+  const int groups_per_node = node.devices / p.tp;
+  SPARSIM_ASSERT(replicas <= p.dp && replicas * p.pp % groups_per_node == 0, "des: the replicas fill whole nodes");
+  const std::int64_t simulated_nodes = replicas == p.dp ? sc.cluster.nodes : replicas * p.pp / groups_per_node;
+  SPARSIM_ASSERT(simulated_nodes <= std::numeric_limits<int>::max() && replicas * p.pp <= std::numeric_limits<int>::max(),
+                 "des: more nodes or actors than an int holds");
+  const int nodes = static_cast<int>(simulated_nodes);
   const Network& net = sc.cluster.network;
   const int per_leaf = net.topology == Topology::flat ? nodes : std::max(1, net.nodes_per_leaf);
   const int leaves = (nodes + per_leaf - 1) / per_leaf;
@@ -79,12 +83,12 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
                          ->set_latency(0)
                          ->seal();
   }
-  const int actors = static_cast<int>(p.dp * p.pp);
+  const int actors = static_cast<int>(replicas * p.pp);
   // A node of several fast groups (intra_node.group_size < devices: the two HCCS rings of an
   // Ascend 910 server) joins them over the inter-group level: actors of different groups talk
   // over their cross links, as the closed forms' slowest level says.
   const bool grouped = node.intra.group_size < node.devices;
-  auto group_of = [&](int a) { return first_device(sc, a) % node.devices / node.intra.group_size; };
+  auto group_of = [&](int a) { return first_device(sc, a, replicas) % node.devices / node.intra.group_size; };
   std::vector<sg4::SplitDuplexLink*> intra(actors), cross(actors), nic(actors), pcie(actors);
   std::vector<sg4::Link*> dram(nodes);
   for (int a = 0; a < actors; ++a) {
@@ -103,7 +107,7 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc) {
   pf.cpu.resize(nodes);
   std::vector<std::vector<int>> actors_of_node(nodes);
   for (int a = 0; a < actors; ++a) {
-    pf.node_of_actor[a] = static_cast<int>(node_of(sc, a));
+    pf.node_of_actor[a] = static_cast<int>(first_device(sc, a, replicas) / node.devices);
     actors_of_node[pf.node_of_actor[a]].push_back(a);
   }
   // Node zones directly under a full root zone, with explicit node-to-node routes: through both

@@ -26,13 +26,16 @@ struct Platform {
   double device_speed = 1e12;                    ///< FLOP/s of an actor host (ops are timed)
 };
 
-/// Sets SimGrid's configuration (exact fluid model) and builds the platform. Call once per
-/// process, on a fresh engine.
-Platform build_platform(simgrid::s4u::Engine& e, const Scenario& sc);
+/// Sets SimGrid's configuration (exact fluid model) and builds the platform of the first
+/// `replicas` data-parallel replicas (fold.hpp: plan.dp for all of them): their replicas x pp
+/// actors on replicas x pp / (devices / tp) nodes. Call once per process, on a fresh engine.
+Platform build_platform(simgrid::s4u::Engine& e, const Scenario& sc, std::int64_t replicas);
 
-/// Node of actor a: the node of its first device.
+/// Node of actor a in the full cluster: the node of its first device.
 std::int64_t node_of(const Scenario& sc, int actor);
-/// Rank of actor a's first device: t * (d + dp * s) for replica d = a / pp, stage s = a % pp.
+/// Rank of actor a's first device in a run of `replicas` replicas: t * (d + replicas * s) for
+/// replica d = a / pp, stage s = a % pp; in the full cluster replicas = plan.dp.
+std::int64_t first_device(const Scenario& sc, int actor, std::int64_t replicas);
 std::int64_t first_device(const Scenario& sc, int actor);
 
 }  // namespace sparsim::sim::des
