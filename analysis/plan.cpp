@@ -49,8 +49,11 @@ void visit_space(const Scenario& base, std::int64_t devices, const Emit& emit) {
       if (pp64 * tp > devices || devices % (pp64 * tp) != 0) continue;
       const int pp = static_cast<int>(pp64);
       const std::int64_t dp = devices / (pp64 * tp);
-      for (int v : {1, 2, 4, 8}) {
-        if (v > 1 && (pp == 1 || (m.layers / pp) % v != 0)) continue;
+      // virtual stages: any number that splits the stage's layers evenly (Megatron's interleaved
+      // schedule; Llama-3-405B-style 126 / 14 = 9 layers per stage takes 3 or 9)
+      for (const std::int64_t v64 : divisors(m.layers / pp)) {
+        if (v64 > 1 && pp == 1) break;
+        const int v = static_cast<int>(v64);
         std::vector<std::int64_t> eps{1};
         if (m.moe) {
           eps.clear();

@@ -25,8 +25,8 @@ struct Candidate {
 /// The plans searched on `devices` devices (whole nodes: devices is a multiple of
 /// node.devices), in a fixed order:
 ///  - tp: powers of two up to the node's devices that divide heads (and kv_heads);
-///  - pp: divisors of layers up to devices / tp; virtual stages 1, or 2, 4, 8 dividing
-///    layers / pp (interleaved 1F1B; GPipe is left out: it takes 1F1B's time with more memory);
+///  - pp: divisors of layers up to devices / tp; virtual stages 1, or any divisor of layers / pp
+///    above 1 (interleaved 1F1B; GPipe is left out: it takes 1F1B's time with more memory);
 ///  - dp = devices / (tp pp); ep: divisors of dp that divide the experts (sparse models), else 1;
 ///  - micro_batch: powers of two up to 16 dividing global_batch / dp;
 ///  - recompute none | selective | full; sequence parallelism off, and on when tp > 1;

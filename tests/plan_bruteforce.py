@@ -30,7 +30,7 @@ with tempfile.TemporaryDirectory() as tmp:
             if LAYERS % pp or devices % (tp * pp):
                 continue
             dp = devices // (tp * pp)
-            schedules = [("1f1b", 1)] + [("interleaved", v) for v in (2, 4, 8) if pp > 1 and (LAYERS // pp) % v == 0]
+            schedules = [("1f1b", 1)] + [("interleaved", v) for v in range(2, LAYERS // pp + 1) if pp > 1 and (LAYERS // pp) % v == 0]
             for schedule, v in schedules:
                 f = os.path.join(tmp, f"s-{tp}-{pp}-{v}.json")
                 cmd = [sparsim, "sweep", scenario, "--format", "json", "--json", f,
