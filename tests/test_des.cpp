@@ -215,8 +215,9 @@ TEST_CASE("des: an oversubscribed fat tree slows the gradient all-reduce; the an
 }
 
 TEST_CASE("des: simulating two periods of identical replicas gives the full run's result, contention included", "[des][fold]") {
-  // fold.hpp: the DES keeps R = 2 periods of the dp replicas (a node's actors, an expert-parallel
-  // group, a leaf of a blocking fabric) and closes the ring over them. Each variant below folds
+  // fold.hpp: the DES keeps R replicas, one or two periods of them (a node's actors, an
+  // expert-parallel group, a leaf of a blocking fabric; at least two nodes, or leaves), and
+  // closes the ring over them. Each variant below folds
   // (R < dp) and must give what simulating every replica gives, every number of the result.
   // tests/data/node.yaml: 4 devices per node in two fast pairs (group_size 2), 2 NICs.
   const std::string dense = std::string(SPARSIM_TEST_DATA) + "/tiny.yaml", moe = std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml";
@@ -243,12 +244,17 @@ TEST_CASE("des: simulating two periods of identical replicas gives the full run'
       // replicas of a stage; period 2, R = 4 of 8; ring flows cross the oversubscribed uplinks
       {dense, {"model.attention=unfused", "cluster.nodes=16", "plan.tp=4", "plan.pp=2", "plan.dp=8", "plan.collectives.dp=ring",
                "cluster.network.nodes_per_leaf=2", "cluster.network.oversubscription=4", "training.global_batch=32"}, 4},
-      // expert parallelism: q = 4, ep 8, period 8, R = 16 of 64; pairwise and hierarchical
+      // expert parallelism: q = 4, ep 8, period 8, which spans two nodes: R = 8 of 64, one expert
+      // group, the ring's wrap 7 -> 0 crossing nodes as 7 -> 8 does; pairwise and hierarchical
       // all-to-alls, the ECSS host path (the node's CPU and DRAM shared by its 4 actors)
       {moe, {"cluster.nodes=16", "plan.tp=1", "plan.dp=64", "plan.ep=8", "training.micro_batch=1", "training.global_batch=128",
-             "model.moe.domain_data=mixed"}, 16},
+             "model.moe.domain_data=mixed"}, 8},
       {moe, {"cluster.nodes=16", "plan.tp=1", "plan.dp=64", "plan.ep=8", "training.micro_batch=1", "training.global_batch=128",
-             "model.moe.domain_data=mixed", "plan.collectives.ep=hierarchical", "plan.placement=ecss"}, 16},
+             "model.moe.domain_data=mixed", "plan.collectives.ep=hierarchical", "plan.placement=ecss"}, 8},
+      // a blocking fabric and expert groups: tp 4 (q = 1), 2 nodes per leaf at 4:1, ep 4: period
+      // 4 = two leaves, R = 4 of 16
+      {moe, {"cluster.nodes=16", "plan.dp=16", "plan.ep=4", "cluster.network.nodes_per_leaf=2",
+             "cluster.network.oversubscription=4", "training.global_batch=64"}, 4},
   };
   for (const Case& c : cases) {
     const Scenario sc = config::load_scenario(c.file, c.sets).scenario;

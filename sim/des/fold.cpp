@@ -21,6 +21,7 @@ Fold fold_of(const Scenario& sc) {
     return none;
   }
   std::int64_t period = std::lcm(q, std::int64_t{p.ep});
+  std::int64_t block = q;  // the largest unit whose edge a flow can cross: a node, or a blocking leaf
   // platform.cpp: a leaf's uplink carries nodes_per_leaf x the node's NICs / oversubscription;
   // its NIC links, nodes_per_leaf x the NICs x their efficiency
   const bool blocking = net.topology != Topology::flat && net.oversubscription * node.nic.efficiency > 1.0;
@@ -33,9 +34,11 @@ Fold fold_of(const Scenario& sc) {
       return none;
     }
     period = std::lcm(period, leaf);
+    block = leaf;
   }
-  if (p.dp % period != 0 || p.dp <= 2 * period) return Fold{p.dp, period, ""};
-  return Fold{2 * period, period, ""};
+  const std::int64_t replicas = period >= 2 * block ? period : 2 * period;
+  if (p.dp % period != 0 || p.dp <= replicas) return Fold{p.dp, period, ""};
+  return Fold{replicas, period, ""};
 }
 
 }  // namespace sparsim::sim::des

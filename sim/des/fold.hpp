@@ -16,9 +16,10 @@
 //     it, else a leaf holds two stages and nothing is folded). On a non-blocking fabric no link
 //     above the NICs binds (a leaf's uplink carries at most its NICs, the leaf switch is a fat
 //     pipe), so leaves need not align;
-// and R is at least two periods, so that a flow that leaves its period in the full run (the
-// ring's step from the last replica of a node, of a leaf) leaves it in the folded run too, over
-// the same links, instead of looping back inside it. R = dp when dp is not above two periods.
+// and R spans at least two nodes (on a blocking fabric, two leaves), so that a flow that leaves
+// its node or leaf in the full run (the ring's step from the last replica of a node, of a leaf)
+// leaves it in the folded run too, over the same links, instead of looping back inside it: R is
+// one period when that spans two, else two periods. R = dp when dp is not above that.
 #pragma once
 
 #include <cstdint>
