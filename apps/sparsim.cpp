@@ -65,7 +65,7 @@ int simulate(const std::vector<std::string>& args) {
       ("json", po::value(&json), "write the result JSON (sparsim.result/1) to this file")
       ("csv", po::value(&csv), "write one CSV row (with header) to this file")
       ("trace", po::value(&trace), "des backend: write a Chrome trace JSON (open in Perfetto) to this file")
-      ("all-replicas", "des backend: simulate every data-parallel replica, not only the two periods of identical ones it keeps (the same result, slower: a check of the fold)")
+      ("all-replicas", "des backend: simulate every data-parallel replica, not only the period of identical ones it keeps (the same result, slower: a check of the fold)")
       ("resolved", po::value(&resolved), "write the resolved configuration (includes, overrides, defaults) to this file")
       ("format", po::value(&format)->default_value("table"), "stdout format: table | json | csv")
       ("report", po::value(&report_dir), "write an HTML report (index.html with plots) into this directory")

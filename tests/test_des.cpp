@@ -214,7 +214,7 @@ TEST_CASE("des: an oversubscribed fat tree slows the gradient all-reduce; the an
   REQUIRE(d_busy - d_idle == Approx(1.5 * S / 20e9).epsilon(1e-6));  // contended: the hand-derived slowdown
 }
 
-TEST_CASE("des: simulating two periods of identical replicas gives the full run's result, contention included", "[des][fold]") {
+TEST_CASE("des: simulating a period of identical replicas gives the full run's result, contention included", "[des][fold]") {
   // fold.hpp: the DES keeps R replicas, one or two periods of them (a node's actors, an
   // expert-parallel group, a leaf of a blocking fabric; at least two nodes, or leaves), and
   // closes the ring over them. Each variant below folds

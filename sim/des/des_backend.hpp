@@ -11,7 +11,7 @@
 //   - tensor-parallel collectives and ZeRO-3 gathers: closed-form delays inside the compute op
 //     (intra-node links that only they use).
 // Replicas: the data-parallel replicas are translated copies of one another, so the DES simulates
-// two periods of them (des/fold.hpp), the ring closed over those, with every link carrying the
+// a period of them spanning two nodes or more (des/fold.hpp), the ring closed over those, with every link carrying the
 // bytes it carries in the full run: cross-replica contention is kept, the result is the full
 // run's (tested against DesOptions::fold = false).
 // SimGrid 3.32's engine is a process singleton: call des_step once per process.
