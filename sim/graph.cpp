@@ -86,7 +86,7 @@ StepGraph build_step_graph(const Scenario& sc, std::int64_t replicas) {
   const Geometry dpg = geometry(sc.cluster, l.dp);
 
   std::map<std::tuple<int, bool, int, int>, Vertex> work;  // (replica, backward, virtual stage, mb)
-  const bool overlap = p.overlap_ep && !blocks.parts.empty();  // a dense model has no all-to-all to overlap
+  const bool overlap = workload::overlaps_ep(sc);
   for (int d = 0; d < sg.actors / p.pp; ++d) {
     for (int s = 0; s < p.pp; ++s) {
       const int a = d * p.pp + s;

@@ -154,7 +154,7 @@ double paired_time(const std::vector<Phase>& a, const std::vector<Phase>& b) {
 std::vector<double> overlap_hidden(const Scenario& sc, const workload::Layout& l, const BlockTimes& b) {
   const Plan& p = sc.plan;
   std::vector<double> out;
-  if (!p.overlap_ep || b.parts.empty()) return out;
+  if (!workload::overlaps_ep(sc)) return out;
   SPARSIM_ASSERT(l.micro_batches <= std::numeric_limits<int>::max(), "overlap_hidden: more micro-batches than an int holds");
   const int m = static_cast<int>(l.micro_batches);
   std::map<std::pair<int, int>, double> saved;  // (forward chunk, backward chunk) -> seconds one pair saves

@@ -85,6 +85,8 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
   return why;
 }
 
+bool overlaps_ep(const Scenario& sc) { return sc.plan.overlap_ep && sc.model.moe && !sc.model.moe->layers.empty(); }
+
 std::vector<std::string> plan_warnings(const Scenario& sc, const Layout& l) {
   std::vector<std::string> w;
   if (sc.plan.tp > sc.cluster.node.devices) {

@@ -31,6 +31,10 @@ Layout layout_of(const Scenario& sc);
 /// do not multiply out. Memory is checked separately (memory.hpp).
 std::vector<std::string> infeasibility(const Scenario& sc);
 
+/// Whether plan.overlap_ep pairs passes: on a model with sparse layers (a dense model has no
+/// all-to-all to overlap and ignores it, with a warning). Both backends and the memory ledger ask.
+bool overlaps_ep(const Scenario& sc);
+
 /// Advice that does not make the plan impossible (e.g. TP crossing nodes). `l`: layout_of(sc)
 /// (defined for any plan the loader accepts, possible or not).
 std::vector<std::string> plan_warnings(const Scenario& sc, const Layout& l);

@@ -166,7 +166,7 @@ MemoryLedger memory(const Scenario& sc, const Layout& l, const std::vector<Spars
   // plan.overlap_ep warms up one more pass of a chunk (1/v of the device's layers) before the
   // first backward, and under 1F1B as deep as interleaving does: 2(pp - 1) + 1 forwards, and
   // the pair's own (sim::stage_order)
-  const bool overlap = p.overlap_ep && sc.model.moe && !sc.model.moe->layers.empty();  // a dense model's plan ignores it
+  const bool overlap = overlaps_ep(sc);
   if (overlap && p.schedule == Schedule::one_f_one_b) in_flight = double(std::min<std::int64_t>(2 * std::int64_t(p.pp), mb));
   if (overlap && p.schedule == Schedule::interleaved) in_flight = std::min(double(mb), in_flight + 1.0 / p.virtual_stages);
   // A sparse layer's experts hold the busiest rank's token-expert assignments of its busiest layer;
