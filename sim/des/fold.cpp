@@ -4,7 +4,7 @@
 
 namespace sparsim::sim::des {
 
-Fold unfolded(const Scenario& sc) { return Fold{sc.plan.dp, 0, ""}; }
+Fold unfolded(const Scenario& sc) { return Fold{sc.plan.dp, ""}; }
 
 Fold fold_of(const Scenario& sc) {
   const Plan& p = sc.plan;
@@ -37,8 +37,8 @@ Fold fold_of(const Scenario& sc) {
     block = leaf;
   }
   const std::int64_t replicas = period >= 2 * block ? period : 2 * period;
-  if (p.dp % period != 0 || p.dp <= replicas) return Fold{p.dp, period, ""};
-  return Fold{replicas, period, ""};
+  if (p.dp % period != 0 || p.dp <= replicas) return none;
+  return Fold{replicas, ""};
 }
 
 }  // namespace sparsim::sim::des

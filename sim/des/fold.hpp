@@ -31,7 +31,6 @@ namespace sparsim::sim::des {
 
 struct Fold {
   std::int64_t replicas = 1;  ///< data-parallel replicas simulated, R (plan.dp: none folded)
-  std::int64_t period = 1;    ///< the translation period above, in replicas (0: none)
   std::string unfolded;       ///< why nothing folds, when that is the reason R = dp ("" otherwise)
 };
 

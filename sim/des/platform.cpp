@@ -56,7 +56,7 @@ Platform build_platform(sg4::Engine& e, const Scenario& sc, std::int64_t replica
   SPARSIM_ASSERT(node.devices % p.tp == 0, "des: tp must divide devices per node (checked by the backend)");
   const int groups_per_node = node.devices / p.tp;
   SPARSIM_ASSERT(replicas <= p.dp && replicas * p.pp % groups_per_node == 0, "des: the replicas fill whole nodes");
-  const std::int64_t simulated_nodes = replicas == p.dp ? sc.cluster.nodes : replicas * p.pp / groups_per_node;
+  const std::int64_t simulated_nodes = replicas * p.pp / groups_per_node;  // all of them: cluster.nodes
   SPARSIM_ASSERT(simulated_nodes <= std::numeric_limits<int>::max() && replicas * p.pp <= std::numeric_limits<int>::max(),
                  "des: more nodes or actors than an int holds");
   const int nodes = static_cast<int>(simulated_nodes);
