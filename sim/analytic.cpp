@@ -179,9 +179,8 @@ void add(StageTimes& st, const LayerWork& w, const Scenario& sc, const Geometry&
   st.backward += pass_time(w.backward, sc) + pass_time(w.recompute, sc);
   st.tp_forward += tp_time(w.forward, sc, tp);
   st.tp_backward += tp_time(w.backward, sc, tp) + tp_time(w.recompute, sc, tp);
-  st.forward_flops += w.forward.flops();
-  st.backward_flops += w.backward.flops();
-  st.recompute_flops += w.recompute.flops();
+  st.model_forward_flops += w.forward.model_flops();
+  st.hardware_flops += w.forward.flops() + w.backward.flops() + w.recompute.flops();
 }
 
 }  // namespace
@@ -209,9 +208,8 @@ StageTimes& StageTimes::operator+=(const StageTimes& o) {
   tp_backward += o.tp_backward;
   ep_forward += o.ep_forward;
   ep_backward += o.ep_backward;
-  forward_flops += o.forward_flops;
-  backward_flops += o.backward_flops;
-  recompute_flops += o.recompute_flops;
+  model_forward_flops += o.model_forward_flops;
+  hardware_flops += o.hardware_flops;
   return *this;
 }
 
@@ -223,9 +221,8 @@ StageTimes StageTimes::operator*(double n) const {
   t.tp_backward *= n;
   t.ep_forward *= n;
   t.ep_backward *= n;
-  t.forward_flops *= n;
-  t.backward_flops *= n;
-  t.recompute_flops *= n;
+  t.model_forward_flops *= n;
+  t.hardware_flops *= n;
   return t;
 }
 
@@ -639,8 +636,8 @@ StepResult analytic_step(const Scenario& sc, const std::vector<workload::SparseL
   double fwd_flops = 0, hw_flops = 0;
   for (int stage = 0; stage < p.pp; ++stage) {
     for (int v = 0; v < p.virtual_stages; ++v) dev[stage] += chunk_times(sc, l, blocks, v * p.pp + stage);
-    fwd_flops += dev[stage].forward_flops;
-    hw_flops += dev[stage].forward_flops + dev[stage].backward_flops + dev[stage].recompute_flops;
+    fwd_flops += dev[stage].model_forward_flops;
+    hw_flops += dev[stage].hardware_flops;
   }
   // plan.overlap_ep: each stage's all-to-alls hidden under the compute of the pass beside them
   // (schedule.hpp), taken from its forward and backward all-to-alls in proportion.

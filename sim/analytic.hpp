@@ -65,7 +65,8 @@ struct StageTimes {
   double forward = 0, backward = 0;        ///< compute (backward includes recomputation)
   double tp_forward = 0, tp_backward = 0;  ///< tensor-parallel collectives
   double ep_forward = 0, ep_backward = 0;  ///< expert-parallel all-to-alls (dispatch, combine)
-  double forward_flops = 0, backward_flops = 0, recompute_flops = 0;
+  /// FLOPs of the model's forward (MFU counts 3x these: Pass::model_flops) and of every pass run
+  double model_forward_flops = 0, hardware_flops = 0;
   double busy() const { return forward + backward + tp_forward + tp_backward + ep_forward + ep_backward; }
   StageTimes& operator+=(const StageTimes& o);
   StageTimes operator*(double n) const;

@@ -27,6 +27,7 @@ expect(["simulate", d("tiny.yaml"), "--set", "plan.tq=2"], 2, "--set plan.tq=2",
 expect(["simulate", d("err_key_not_scalar.yaml")], 2, "err_key_not_scalar.yaml:18:1", "single value")
 expect(["simulate", d("err_int_overflow.yaml")], 2, "err_int_overflow.yaml:12:", "model.heads", "2147483647")
 expect(["simulate", d("err_alias.yaml")], 2, "err_alias.yaml:17:35", "aliases")
+expect(["simulate", d("err_einsum_rre.yaml")], 2, "err_einsum_rre.yaml:20:15", "model.moe.dispatch", "router topk or switch")
 expect(["simulate", d("no-such-file.yaml")], 2, "cannot open")
 expect(["simulate", d("tiny.yaml"), "--backend", "magic"], 2, "known: analytic")
 expect(["simulate", d("tiny.yaml"), "--bogus"], 2, "bogus")

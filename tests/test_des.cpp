@@ -385,3 +385,14 @@ TEST_CASE("des and graph: ranks that time-share cores run the expert phases for 
   CHECK(des_gain == Approx(graph_gain).epsilon(1e-4));
   CHECK(des(skew)["step_time_s"].get<double>() <= graph(skew));
 }
+
+TEST_CASE("des = analytic: einsum dispatch at pp 1", "[des][einsum]") {
+  const Scenario sc = config::load_scenario(std::string(SPARSIM_TEST_DATA) + "/tiny-moe.yaml",
+                                            {"model.moe.router=topk", "model.moe.domains=1", "model.moe.dispatch=einsum"})
+                          .scenario;
+  const sim::StepResult a = sim::analytic_step(sc);
+  const nlohmann::json d = des(sc);
+  CHECK(d["step_time_s"].get<double>() == Approx(a.step_time).epsilon(1e-6));
+  CHECK(d["tflops_per_device"].get<double>() == Approx(a.tflops_per_device).epsilon(1e-6));
+  CHECK(d["mfu"].get<double>() == Approx(a.mfu).epsilon(1e-6));
+}

@@ -499,3 +499,44 @@ TEST_CASE("sparse: plan.etp splits each expert over fewer devices: the same FLOP
     CHECK(e.key_path() == "plan.etp");
   }
 }
+
+TEST_CASE("sparse: einsum dispatch adds GShard's one-hot products, counted by hand, to hardware FLOPs only", "[sparse][einsum]") {
+  // tiny-moe with a learned top-2 gate: S = b s / t = 2 x 128 / 4 = 64 tokens per device,
+  // capacity C = ceil(1.0 x 2 x 64 / 8) = 16, E C = 128. Per sparse layer and micro-batch one
+  // device runs the dispatch [E C, S] @ [S, h] and the combine [S, E C] @ [E C, h], 2 S (E C) h
+  // = 4,194,304 FLOP each; the backward takes the tokens' gradient of the dispatch (x1) and both
+  // gradients of the combine (x2): 5 x 4,194,304 = 20,971,520 per layer and micro-batch.
+  const std::vector<std::string> gate = {"model.moe.router=topk", "model.moe.domains=1", "model.moe.top_k=2", "plan.recompute=none"};
+  std::vector<std::string> einsum = gate;
+  einsum.push_back("model.moe.dispatch=einsum");
+  const Scenario index_sc = tiny_moe(gate), einsum_sc = tiny_moe(einsum);
+  const sim::StepResult a = sim::analytic_step(index_sc), b = sim::analytic_step(einsum_sc);
+  REQUIRE(a.feasible);
+  REQUIRE(b.feasible);
+  // 2 sparse layers x 2 micro-batches, times the tp 4 x dp 4 devices of the step
+  const double per_layer = 5 * 2 * 64.0 * 128 * 256;
+  CHECK(b.hardware_flops - a.hardware_flops == Approx(per_layer * 2 * 2 * 16).epsilon(1e-12));
+  CHECK(b.model_flops == a.model_flops);  // the model routes; the products are the implementation's
+  CHECK(b.step_time > a.step_time);
+  // Both products keep their S x E C mask in bf16 for the backward: 2 x 8,192 x 2 bytes per
+  // sparse layer, one micro-batch in flight (1F1B, pp 1).
+  CHECK(memory_of(einsum_sc).activations - memory_of(index_sc).activations == Approx(2 * 2 * 8192.0 * 2));
+  // With full recomputation the einsums run once more before the backward: 2 x 4,194,304 more
+  // per layer and micro-batch; the masks exist only while their layer is recomputed.
+  std::vector<std::string> full = einsum;
+  full.back() = "plan.recompute=full";
+  full.push_back("model.moe.dispatch=einsum");
+  std::vector<std::string> full_index = gate;
+  full_index.back() = "plan.recompute=full";
+  const sim::StepResult c = sim::analytic_step(tiny_moe(full_index)), d = sim::analytic_step(tiny_moe(full));
+  CHECK(d.hardware_flops - c.hardware_flops == Approx(7 * 2 * 64.0 * 128 * 256 * 2 * 2 * 16).epsilon(1e-12));
+  CHECK(memory_of(tiny_moe(full)).activations - memory_of(tiny_moe(full_index)).activations == Approx(2 * 8192.0 * 2));
+}
+
+TEST_CASE("sparse: einsum dispatch needs a learned gate with a capacity", "[sparse][einsum]") {
+  CHECK_THROWS_AS(tiny_moe({"model.moe.dispatch=einsum"}), InputError);  // rre
+  CHECK_THROWS_AS(tiny_moe({"model.moe.router=topk", "model.moe.domains=1", "model.moe.capacity_factor=none", "model.moe.dispatch=einsum"}),
+                  InputError);
+  CHECK_THROWS_AS(tiny_moe({"model.moe.router=topk", "model.moe.domains=1", "model.moe.dispatch=gather"}), InputError);
+  CHECK_NOTHROW(tiny_moe({"model.moe.router=switch", "model.moe.domains=1", "model.moe.dispatch=einsum"}));
+}

@@ -43,6 +43,8 @@ TrainFile load_train_file(const std::string& path, const std::vector<std::string
       m.top_k = static_cast<int>(moe.integer_or("top_k", 1));
       if (m.top_k > m.experts) moe.fail("top_k", "top_k exceeds experts");
       m.capacity_factor = moe.number_or("capacity_factor", 1.25, 0.0, 1e6);
+      if (moe.has("dispatch") && moe.text("dispatch") != "index")
+        moe.fail("dispatch", "the reference trainer gathers each expert's tokens by index; expected dispatch index (einsum is a simulator model of GShard's products)");
       m.domains = static_cast<int>(moe.integer_or("domains", 1));
       if (m.experts % m.domains != 0) moe.fail("domains", "domains must divide experts");
       if (moe.has("domain_data") && m.router != Router::rre) moe.fail("domain_data", "domain_data applies to router rre");

@@ -169,6 +169,12 @@ struct Cluster {
 enum class FfnKind { mlp, glu };
 enum class Attention { flash, fused, unfused };
 enum class LoadDistribution { uniform, zipf, histogram };
+/// How a learned gate's tokens reach their experts' buffers: `index` (a gather into expert order
+/// and a scatter back: Megatron-Core, Tutel, MegaBlocks; not costed beyond the all-to-all) or
+/// `einsum` (GShard's dense one-hot dispatch, as DeepSpeed-MoE and fairseq ran it in 2021: two
+/// matrix products against the tokens x experts x capacity masks per pass, 2 c k S^2 h FLOP each
+/// for S tokens).
+enum class Dispatch { index, einsum };
 
 struct ExpertLoad {
   LoadDistribution distribution = LoadDistribution::uniform;
@@ -192,6 +198,7 @@ struct Moe {
   int top_k = 1;               ///< k
   int domains = 1;             ///< RRE level-1 groups
   double capacity_factor = 1.0;  ///< learned gates: c; 0 = dropless (`capacity_factor: none`)
+  Dispatch dispatch = Dispatch::index;  ///< learned gates with a capacity
   int expert_ffn_hidden = 0;
   /// Experts every token passes through in each sparse layer beside its routed ones (DeepSeek-MoE,
   /// Qwen-MoE): one FFN of shared_experts x shared_ffn_hidden, replicated like the dense part.

@@ -62,7 +62,7 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer, double expe
   // capacity, a dropless layer's imbalance; k x b x s when not given), their input rows as
   // dispatched, and for a learned gate their outputs (the backward of the gate's weighting needs
   // them); its shared experts see every token.
-  double ffn = (s.glu ? 3 : 2) * b * q * s.f * eb, rows = 0;
+  double ffn = (s.glu ? 3 : 2) * b * q * s.f * eb, rows = 0, masks = 0;
   if (sparse_layer && sc.model.moe) {
     const Moe& e = *sc.model.moe;
     const double te = expert_tokens >= 0 ? expert_tokens : e.top_k * b * q;
@@ -70,6 +70,9 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer, double expe
     // plan.etp: a device holds the rows of its sub-group's experts, one of tp / etp
     const double groups = double(sc.plan.tp / sc.plan.expert_tp());
     rows = te / groups * h * eb * ((e.router == Router::topk || e.router == Router::switch_) ? 2 : 1);
+    // einsum dispatch: both products keep their mask operand, cast to the training precision,
+    // for the backward (S x E x C elements each; einsum_dispatch_block)
+    if (e.dispatch == Dispatch::einsum) masks = 2 * einsum_mask_elements(s, e) * eb;
   }
   // Korthikanti et al. 2022, section 4 (eb = 2 gives their 34sbh + 5as^2b for f = 4h, t = 1):
   //  kept unsplit by TP alone: two layernorm inputs 2sbh*eb, QKV input sbh*eb, MLP input sbh*eb,
@@ -82,12 +85,12 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer, double expe
     const double kv = std::max(1.0, s.kv / t) * t;
     const double unsplit = b * q * h * 4 * eb + rows;  // two layernorm inputs, the QKV and MLP inputs
     const double split = b * q * h * eb * (1 + 2 * kv / a) + b * q * h * eb + 4.0 * b * a * q + ffn;
-    return unsplit / sp + split / t;
+    return unsplit / sp + split / t + masks;
   }
   const double unsplit = b * q * h * (4 * eb + 2) + rows;
   const double split = b * q * h * 4 * eb + ffn;
   const double scores = rc == Recompute::selective ? 0.0 : b * a * q * q * (2 * eb + 1);
-  return unsplit / sp + (split + scores) / t;
+  return unsplit / sp + (split + scores) / t + masks;
 }
 
 double activated_expert_params(const Scenario& sc, const Layout& l, const DeviceParams& d,

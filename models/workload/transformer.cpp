@@ -10,6 +10,10 @@ double Pass::flops() const {
   return std::accumulate(ops.begin(), ops.end(), 0.0, [](double acc, const Op& o) { return acc + o.flops; });
 }
 
+double Pass::model_flops() const {
+  return std::accumulate(ops.begin(), ops.end(), 0.0, [](double acc, const Op& o) { return acc + (o.model ? o.flops : 0.0); });
+}
+
 double element_bytes(Precision p) { return p == Precision::fp32 ? 4.0 : 2.0; }
 
 Shape shape_of(const Scenario& sc) {
@@ -210,6 +214,7 @@ LayerWork sparse_pre_block(const Shape& s, const Moe& e, Recompute rc) {
     append(a.recompute, w.recompute);
   };
   if (e.router == Router::topk || e.router == Router::switch_) join(gate_block(s, e.experts, rc));
+  if (e.dispatch == Dispatch::einsum) join(einsum_dispatch_block(s, e, rc));
   if (e.shared_experts > 0) join(ffn_block(s, s.b * s.s, double(e.shared_experts) * e.shared_ffn_hidden, rc));
   return a;
 }
@@ -230,6 +235,37 @@ LayerWork gate_block(const Shape& s, int experts, Recompute rc) {
   p.ops.push_back(gemm("gate", s.eb * (T * s.h / s.t + s.h * experts + T * experts / s.t), T / s.t, experts, s.h));
   p.ops.push_back(mem("gate_topk", 4.0 * 2 * T * experts / s.t, vflop::softmax * T * experts / s.t, "softmax"));
   return make(std::move(p), rc, false);
+}
+
+double einsum_mask_elements(const Shape& s, const Moe& e) {
+  // DeepSpeed's capacity: ceil(c k S / E) (its min_capacity, 4 in the 2021 scripts, is not modelled)
+  const double S = s.b * s.s / s.t;
+  return S * e.experts * std::ceil(e.capacity_factor * e.top_k * S / e.experts);
+}
+
+LayerWork einsum_dispatch_block(const Shape& s, const Moe& e, Recompute rc) {
+  // GShard's dispatch as DeepSpeed-MoE's MOELayer runs it (deepspeed/moe/sharded_moe.py, 2021):
+  // the gate returns combine weights (S, E, C) in fp32 and their boolean dispatch mask; then
+  //   dispatched = einsum("sec,sm->ecm", mask.type_as(x), x)      [E C, S] @ [S, h]
+  //   combined   = einsum("sec,ecm->sm", weights.type_as(x), y)   [S, E C] @ [E C, h]
+  // dense products over the one-hot masks, 2 S (E C) h FLOP each, E C = c k S. The same device's
+  // S tokens in both (the combine is charged here with the dispatch: only their order against
+  // the all-to-alls differs, which matters when those overlap compute).
+  const double S = s.b * s.s / s.t, masks = einsum_mask_elements(s, e), EC = masks / S;
+  Pass p;
+  // The masks: the fp32 weights written, read for the boolean mask (1 byte written), both cast
+  // to the training precision for the products (read, written): 14 + 2 eb bytes per element.
+  p.ops.push_back(mem("dispatch_masks", masks * (14 + 2 * s.eb), vflop::add * masks, "add"));
+  Op dispatch = gemm("dispatch_einsum", s.eb * (masks + S * s.h + EC * s.h), EC, s.h, S, GemmTrans::tn);
+  // the mask needs no gradient: the backward is the tokens' gradient alone, [S, E C] @ [E C, h]
+  dispatch.backward_factor = 1;
+  p.ops.push_back(std::move(dispatch));
+  p.ops.push_back(gemm("combine_einsum", s.eb * (masks + EC * s.h + S * s.h), S, s.h, EC));
+  for (Op& o : p.ops) o.model = false;  // the model routes; these products are how GShard does it
+  LayerWork w = make(std::move(p), rc, false);
+  for (Op& o : w.backward.ops)
+    if (o.name == "dispatch_einsum.bwd") o.calls = {GemmCall{S, s.h, EC}};
+  return w;
 }
 
 LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc,

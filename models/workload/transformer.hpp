@@ -68,6 +68,9 @@ struct Op {
   /// attention, whose backward recomputes the scores (5 matrix products to the forward's 2).
   double backward_factor = 2;
   bool backward = false;  ///< a backward op (backward_of)
+  /// Counted in the model's FLOPs (MFU); false for products an implementation adds beyond the
+  /// model's (the einsum dispatch's one-hot products): hardware FLOPs only.
+  bool model = true;
 };
 
 /// Ops of one pass of one layer, plus the tensor-parallel collectives it needs.
@@ -75,6 +78,7 @@ struct Pass {
   std::vector<Op> ops;
   std::vector<double> tp;   ///< bytes of each all-reduce (or reduce-scatter + all-gather) over t
   double flops() const;
+  double model_flops() const;  ///< of the ops with Op::model
 };
 
 struct LayerWork {
@@ -116,6 +120,11 @@ LayerWork ffn_block(const Shape& s, double tokens, double f, Recompute rc);
 /// and the busiest expert-parallel rank's experts over `rank_tokens` token-expert assignments in
 /// `local_experts` GEMMs. The all-to-alls between them are costed by the backends.
 LayerWork gate_block(const Shape& s, int experts, Recompute rc);
+/// moe.dispatch einsum: the one-hot dispatch and combine products over the device's b s / t tokens
+/// and the tokens x experts x capacity masks they multiply by.
+LayerWork einsum_dispatch_block(const Shape& s, const Moe& e, Recompute rc);
+/// Elements of one such mask: S tokens x E experts x capacity ceil(c k S / E), S = b s / t.
+double einsum_mask_elements(const Shape& s, const Moe& e);
 /// What a sparse layer runs before its dispatch: the attention block, the learned gate (topk,
 /// switch) and the shared experts' FFN (moe.shared_experts x shared_ffn_hidden over every token).
 LayerWork sparse_pre_block(const Shape& s, const Moe& e, Recompute rc);
