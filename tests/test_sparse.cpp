@@ -523,14 +523,24 @@ TEST_CASE("sparse: einsum dispatch adds GShard's one-hot products, counted by ha
   CHECK(memory_of(einsum_sc).activations - memory_of(index_sc).activations == Approx(2 * 2 * 8192.0 * 2));
   // With full recomputation the einsums run once more before the backward: 2 x 4,194,304 more
   // per layer and micro-batch; the masks exist only while their layer is recomputed.
-  std::vector<std::string> full = einsum;
-  full.back() = "plan.recompute=full";
-  full.push_back("model.moe.dispatch=einsum");
   std::vector<std::string> full_index = gate;
   full_index.back() = "plan.recompute=full";
+  std::vector<std::string> full = full_index;
+  full.push_back("model.moe.dispatch=einsum");
   const sim::StepResult c = sim::analytic_step(tiny_moe(full_index)), d = sim::analytic_step(tiny_moe(full));
   CHECK(d.hardware_flops - c.hardware_flops == Approx(7 * 2 * 64.0 * 128 * 256 * 2 * 2 * 16).epsilon(1e-12));
   CHECK(memory_of(tiny_moe(full)).activations - memory_of(tiny_moe(full_index)).activations == Approx(2 * 8192.0 * 2));
+  // The mask is a constant: the dispatch's backward is one product, the tokens' gradient
+  // [S, E C] @ [E C, h] = [64, 128] @ [128, 256]; the combine's both gradients.
+  const workload::LayerWork w = workload::einsum_dispatch_block(workload::shape_of(einsum_sc), *einsum_sc.model.moe, Recompute::none);
+  for (const workload::Op& o : w.backward.ops) {
+    INFO(o.name);
+    if (o.name == "dispatch_einsum.bwd") {
+      REQUIRE(o.calls.size() == 1);
+      CHECK((o.calls[0].m == 64 && o.calls[0].n == 256 && o.calls[0].k == 128 && o.calls[0].trans == GemmTrans::nn));
+    }
+    if (o.name == "combine_einsum.bwd") CHECK(o.calls.size() == 2);
+  }
 }
 
 TEST_CASE("sparse: einsum dispatch needs a learned gate with a capacity", "[sparse][einsum]") {

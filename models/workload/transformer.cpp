@@ -81,19 +81,22 @@ Op mem(std::string name, double bytes, double vflops, std::string kernel) {
   return o;
 }
 
-// Backward of a pass: GEMMs cost twice the forward FLOPs (dgrad + wgrad) and read their
-// operands twice; memory-bound ops move twice the bytes (read input and output grad, write grad).
+// Backward of a pass: GEMMs cost twice the forward FLOPs (dgrad + wgrad; once with a constant A)
+// and read their operands twice; memory-bound ops move twice the bytes (read input and output
+// grad, write grad).
 Pass backward_of(const Pass& fwd) {
   Pass bwd;
   bwd.tp = fwd.tp;
   for (const Op& o : fwd.ops) {
     std::vector<GemmCall> calls;
-    for (const GemmCall& c : o.calls)
-      for (const GemmCall& g : gradient_calls(c)) calls.push_back(g);
+    for (const GemmCall& c : o.calls) {
+      const std::vector<GemmCall> g = gradient_calls(c);  // {A's gradient, B's gradient}
+      calls.insert(calls.end(), g.begin() + (o.constant_a ? 1 : 0), g.end());
+    }
     Op b = o;
     b.name = o.name + ".bwd";
     b.backward = true;
-    b.flops = o.backward_factor * o.flops;
+    b.flops = (o.constant_a ? 1.0 : o.backward_factor) * o.flops;
     b.bytes = 2 * o.bytes;
     b.vflops = 2 * o.vflops;
     b.calls = std::move(calls);
@@ -257,15 +260,11 @@ LayerWork einsum_dispatch_block(const Shape& s, const Moe& e, Recompute rc) {
   // to the training precision for the products (read, written): 14 + 2 eb bytes per element.
   p.ops.push_back(mem("dispatch_masks", masks * (14 + 2 * s.eb), vflop::add * masks, "add"));
   Op dispatch = gemm("dispatch_einsum", s.eb * (masks + S * s.h + EC * s.h), EC, s.h, S, GemmTrans::tn);
-  // the mask needs no gradient: the backward is the tokens' gradient alone, [S, E C] @ [E C, h]
-  dispatch.backward_factor = 1;
+  dispatch.constant_a = true;  // the mask: the backward is the tokens' gradient alone, [S, E C] @ [E C, h]
   p.ops.push_back(std::move(dispatch));
   p.ops.push_back(gemm("combine_einsum", s.eb * (masks + EC * s.h + S * s.h), S, s.h, EC));
   for (Op& o : p.ops) o.model = false;  // the model routes; these products are how GShard does it
-  LayerWork w = make(std::move(p), rc, false);
-  for (Op& o : w.backward.ops)
-    if (o.name == "dispatch_einsum.bwd") o.calls = {GemmCall{S, s.h, EC}};
-  return w;
+  return make(std::move(p), rc, false);
 }
 
 LayerWork expert_block(const Shape& s, double rank_tokens, int local_experts, double expert_ffn, Recompute rc,

@@ -67,6 +67,9 @@ struct Op {
   /// Backward FLOPs over forward FLOPs: 2 for a GEMM (input and weight gradients); 2.5 for flash
   /// attention, whose backward recomputes the scores (5 matrix products to the forward's 2).
   double backward_factor = 2;
+  /// gemm ops: operand A is a constant (a one-hot mask) that needs no gradient; the backward is
+  /// B's gradient alone, one product of the forward's FLOPs (backward_of)
+  bool constant_a = false;
   bool backward = false;  ///< a backward op (backward_of)
   /// Counted in the model's FLOPs (MFU); false for products an implementation adds beyond the
   /// model's (the einsum dispatch's one-hot products): hardware FLOPs only.
