@@ -142,7 +142,7 @@ Moe read_moe(Reader r, const Model& m) {
     e.capacity_factor = r.number_or("capacity_factor", 1.0, 0.01, 1e6);
   }
   e.dispatch = r.choice_or<Dispatch>("dispatch", {{"index", Dispatch::index}, {"einsum", Dispatch::einsum}}, Dispatch::index);
-  if (e.dispatch == Dispatch::einsum && e.router != Router::topk && e.router != Router::switch_)
+  if (e.dispatch == Dispatch::einsum && !e.learned_gate())
     r.fail("dispatch", "einsum dispatch multiplies by a learned gate's tokens x experts x capacity masks; expected router topk or switch, or dispatch index");
   if (e.dispatch == Dispatch::einsum && e.capacity_factor == 0)
     r.fail("dispatch", "einsum dispatch needs a capacity per expert (its masks are tokens x experts x capacity); expected a capacity_factor, or dispatch index with capacity_factor none");

@@ -213,6 +213,9 @@ struct Moe {
   /// (an expert is activated when it receives >= 1 token in the step); a number in (0, 1] is an
   /// ASSUMED fraction that replaces the count (sensitivity studies: `--vary model.moe.activated=`).
   double activated = 0;
+  /// A learned gate (topk, switch): gate weights, gate compute, a capacity; RRE and hash route by
+  /// token ID.
+  bool learned_gate() const { return router == Router::topk || router == Router::switch_; }
 };
 
 struct Model {

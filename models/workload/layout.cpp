@@ -69,7 +69,7 @@ std::vector<std::string> infeasibility(const Scenario& sc) {
       why.push_back("etp " + num(p.expert_tp()) + ": the " + num(m.moe->experts / p.ep) + " experts of an expert-parallel rank do not split into tp / etp = " +
                     num(groups) + " sub-groups");
     }
-    const bool learned = m.moe->router == Router::topk || m.moe->router == Router::switch_;
+    const bool learned = m.moe->learned_gate();
     if (p.host_overlap == HostOverlap::layers && p.placement == Placement::ecss && learned) {
       why.push_back("host_overlap layers with placement ecss needs routing known before the step (router rre or hash): a learned "
                     "gate picks a layer's experts only when it runs, so ecss cannot fetch them ahead");

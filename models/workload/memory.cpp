@@ -69,7 +69,7 @@ double layer_activation_bytes(const Scenario& sc, bool sparse_layer, double expe
     ffn = (s.glu ? 3 : 2) * eb * (te * e.expert_ffn_hidden + b * q * double(e.shared_experts) * e.shared_ffn_hidden);
     // plan.etp: a device holds the rows of its sub-group's experts, one of tp / etp
     const double groups = double(sc.plan.tp / sc.plan.expert_tp());
-    rows = te / groups * h * eb * ((e.router == Router::topk || e.router == Router::switch_) ? 2 : 1);
+    rows = te / groups * h * eb * (e.learned_gate() ? 2 : 1);
     // einsum dispatch: both products keep their mask operand, cast to the training precision,
     // for the backward (S x E x C elements each; einsum_dispatch_block)
     if (e.dispatch == Dispatch::einsum) masks = 2 * einsum_mask_elements(s, e) * eb;

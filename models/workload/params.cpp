@@ -24,8 +24,7 @@ ParamCount count_params(const Model& m) {
   if (m.moe) {
     const Moe& e = *m.moe;
     c.expert = ffn_params(m, e.expert_ffn_hidden);
-    const bool learned_gate = e.router == Router::topk || e.router == Router::switch_;
-    c.gate = learned_gate ? h * e.experts : 0;
+    c.gate = e.learned_gate() ? h * e.experts : 0;
     c.shared = e.shared_experts > 0 ? ffn_params(m, double(e.shared_experts) * e.shared_ffn_hidden) : 0.0;
     c.dense_total += sparse * c.sparse_layer_dense_part();
     c.experts_total = sparse * double(e.experts) * c.expert;

@@ -159,7 +159,7 @@ RouterShares router_shares(const Scenario& sc) {
   RouterShares out;
   if (!sc.model.moe) return out;
   const Moe& e = *sc.model.moe;
-  if (e.router == Router::topk || e.router == Router::switch_) return out;
+  if (e.learned_gate()) return out;
   const routing::RreSpec spec = rre_spec(sc);
   std::vector<std::vector<double>> hist = token_histograms(sc);
   if (e.router == Router::hash && hist.size() > 1) {  // hash routing has one group: all the domains' tokens together
@@ -188,7 +188,7 @@ std::vector<SparseLayerTraffic> sparse_traffic(const Scenario& sc, const Layout&
                  sparse_traffic_bytes(sc), "use fewer experts or expert-parallel ranks");
   const int ep = sc.plan.ep;
   const double T = double(sc.training.micro_batch) * sc.model.seq_len;  // tokens per rank per micro-batch
-  if (e.router == Router::topk || e.router == Router::switch_) {
+  if (e.learned_gate()) {
     // A learned gate: the same expected load in every layer (expert shares from the load model).
     const routing::GateSpec g{static_cast<std::int64_t>(T), e.experts, e.top_k, e.capacity_factor};
     const std::vector<double> expert_share = routing::expert_shares(e.load, e.experts, e.seed);

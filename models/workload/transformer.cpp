@@ -216,7 +216,7 @@ LayerWork sparse_pre_block(const Shape& s, const Moe& e, Recompute rc) {
     append(a.backward, w.backward);
     append(a.recompute, w.recompute);
   };
-  if (e.router == Router::topk || e.router == Router::switch_) join(gate_block(s, e.experts, rc));
+  if (e.learned_gate()) join(gate_block(s, e.experts, rc));
   if (e.dispatch == Dispatch::einsum) join(einsum_dispatch_block(s, e, rc));
   if (e.shared_experts > 0) join(ffn_block(s, s.b * s.s, double(e.shared_experts) * e.shared_ffn_hidden, rc));
   return a;
